@@ -1,0 +1,114 @@
+#pragma once
+// The study: every parameter of a run, parsed from TOML, validated and resolved.
+// This is the only module that knows TOML.
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dislo {
+
+// Bad user input (study file, --set, option): the driver exits with status 2.
+// what() is the one-line message: "FILE: section.key = VALUE: allowed range".
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+enum class KernelKind { gaussian, cai, bump };
+enum class InitialKind { uniform, cosine, blobs, file };
+
+const char* to_string(KernelKind k);
+const char* to_string(InitialKind k);
+
+struct ModelParams {
+  long n = 1000;
+  std::optional<long> n_plus;  // empty = "random" signs
+  int lattice = 128;           // L = 1/eps
+  double delta = 0.0625;
+  double beta = 4.0;  // +infinity for "inf"
+  double T = 1.0;
+  double eps() const { return 1.0 / lattice; }
+  bool noiseless() const { return beta == std::numeric_limits<double>::infinity(); }
+};
+
+struct Blob {
+  std::array<double, 2> centre{0.5, 0.5};
+  double width = 0.1;   // standard deviation of the (periodised) gaussian
+  double weight = 1.0;  // relative weight within its sign
+};
+
+struct InitialParams {
+  InitialKind kind = InitialKind::cosine;
+  double mass_plus = 0.5;  // mass_minus = 1 - mass_plus
+  // cosine: rho0^{+-}(x) = m+- (1 + a+- cos(2 pi k.x + phase+-))
+  double amplitude = 0.5;
+  double amplitude_minus = -0.5;
+  std::array<int, 2> k{1, 0};
+  double phase = 0.0;
+  double phase_minus = 0.0;
+  // blobs: each sign's density is m+- times a normalised mixture of periodised gaussians
+  std::vector<Blob> blobs_plus;
+  std::vector<Blob> blobs_minus;
+  // file: HDF5 with datasets rho_plus, rho_minus [G, G] (x-major), densities w.r.t. nu
+  std::string file;
+  double mass_minus() const { return 1.0 - mass_plus; }
+};
+
+struct RunParams {
+  std::vector<std::string> models{"mf", "mfeps"};
+  std::string replicas = "64";  // integer or "auto" (ensemble layer)
+  std::uint64_t seed = 1;
+  std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
+  std::string output = "dislo.h5";
+  bool has_model(const std::string& m) const;
+};
+
+struct MetricsParams {
+  std::vector<std::string> kinds{"bl", "w1", "hs"};
+};
+
+// Continuum mean-field PDE (MF): pseudo-spectral on an M x M grid.
+struct MfParams {
+  int M = 256;               // grid points per side (even, >= 8)
+  double rtol = 1e-6;        // TS error control (PETSc -ts_rtol overrides)
+  double atol = 1e-9;
+  std::string ts_type = "arkimex";
+  double hyperviscosity = 0;  // rate at the de-aliasing cutoff; beta = inf default 10
+};
+
+// Lattice mean-field master equation (MFeps).
+struct MfepsParams {
+  double rtol = 1e-6;
+  double atol = 1e-9;
+  std::string ts_type = "arkimex";
+};
+
+struct Study {
+  std::string source = "<default>";  // file name, for messages
+  ModelParams model;
+  KernelKind kernel = KernelKind::gaussian;
+  InitialParams initial;
+  RunParams run;
+  MetricsParams metrics;
+  MfParams mf;
+  MfepsParams mfeps;
+  std::vector<std::string> warnings;  // e.g. outside Assumption 2; printed by the driver
+};
+
+// Parses and validates. path empty = the built-in default study. Each override is
+// "section.key=value" with the value in TOML syntax (strings may omit quotes).
+// Throws InputError naming file, key, value and the allowed range.
+Study load_study(const std::string& path, const std::vector<std::string>& overrides = {});
+Study parse_study(const std::string& toml_text, const std::string& source_name,
+                  const std::vector<std::string>& overrides = {});
+
+// The resolved study as TOML text (every key, defaults filled in); parse_study of it
+// gives back the same study.
+std::string to_toml(const Study& study);
+
+}  // namespace dislo
