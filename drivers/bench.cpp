@@ -1,0 +1,98 @@
+// dislo-bench: the performance figures of docs/performance.md (contract.md, "Benchmarks").
+// Google Benchmark; each benchmark reports the user counter `rate` (items per second).
+#include <benchmark/benchmark.h>
+#include <petscsys.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <string>
+#include <unistd.h>
+
+#include "dislo/config.hpp"
+#include "dislo/lattice.hpp"
+#include "dislo/meanfield.hpp"
+#include "dislo/run.hpp"
+
+namespace {
+
+dislo::Study bench_study(int M, int L) {
+  dislo::Study s = dislo::load_study("");
+  s.mf.M = M;
+  s.model.lattice = L;
+  s.model.delta = 1.0 / 16;
+  return s;
+}
+
+// One evaluation of the MF drift (the explicit part; the implicit part is diagonal).
+void mf_rhs(benchmark::State& state) {
+  const int M = static_cast<int>(state.range(0));
+  const dislo::Study study = bench_study(M, 128);
+  dislo::MeanField mf(PETSC_COMM_WORLD, study, dislo::Kernel(study.kernel, study.model.delta));
+  mf.set_initial(dislo::InitialDensity(study.initial));
+  const std::size_t n = mf.grid().real_size();
+  std::vector<double> u(2 * n), g(2 * n);
+  std::copy(mf.rho(+1).begin(), mf.rho(+1).end(), u.begin());
+  std::copy(mf.rho(-1).begin(), mf.rho(-1).end(), u.begin() + n);
+  for (auto _ : state) {
+    mf.drift(u.data(), g.data());
+    benchmark::DoNotOptimize(g.data());
+  }
+  state.counters["rate"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One evaluation of the full MFeps right-hand side (forces by FFT, rates, fluxes).
+void mfeps_rhs(benchmark::State& state) {
+  const int L = static_cast<int>(state.range(0));
+  const dislo::Study study = bench_study(256, L);
+  dislo::LatticeMeanField mfeps(PETSC_COMM_WORLD, study,
+                                dislo::Kernel(study.kernel, study.model.delta));
+  mfeps.set_initial(dislo::InitialDensity(study.initial));
+  const std::size_t n = mfeps.grid().real_size();
+  std::vector<double> u(2 * n), f(2 * n);
+  std::copy(mfeps.rho(+1).begin(), mfeps.rho(+1).end(), u.begin());
+  std::copy(mfeps.rho(-1).begin(), mfeps.rho(-1).end(), u.begin() + n);
+  for (auto _ : state) {
+    mfeps.rhs(u.data(), f.data());
+    benchmark::DoNotOptimize(f.data());
+  }
+  state.counters["rate"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// The README's main job: the built-in default study, output to a scratch file.
+void default_study(benchmark::State& state) {
+  dislo::Study study = dislo::load_study("");
+  study.run.output = "/tmp/dislo-bench-default-" + std::to_string(getpid()) + ".h5";
+  for (auto _ : state) {
+    dislo::Run run(PETSC_COMM_WORLD, study);
+    const auto summary = run.run();
+    state.counters["mf_seconds"] = summary.seconds_mf;
+    state.counters["mfeps_seconds"] = summary.seconds_mfeps;
+  }
+  std::remove(study.run.output.c_str());
+  std::remove((study.run.output.substr(0, study.run.output.size() - 3) + ".xmf").c_str());
+  state.counters["rate"] = benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+}  // namespace
+
+BENCHMARK(mf_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(mfeps_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  // Only PETSc options remain in argv now.
+  if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0) return 1;
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    benchmark::RunSpecifiedBenchmarks();
+  } else {
+    benchmark::NullReporter quiet;
+    benchmark::RunSpecifiedBenchmarks(&quiet);
+  }
+  benchmark::Shutdown();
+  PetscFinalize();
+  return 0;
+}

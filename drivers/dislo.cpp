@@ -1,0 +1,133 @@
+// The front door: dislo run | check | info (contract.md, "Command line").
+#include <CLI/CLI.hpp>
+#include <fftw3.h>
+#include <fmt/core.h>
+#include <hdf5.h>
+#include <mpi.h>
+#include <petscsys.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dislo/config.hpp"
+#include "dislo/run.hpp"
+#include "dislo/version.hpp"
+
+namespace {
+
+// PETSc options begin with one dash; a following word not starting with '-' and not a
+// study file is their value. Everything else is dislo's.
+void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
+                     std::vector<std::string>& petsc) {
+  const std::vector<std::string> dislo_short{"-o", "-h"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool single_dash = a.size() > 1 && a[0] == '-' && a[1] != '-';
+    const bool is_ours = std::find(dislo_short.begin(), dislo_short.end(), a) != dislo_short.end();
+    if (single_dash && !is_ours && !(a.size() > 1 && std::isdigit(static_cast<unsigned char>(a[1])))) {
+      petsc.push_back(a);
+      if (i + 1 < argc) {
+        const std::string next = argv[i + 1];
+        const bool is_value = !next.empty() && next[0] != '-' &&
+                              !(next.size() > 5 && next.ends_with(".toml"));
+        if (is_value) petsc.push_back(argv[++i]);
+      }
+    } else {
+      ours.push_back(a);
+    }
+  }
+}
+
+void print_info() {
+  int major = 0, minor = 0, sub = 0;
+  PetscGetVersionNumber(&major, &minor, &sub, nullptr);
+  unsigned hmaj, hmin, hrel;
+  H5get_libversion(&hmaj, &hmin, &hrel);
+  char mpi_version[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(mpi_version, &len);
+  std::string mpi(mpi_version, len);
+  if (auto nl = mpi.find('\n'); nl != std::string::npos) mpi.resize(nl);
+  fmt::print("dislo {}\ngit revision: {}\nbuild type: {}\nPETSc: {}.{}.{}\nFFTW: {}\nHDF5: {}.{}.{}\nMPI: {}\n",
+             dislo::version(), dislo::git_revision(), dislo::build_type(), major, minor, sub,
+             fftw_version, hmaj, hmin, hrel, mpi);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  std::vector<std::string> ours, petsc_args;
+  split_arguments(argc, argv, ours, petsc_args);
+
+  CLI::App app{"dislo: dislocation dynamics across scales (RW, SDE, MFeps, MF)"};
+  app.require_subcommand(1);
+  std::string study_file, output;
+  std::vector<std::string> sets;
+  auto* run_cmd = app.add_subcommand("run", "run a study (the built-in default without STUDY)");
+  run_cmd->add_option("study", study_file, "study file (TOML)");
+  run_cmd->add_option("-o,--output", output, "output HDF5 file (overrides run.output)");
+  run_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
+  auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
+  check_cmd->add_option("study", study_file, "study file (TOML)");
+  check_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
+  app.add_subcommand("info", "version, git revision, library versions, build type");
+
+  std::vector<std::string> reversed(ours.rbegin(), ours.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    if (rank == 0) app.exit(e);
+    MPI_Finalize();
+    return e.get_exit_code() == 0 ? 0 : 2;
+  }
+
+  std::vector<char*> pargv{argv[0]};
+  for (auto& a : petsc_args) pargv.push_back(a.data());
+  int pargc = static_cast<int>(pargv.size());
+  char** pargv_ptr = pargv.data();
+  if (PetscInitialize(&pargc, &pargv_ptr, nullptr, nullptr) != 0) {
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+
+  int status = 0;
+  try {
+    if (app.got_subcommand("info")) {
+      if (rank == 0) print_info();
+    } else {
+      dislo::Study study = dislo::load_study(study_file, sets);
+      if (!output.empty()) study.run.output = output;
+      if (rank == 0)
+        for (const auto& w : study.warnings) fmt::print(stderr, "warning: {}\n", w);
+      if (app.got_subcommand("check")) {
+        if (rank == 0) fmt::print("{}", dislo::to_toml(study));
+      } else {
+        dislo::Run run(PETSC_COMM_WORLD, std::move(study));
+        const auto summary = run.run();
+        if (rank == 0)
+          fmt::print("done in {:.2f} s (mf {:.2f} s, mfeps {:.2f} s, io {:.2f} s)\n",
+                     summary.wall_seconds, summary.seconds_mf, summary.seconds_mfeps,
+                     summary.seconds_io);
+      }
+    }
+  } catch (const dislo::InputError& e) {
+    // Bad input is found identically on every rank: report once, leave cleanly.
+    if (rank == 0) fmt::print(stderr, "dislo: error: {}\n", e.what());
+    status = 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "dislo: error{}: {}\n", size > 1 ? fmt::format(" (rank {})", rank) : "",
+               e.what());
+    status = 1;
+    if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);
+  }
+  PetscFinalize();
+  MPI_Finalize();
+  return status;
+}

@@ -1,0 +1,32 @@
+#pragma once
+// One run of a study: the mean-field solves at the output times, written to one HDF5 file.
+// The driver builds a Run and calls run(); everything else happens here.
+
+#include <mpi.h>
+
+#include <string>
+
+#include "dislo/config.hpp"
+
+namespace dislo {
+
+struct RunSummary {
+  double wall_seconds = 0;
+  double seconds_mf = 0, seconds_mfeps = 0, seconds_io = 0, seconds_setup = 0;
+  long mf_steps = 0, mfeps_steps = 0;
+};
+
+class Run {
+ public:
+  // Collective over comm. Checks that the study can run with this build (InputError if not).
+  Run(MPI_Comm comm, Study study);
+  // Collective. Solves, writes study.run.output atomically; returns the timings.
+  RunSummary run();
+
+ private:
+  MPI_Comm comm_;
+  Study study_;
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace dislo

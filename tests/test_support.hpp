@@ -1,0 +1,66 @@
+#pragma once
+// Helpers shared by the model tests: studies built in code, fields gathered to every rank.
+
+#include <mpi.h>
+
+#include <numbers>
+#include <span>
+#include <vector>
+
+#include "dislo/config.hpp"
+#include "dislo/spectral.hpp"
+
+namespace dislo::testing {
+
+// A small study with tight time-stepping tolerances (tests compare with exact solutions).
+inline Study small_study(KernelKind kernel, int M, int L, double delta, double beta) {
+  Study s;
+  s.source = "<test>";
+  s.kernel = kernel;
+  s.model.delta = delta;
+  s.model.beta = beta;
+  s.model.lattice = L;
+  s.mf.M = M;
+  s.mf.rtol = 1e-13;
+  s.mf.atol = 1e-16;
+  s.mfeps.rtol = 1e-13;
+  s.mfeps.atol = 1e-16;
+  return s;
+}
+
+// The whole N x N field (x-major) on every rank.
+inline std::vector<double> gather_full(const SpectralGrid& grid, std::span<const double> local) {
+  int size = 1;
+  MPI_Comm_size(grid.comm(), &size);
+  std::vector<int> counts(size), displs(size);
+  const int mine = static_cast<int>(local.size());
+  MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, grid.comm());
+  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<double> full(std::size_t(grid.N()) * grid.N());
+  MPI_Allgatherv(local.data(), mine, MPI_DOUBLE, full.data(), counts.data(), displs.data(),
+                 MPI_DOUBLE, grid.comm());
+  return full;
+}
+
+// f(x, y) at the local rows of the grid.
+template <class F>
+std::vector<double> sample_local(const SpectralGrid& grid, F f) {
+  const int N = grid.N();
+  std::vector<double> out(grid.real_size());
+  for (int i = 0; i < grid.local_rows(); ++i)
+    for (int j = 0; j < N; ++j)
+      out[std::size_t(i) * N + j] = f(double(grid.row_start() + i) / N, double(j) / N);
+  return out;
+}
+
+// Amplitude c of c cos(2 pi k.x) in a field on the full grid: 2 mean(f cos).
+inline double cosine_amplitude(const std::vector<double>& full, int N, int k1, int k2) {
+  double s = 0;
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      s += full[std::size_t(i) * N + j] *
+           std::cos(2 * std::numbers::pi * (k1 * double(i) / N + k2 * double(j) / N));
+  return 2 * s / (double(N) * N);
+}
+
+}  // namespace dislo::testing
