@@ -1,11 +1,11 @@
 // The front door: dislo run | check | info (contract.md, "Command line").
-#include <CLI/CLI.hpp>
 #include <fftw3.h>
 #include <fmt/core.h>
 #include <hdf5.h>
 #include <mpi.h>
 #include <petscsys.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <iostream>
@@ -27,12 +27,13 @@ void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
     const std::string a = argv[i];
     const bool single_dash = a.size() > 1 && a[0] == '-' && a[1] != '-';
     const bool is_ours = std::find(dislo_short.begin(), dislo_short.end(), a) != dislo_short.end();
-    if (single_dash && !is_ours && !(a.size() > 1 && std::isdigit(static_cast<unsigned char>(a[1])))) {
+    if (single_dash && !is_ours &&
+        !(a.size() > 1 && std::isdigit(static_cast<unsigned char>(a[1])))) {
       petsc.push_back(a);
       if (i + 1 < argc) {
         const std::string next = argv[i + 1];
-        const bool is_value = !next.empty() && next[0] != '-' &&
-                              !(next.size() > 5 && next.ends_with(".toml"));
+        const bool is_value =
+            !next.empty() && next[0] != '-' && !(next.size() > 5 && next.ends_with(".toml"));
         if (is_value) petsc.push_back(argv[++i]);
       }
     } else {
@@ -51,9 +52,11 @@ void print_info() {
   MPI_Get_library_version(mpi_version, &len);
   std::string mpi(mpi_version, len);
   if (auto nl = mpi.find('\n'); nl != std::string::npos) mpi.resize(nl);
-  fmt::print("dislo {}\ngit revision: {}\nbuild type: {}\nPETSc: {}.{}.{}\nFFTW: {}\nHDF5: {}.{}.{}\nMPI: {}\n",
-             dislo::version(), dislo::git_revision(), dislo::build_type(), major, minor, sub,
-             fftw_version, hmaj, hmin, hrel, mpi);
+  fmt::print(
+      "dislo {}\ngit revision: {}\nbuild type: {}\nPETSc: {}.{}.{}\nFFTW: {}\nHDF5: {}.{}.{}\nMPI: "
+      "{}\n",
+      dislo::version(), dislo::git_revision(), dislo::build_type(), major, minor, sub, fftw_version,
+      hmaj, hmin, hrel, mpi);
 }
 
 }  // namespace

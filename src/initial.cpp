@@ -39,7 +39,9 @@ InitialDensity::InitialDensity(const InitialParams& params) : params_(params) {
     file_mass_minus_ = sm / file_minus_.size();
     if ((file_mass_plus_ <= 0 && params_.mass_plus > 0) ||
         (file_mass_minus_ <= 0 && params_.mass_minus() > 0))
-      throw InputError(params_.file + ": a sign with positive initial.mass_plus/minus has zero density in the file");
+      throw InputError(
+          params_.file +
+          ": a sign with positive initial.mass_plus/minus has zero density in the file");
   }
 }
 

@@ -116,8 +116,8 @@ namespace {
 // f(l) = sum_h q_h(l - h) - q_h(l). The halo rows carry q_{+x} from the row before the slab
 // and q_{-x} from the row after it.
 template <class Rate>
-void fluxes(int rows, int L, const double* u, const double* fx, const double* fy, double beta_eps_half,
-            Rate rate, std::vector<double>* q) {
+void fluxes(int rows, int L, const double* u, const double* fx, const double* fy,
+            double beta_eps_half, Rate rate, std::vector<double>* q) {
   const std::size_t n = std::size_t(rows) * L;
   for (int s = 0; s < 2; ++s) {
     const double b = s == 0 ? 1.0 : -1.0;
@@ -150,11 +150,13 @@ void LatticeMeanField::flux_balance(const double* u, double* f, bool increments)
   const int rows = grid_->local_rows();
   const std::size_t n = std::size_t(rows) * L_;
   if (increments)
-    fluxes(rows, L_, u, fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
-           [r0](double a) { return r0 * std::expm1(a); }, q_);
+    fluxes(
+        rows, L_, u, fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
+        [r0](double a) { return r0 * std::expm1(a); }, q_);
   else
-    fluxes(rows, L_, u, fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
-           [r0](double a) { return r0 * std::exp(a); }, q_);
+    fluxes(
+        rows, L_, u, fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
+        [r0](double a) { return r0 * std::exp(a); }, q_);
   exchange_flux_halos();
   for (int s = 0; s < 2; ++s) {
     const double* qpx = q_[plus_x].data() + s * n;
@@ -190,8 +192,8 @@ void LatticeMeanField::exchange_flux_halos() {
   }
   MPI_Sendrecv(send_last_.data(), 2 * L_, MPI_DOUBLE, next_rank_, 11, halo_prev_.data(), 2 * L_,
                MPI_DOUBLE, prev_rank_, 11, grid_->comm(), MPI_STATUS_IGNORE);
-  MPI_Sendrecv(send_first_.data(), 2 * L_, MPI_DOUBLE, prev_rank_, 12, halo_next_.data(),
-               2 * L_, MPI_DOUBLE, next_rank_, 12, grid_->comm(), MPI_STATUS_IGNORE);
+  MPI_Sendrecv(send_first_.data(), 2 * L_, MPI_DOUBLE, prev_rank_, 12, halo_next_.data(), 2 * L_,
+               MPI_DOUBLE, next_rank_, 12, grid_->comm(), MPI_STATUS_IGNORE);
 }
 
 // P = shift I - J_frozen: the master-equation operator with the rates frozen at u (the
@@ -202,8 +204,9 @@ void LatticeMeanField::assemble_frozen(const double* u, double shift, Mat P) {
   const int rows = grid_->local_rows();
   const std::size_t n = std::size_t(rows) * L_;
   std::vector<double> ones(2 * n, 1.0);
-  fluxes(rows, L_, ones.data(), fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
-         [r0](double a) { return r0 * std::exp(a); }, q_);
+  fluxes(
+      rows, L_, ones.data(), fx_.data(), fy_.data(), 0.5 * beta_ * eps_,
+      [r0](double a) { return r0 * std::exp(a); }, q_);
   exchange_flux_halos();
   int size = static_cast<int>(all_rows_.size());
   std::vector<PetscInt> base(size + 1, 0);
@@ -213,7 +216,8 @@ void LatticeMeanField::assemble_frozen(const double* u, double shift, Mat P) {
     col = (col + L_) % L_;
     for (int r = 0; r < size; ++r)
       if (all_rows_[r] > 0 && row >= all_starts_[r] && row < all_starts_[r] + all_rows_[r])
-        return base[r] + PetscInt(s) * all_rows_[r] * L_ + PetscInt(row - all_starts_[r]) * L_ + col;
+        return base[r] + PetscInt(s) * all_rows_[r] * L_ + PetscInt(row - all_starts_[r]) * L_ +
+               col;
     return -1;
   };
   for (int s = 0; s < 2; ++s) {
@@ -230,13 +234,12 @@ void LatticeMeanField::assemble_frozen(const double* u, double shift, Mat P) {
         const std::size_t k = std::size_t(i) * L_ + j;
         const std::size_t row = std::size_t(i) * L_;
         const PetscInt me = index(s, gi, j);
-        const PetscInt cols[5] = {me, index(s, gi - 1, j), index(s, gi + 1, j),
-                                  index(s, gi, j - 1), index(s, gi, j + 1)};
-        const PetscScalar vals[5] = {
-            shift + qpx[k] + qmx[k] + qpy[k] + qmy[k], -in_px[j], -in_mx[j],
-            -qpy[row + (j == 0 ? L_ - 1 : j - 1)], -qmy[row + (j == L_ - 1 ? 0 : j + 1)]};
-        detail::petsc_check(MatSetValues(P, 1, &me, 5, cols, vals, INSERT_VALUES),
-                            "MatSetValues");
+        const PetscInt cols[5] = {me, index(s, gi - 1, j), index(s, gi + 1, j), index(s, gi, j - 1),
+                                  index(s, gi, j + 1)};
+        const PetscScalar vals[5] = {shift + qpx[k] + qmx[k] + qpy[k] + qmy[k], -in_px[j],
+                                     -in_mx[j], -qpy[row + (j == 0 ? L_ - 1 : j - 1)],
+                                     -qmy[row + (j == L_ - 1 ? 0 : j + 1)]};
+        detail::petsc_check(MatSetValues(P, 1, &me, 5, cols, vals, INSERT_VALUES), "MatSetValues");
       }
     }
   }

@@ -76,8 +76,10 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
                       std::abs(mass_minus[t] - mass_minus[0]) / std::max(mass_minus[0], 1e-300)});
   out.set_attribute(group, "mass_relative_drift", drift);
   if (rank == 0 && min_density < 0)
-    fmt::print(stderr, "warning: {}: negative density, minimum {:.3e} (refine the grid or "
-                       "tighten the tolerances)\n", group.substr(1), min_density);
+    fmt::print(stderr,
+               "warning: {}: negative density, minimum {:.3e} (refine the grid or "
+               "tighten the tolerances)\n",
+               group.substr(1), min_density);
 }
 }  // namespace
 
@@ -128,8 +130,7 @@ RunSummary Run::run() {
     mfeps.set_initial(rho0);
     out.set_attribute("/potential", "lattice_truncation_bound", mfeps.truncation_bound());
     summary.seconds_mfeps += seconds_since(t0);
-    solve_and_write(mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps,
-                    summary.seconds_io);
+    solve_and_write(mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps, summary.seconds_io);
     summary.mfeps_steps = mfeps.stats().steps;
   }
 

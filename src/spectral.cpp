@@ -45,8 +45,7 @@ SpectralGrid::~SpectralGrid() {
 void SpectralGrid::forward(const double* in, cplx* out) {
   const int padded = 2 * (N_ / 2 + 1);
   for (int i = 0; i < local_rows_; ++i)
-    std::memcpy(real_buf_ + std::size_t(i) * padded, in + std::size_t(i) * N_,
-                sizeof(double) * N_);
+    std::memcpy(real_buf_ + std::size_t(i) * padded, in + std::size_t(i) * N_, sizeof(double) * N_);
   fftw_execute(plan_fwd_);
   std::memcpy(static_cast<void*>(out), cplx_buf_, sizeof(cplx) * spectral_size());
 }

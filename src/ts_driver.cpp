@@ -18,8 +18,8 @@ void petsc_check(PetscErrorCode ierr, const char* what) {
 
 namespace {
 bool is_explicit_type(const std::string& t) {
-  static const std::array<const char*, 6> explicit_types{"euler", "rk", "ssp", "mprk", "glee",
-                                                          "rk4"};
+  static const std::array<const char*, 6> explicit_types{"euler", "rk",   "ssp",
+                                                         "mprk",  "glee", "rk4"};
   return std::find(explicit_types.begin(), explicit_types.end(), t) != explicit_types.end();
 }
 }  // namespace
@@ -156,9 +156,9 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
   // The formulation follows the TS type: the study's default unless -ts_type says otherwise.
   char type_buf[64] = {0};
   PetscBool given = PETSC_FALSE;
-  petsc_check(PetscOptionsGetString(nullptr, nullptr, "-ts_type", type_buf, sizeof type_buf,
-                                    &given),
-              "PetscOptionsGetString");
+  petsc_check(
+      PetscOptionsGetString(nullptr, nullptr, "-ts_type", type_buf, sizeof type_buf, &given),
+      "PetscOptionsGetString");
   const std::string type = given ? std::string(type_buf) : settings.ts_type;
 
   petsc_check(TSCreate(comm, &ts_), "TSCreate");
@@ -199,14 +199,13 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
     petsc_check(PCShellSetApply(pc, TsCallbacks::shell_pc), "PCShellSetApply");
   } else {
     formulation_ = "implicit";
-    petsc_check(TSSetIFunction(ts_, nullptr, TsCallbacks::full_ifunction, this),
-                "TSSetIFunction");
+    petsc_check(TSSetIFunction(ts_, nullptr, TsCallbacks::full_ifunction, this), "TSSetIFunction");
     // Jacobian-vector products by finite differences of the IFunction.
     petsc_check(SNESSetUseMatrixFree(snes, PETSC_TRUE, PETSC_FALSE), "SNESSetUseMatrixFree");
     if (model_.assemble_preconditioner) {
-      petsc_check(MatCreateAIJ(comm, n, n, PETSC_DETERMINE, PETSC_DETERMINE, 5, nullptr, 2,
-                               nullptr, &P_),
-                  "MatCreateAIJ");
+      petsc_check(
+          MatCreateAIJ(comm, n, n, PETSC_DETERMINE, PETSC_DETERMINE, 5, nullptr, 2, nullptr, &P_),
+          "MatCreateAIJ");
       petsc_check(MatSetOption(P_, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_FALSE), "MatSetOption");
       petsc_check(TSSetIJacobian(ts_, J_, P_, TsCallbacks::ijacobian, this), "TSSetIJacobian");
     } else {

@@ -45,9 +45,9 @@ TEST(LatticeMeanField, NeutralDataSolvesLatticeHeatEquation) {
     return 0.5 + 0.2 * d12 * std::cos(2 * pi * (x + 2 * y)) + 0.1 * d30 * std::sin(2 * pi * 3 * x);
   });
   for (int sign : {+1, -1})
-    EXPECT_LT(max_abs_diff(gather_full(mfeps.grid(), mfeps.rho(sign)),
-                           gather_full(mfeps.grid(), exact)),
-              tol::heat_exact);
+    EXPECT_LT(
+        max_abs_diff(gather_full(mfeps.grid(), mfeps.rho(sign)), gather_full(mfeps.grid(), exact)),
+        tol::heat_exact);
 }
 
 struct DecayCase {
@@ -82,12 +82,10 @@ TEST_P(LatticeDecay, SingleModeDecaysAtLatticeRate) {
       eps * (std::sin(2 * pi * c.k1 * eps) * S1 + std::sin(2 * pi * c.k2 * eps) * S2);
   const double p_plus = c.p_plus, p_minus = 1 - c.p_plus;
   auto mode = [&](double x, double y) { return std::cos(2 * pi * (c.k1 * x + c.k2 * y)); };
-  const auto plus = sample_local(mfeps.grid(), [&](double x, double y) {
-    return p_plus * (1 + amplitude * mode(x, y));
-  });
-  const auto minus = sample_local(mfeps.grid(), [&](double x, double y) {
-    return p_minus * (1 - amplitude * mode(x, y));
-  });
+  const auto plus = sample_local(
+      mfeps.grid(), [&](double x, double y) { return p_plus * (1 + amplitude * mode(x, y)); });
+  const auto minus = sample_local(
+      mfeps.grid(), [&](double x, double y) { return p_minus * (1 - amplitude * mode(x, y)); });
   mfeps.set_state(plus, minus);
   const double T = 1.0 / lambda;
   mfeps.advance_to(T);
@@ -97,22 +95,19 @@ TEST_P(LatticeDecay, SingleModeDecaysAtLatticeRate) {
   for (std::size_t k = 0; k < w.size(); ++k) w[k] = fp[k] - fm[k];
   const double measured = -std::log(cosine_amplitude(w, L, c.k1, c.k2) / amplitude) / T;
   EXPECT_NEAR(measured / lambda, 1.0, tol::decay_rate)
-      << "kernel " << to_string(c.kernel) << " k = (" << c.k1 << "," << c.k2
-      << ") p+ = " << p_plus << ": measured " << measured << ", lambda_w^eps " << lambda;
+      << "kernel " << to_string(c.kernel) << " k = (" << c.k1 << "," << c.k2 << ") p+ = " << p_plus
+      << ": measured " << measured << ", lambda_w^eps " << lambda;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     KernelsModesImbalances, LatticeDecay,
-    ::testing::Values(DecayCase{KernelKind::gaussian, 1, 0, 0.7},
-                      DecayCase{KernelKind::gaussian, 2, 1, 0.3},
-                      DecayCase{KernelKind::gaussian, 1, 0, 0.3},
-                      DecayCase{KernelKind::gaussian, 2, 1, 0.7},
-                      DecayCase{KernelKind::cai, 1, 0, 0.7}, DecayCase{KernelKind::cai, 2, 1, 0.3},
-                      DecayCase{KernelKind::cai, 1, 0, 0.3}, DecayCase{KernelKind::cai, 2, 1, 0.7},
-                      DecayCase{KernelKind::bump, 1, 0, 0.7},
-                      DecayCase{KernelKind::bump, 2, 1, 0.3},
-                      DecayCase{KernelKind::bump, 1, 0, 0.3},
-                      DecayCase{KernelKind::bump, 2, 1, 0.7}));
+    ::testing::Values(
+        DecayCase{KernelKind::gaussian, 1, 0, 0.7}, DecayCase{KernelKind::gaussian, 2, 1, 0.3},
+        DecayCase{KernelKind::gaussian, 1, 0, 0.3}, DecayCase{KernelKind::gaussian, 2, 1, 0.7},
+        DecayCase{KernelKind::cai, 1, 0, 0.7}, DecayCase{KernelKind::cai, 2, 1, 0.3},
+        DecayCase{KernelKind::cai, 1, 0, 0.3}, DecayCase{KernelKind::cai, 2, 1, 0.7},
+        DecayCase{KernelKind::bump, 1, 0, 0.7}, DecayCase{KernelKind::bump, 2, 1, 0.3},
+        DecayCase{KernelKind::bump, 1, 0, 0.3}, DecayCase{KernelKind::bump, 2, 1, 0.7}));
 
 // Mass of each sign is exact (every jump out of a site is a jump into another); the
 // solution stays positive.
@@ -140,8 +135,10 @@ TEST(LatticeMeanField, RightHandSideBalances) {
   const auto& grid = mfeps.grid();
   const std::size_t n = grid.real_size();
   std::vector<double> u(2 * n), f(2 * n);
-  const auto a = sample_local(grid, [](double x, double y) { return 1 + 0.9 * std::sin(2 * pi * (x + 3 * y)); });
-  const auto b = sample_local(grid, [](double x, double y) { return 1 + 0.5 * std::cos(2 * pi * 2 * x * y); });
+  const auto a = sample_local(
+      grid, [](double x, double y) { return 1 + 0.9 * std::sin(2 * pi * (x + 3 * y)); });
+  const auto b =
+      sample_local(grid, [](double x, double y) { return 1 + 0.5 * std::cos(2 * pi * 2 * x * y); });
   std::copy(a.begin(), a.end(), u.begin());
   std::copy(b.begin(), b.end(), u.begin() + n);
   mfeps.rhs(u.data(), f.data());

@@ -67,12 +67,10 @@ TEST_P(MeanFieldDecay, SingleModeDecaysAtLinearRate) {
   const double p_plus = c.p_plus, p_minus = 1 - c.p_plus;
   // s = p- u+ + p+ u- = 0, so only the w-mode is excited: u+ = a p+ cos, u- = -a p- cos.
   auto mode = [&](double x, double y) { return std::cos(2 * pi * (c.k1 * x + c.k2 * y)); };
-  const auto plus = sample_local(mf.grid(), [&](double x, double y) {
-    return p_plus * (1 + amplitude * mode(x, y));
-  });
-  const auto minus = sample_local(mf.grid(), [&](double x, double y) {
-    return p_minus - amplitude * p_minus * mode(x, y);
-  });
+  const auto plus = sample_local(
+      mf.grid(), [&](double x, double y) { return p_plus * (1 + amplitude * mode(x, y)); });
+  const auto minus = sample_local(
+      mf.grid(), [&](double x, double y) { return p_minus - amplitude * p_minus * mode(x, y); });
   mf.set_state(plus, minus);
   const double T = 1.0 / lambda;
   mf.advance_to(T);
@@ -84,22 +82,19 @@ TEST_P(MeanFieldDecay, SingleModeDecaysAtLinearRate) {
   const double w0 = amplitude * (p_plus + p_minus);
   const double measured = -std::log(cosine_amplitude(w, N, c.k1, c.k2) / w0) / T;
   EXPECT_NEAR(measured / lambda, 1.0, tol::decay_rate)
-      << "kernel " << to_string(c.kernel) << " k = (" << c.k1 << "," << c.k2
-      << ") p+ = " << p_plus << ": measured " << measured << ", lambda_w " << lambda;
+      << "kernel " << to_string(c.kernel) << " k = (" << c.k1 << "," << c.k2 << ") p+ = " << p_plus
+      << ": measured " << measured << ", lambda_w " << lambda;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     KernelsModesImbalances, MeanFieldDecay,
-    ::testing::Values(DecayCase{KernelKind::gaussian, 1, 0, 0.7},
-                      DecayCase{KernelKind::gaussian, 2, 1, 0.3},
-                      DecayCase{KernelKind::gaussian, 1, 0, 0.3},
-                      DecayCase{KernelKind::gaussian, 2, 1, 0.7},
-                      DecayCase{KernelKind::cai, 1, 0, 0.7}, DecayCase{KernelKind::cai, 2, 1, 0.3},
-                      DecayCase{KernelKind::cai, 1, 0, 0.3}, DecayCase{KernelKind::cai, 2, 1, 0.7},
-                      DecayCase{KernelKind::bump, 1, 0, 0.7},
-                      DecayCase{KernelKind::bump, 2, 1, 0.3},
-                      DecayCase{KernelKind::bump, 1, 0, 0.3},
-                      DecayCase{KernelKind::bump, 2, 1, 0.7}));
+    ::testing::Values(
+        DecayCase{KernelKind::gaussian, 1, 0, 0.7}, DecayCase{KernelKind::gaussian, 2, 1, 0.3},
+        DecayCase{KernelKind::gaussian, 1, 0, 0.3}, DecayCase{KernelKind::gaussian, 2, 1, 0.7},
+        DecayCase{KernelKind::cai, 1, 0, 0.7}, DecayCase{KernelKind::cai, 2, 1, 0.3},
+        DecayCase{KernelKind::cai, 1, 0, 0.3}, DecayCase{KernelKind::cai, 2, 1, 0.7},
+        DecayCase{KernelKind::bump, 1, 0, 0.7}, DecayCase{KernelKind::bump, 2, 1, 0.3},
+        DecayCase{KernelKind::bump, 1, 0, 0.3}, DecayCase{KernelKind::bump, 2, 1, 0.7}));
 
 // Each sign's mass is an invariant of eq. 12; the spectral divergence has no k = 0 mode.
 TEST(MeanField, MassOfEachSignConserved) {
@@ -166,8 +161,9 @@ TEST(MeanField, FormulationsAgree) {
     MeanField mf(MPI_COMM_WORLD, study, kernel);
     mf.set_initial(InitialDensity(study.initial));
     mf.advance_to(0.1);
-    EXPECT_EQ(mf.stats().formulation,
-              std::string(type) == "arkimex" ? "imex" : (std::string(type) == "rk" ? "explicit" : "implicit"));
+    EXPECT_EQ(mf.stats().formulation, std::string(type) == "arkimex"
+                                          ? "imex"
+                                          : (std::string(type) == "rk" ? "explicit" : "implicit"));
     results.push_back(gather_full(mf.grid(), mf.rho(+1)));
   }
   // Each is within a few times its error tolerance of the others (rtol 1e-9 on O(1) data,

@@ -34,12 +34,14 @@ struct ModelParams {
   double T = 1.0;
   double eps() const { return 1.0 / lattice; }
   bool noiseless() const { return beta == std::numeric_limits<double>::infinity(); }
+  bool operator==(const ModelParams&) const = default;
 };
 
 struct Blob {
   std::array<double, 2> centre{0.5, 0.5};
   double width = 0.1;   // standard deviation of the (periodised) gaussian
   double weight = 1.0;  // relative weight within its sign
+  bool operator==(const Blob&) const = default;
 };
 
 struct InitialParams {
@@ -57,6 +59,7 @@ struct InitialParams {
   // file: HDF5 with datasets rho_plus, rho_minus [G, G] (x-major), densities w.r.t. nu
   std::string file;
   double mass_minus() const { return 1.0 - mass_plus; }
+  bool operator==(const InitialParams&) const = default;
 };
 
 struct RunParams {
@@ -66,19 +69,22 @@ struct RunParams {
   std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
   std::string output = "dislo.h5";
   bool has_model(const std::string& m) const;
+  bool operator==(const RunParams&) const = default;
 };
 
 struct MetricsParams {
   std::vector<std::string> kinds{"bl", "w1", "hs"};
+  bool operator==(const MetricsParams&) const = default;
 };
 
 // Continuum mean-field PDE (MF): pseudo-spectral on an M x M grid.
 struct MfParams {
-  int M = 256;               // grid points per side (even, >= 8)
-  double rtol = 1e-6;        // TS error control (PETSc -ts_rtol overrides)
+  int M = 256;         // grid points per side (even, >= 8)
+  double rtol = 1e-6;  // TS error control (PETSc -ts_rtol overrides)
   double atol = 1e-9;
   std::string ts_type = "arkimex";
   double hyperviscosity = 0;  // rate at the de-aliasing cutoff; beta = inf default 10
+  bool operator==(const MfParams&) const = default;
 };
 
 // Lattice mean-field master equation (MFeps).
@@ -86,6 +92,7 @@ struct MfepsParams {
   double rtol = 1e-6;
   double atol = 1e-9;
   std::string ts_type = "arkimex";
+  bool operator==(const MfepsParams&) const = default;
 };
 
 struct Study {
@@ -98,6 +105,7 @@ struct Study {
   MfParams mf;
   MfepsParams mfeps;
   std::vector<std::string> warnings;  // e.g. outside Assumption 2; printed by the driver
+  bool operator==(const Study&) const = default;
 };
 
 // Parses and validates. path empty = the built-in default study. Each override is

@@ -39,8 +39,7 @@ class OutputFile {
                     bool xdmf = true);
   // Collective. Writes rows [row0, row0 + nrows) of time slice t of a field created by
   // create_field; data holds nrows * G values, x-major. A rank may own zero rows.
-  void write_field_rows(const std::string& dataset, int t, int row0, int nrows,
-                        const double* data);
+  void write_field_rows(const std::string& dataset, int t, int row0, int nrows, const double* data);
   // Collective. Closes the file, writes the XDMF sidecar (rank 0), renames the
   // temporary file to PATH atomically. After this the destructor does nothing.
   void finalise();

@@ -58,8 +58,9 @@ class LatticeMeanField {
   std::unique_ptr<SpectralGrid> grid_;
   std::vector<cplx> g1_hat_, g2_hat_, w_hat_, tmp_hat_;
   std::vector<double> fx_, fy_, w_;
-  std::vector<double> q_[4];                // outgoing fluxes per direction +x, -x, +y, -y
-  std::vector<double> halo_prev_, halo_next_, send_last_, send_first_;  // q_{+x} of the row before, q_{-x} after
+  std::vector<double> q_[4];  // outgoing fluxes per direction +x, -x, +y, -y
+  std::vector<double> halo_prev_, halo_next_, send_last_,
+      send_first_;  // q_{+x} of the row before, q_{-x} after
   int prev_rank_ = -1, next_rank_ = -1;
   std::vector<int> all_rows_, all_starts_;
   std::unique_ptr<detail::TsDriver> ts_;

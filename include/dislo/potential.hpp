@@ -22,6 +22,12 @@ class Kernel {
   double vhat(double k2) const;
   // The mollifier phi_delta itself (free space, radial), for tests and the bump tables.
   double phi_free(double r) const;
+  // Enclosed mass M(r) = integral over |y| < r of phi_free (free space).
+  double enclosed_mass(double r) const;
+  // Largest q = 2 pi |k| delta up to which phihat is computed to 1e-14 (bump: the
+  // Gauss-Legendre rule resolves cos(q t)); beyond it phihat returns 0 (the true value is
+  // below the 2e-15 round-off floor there). Infinite otherwise.
+  double max_q() const;
 
  private:
   KernelKind kind_;
@@ -54,5 +60,21 @@ struct KernelConstants {
 PotentialTable tabulate(const Kernel& kernel, int G);
 
 KernelConstants kernel_constants(const Kernel& kernel);
+
+// The plain truncated Fourier series of V_delta on an N x N FFT grid (N a multiple of G),
+// sampled at the G x G points; no tail check. For bump this is the slowly converging
+// path, kept as an independent check of the hybrid table (tests).
+PotentialTable tabulate_fft(const Kernel& kernel, int G, int N);
+
+// Upper bound (radial integral) on sum over modes outside [-N/2, N/2)^2 of
+// |Vhat_delta(k)| max(1, 2 pi |k|): bounds the max-norm error of the truncated V and grad V.
+double fft_tail_bound(const Kernel& kernel, int N);
+
+// m2 = integral of |y|^2 phi_1(y) over the unit disc, bump profile, by quadrature
+// (models.md: 0.26131; closed form (E2(1) - E3(1))/E2(1)).
+double bump_second_moment();
+
+// Width of the gaussian used by the bump hybrid table: eta = min(delta/2, 1/18).
+double bump_eta(double delta);
 
 }  // namespace dislo

@@ -1,0 +1,577 @@
+// The study file: defaults, round trip through to_toml, resolution of dt_out, every
+// validation rule, unknown keys and sections, wrong types, syntax errors, --set, warnings.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "dislo/config.hpp"
+#include "tolerances.hpp"
+
+namespace dislo {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// The InputError message of parsing `text` (source "study.toml"); fails the test if the
+// text parses.
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    parse_study(text, "study.toml", overrides);
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "message is not one line: " << msg;
+    EXPECT_THAT(msg, HasSubstr("study.toml: ")) << msg;
+    return msg;
+  }
+  ADD_FAILURE() << "no InputError for:\n" << text;
+  return {};
+}
+
+TEST(Config, DefaultStudy) {
+  const Study s = load_study("");
+  EXPECT_EQ(s.source, "<default>");
+  EXPECT_EQ(s.model.n, 1000);
+  ASSERT_TRUE(s.model.n_plus.has_value());
+  EXPECT_EQ(*s.model.n_plus, 500);
+  EXPECT_EQ(s.model.lattice, 128);
+  EXPECT_DOUBLE_EQ(s.model.eps(), 1.0 / 128);
+  EXPECT_EQ(s.model.delta, 0.0625);
+  EXPECT_EQ(s.model.beta, 4.0);
+  EXPECT_FALSE(s.model.noiseless());
+  EXPECT_EQ(s.model.T, 1.0);
+  EXPECT_EQ(s.kernel, KernelKind::gaussian);
+  EXPECT_EQ(s.initial.kind, InitialKind::cosine);
+  EXPECT_EQ(s.initial.mass_plus, 0.5);
+  EXPECT_EQ(s.initial.amplitude, 0.5);
+  EXPECT_EQ(s.initial.amplitude_minus, -0.5);
+  EXPECT_EQ(s.initial.k, (std::array<int, 2>{1, 0}));
+  EXPECT_EQ(s.run.models, (std::vector<std::string>{"mf", "mfeps"}));
+  EXPECT_TRUE(s.run.has_model("mf"));
+  EXPECT_TRUE(s.run.has_model("mfeps"));
+  EXPECT_FALSE(s.run.has_model("sde"));
+  EXPECT_EQ(s.run.replicas, "64");
+  EXPECT_EQ(s.run.seed, 1u);
+  EXPECT_EQ(s.run.times, (std::vector<double>{0.0, 0.25, 0.5, 0.75, 1.0}));
+  EXPECT_EQ(s.run.output, "dislo.h5");
+  EXPECT_EQ(s.metrics.kinds, (std::vector<std::string>{"bl", "w1", "hs"}));
+  EXPECT_EQ(s.mf.M, 256);
+  EXPECT_EQ(s.mf.hyperviscosity, 0.0);
+  EXPECT_EQ(s.mf.ts_type, "arkimex");
+  EXPECT_TRUE(s.warnings.empty());
+  // An empty study file is the default study.
+  Study e = parse_study("", "<default>");
+  EXPECT_EQ(e, s);
+}
+
+TEST(Config, EnumNames) {
+  EXPECT_STREQ(to_string(KernelKind::gaussian), "gaussian");
+  EXPECT_STREQ(to_string(KernelKind::cai), "cai");
+  EXPECT_STREQ(to_string(KernelKind::bump), "bump");
+  EXPECT_STREQ(to_string(InitialKind::uniform), "uniform");
+  EXPECT_STREQ(to_string(InitialKind::cosine), "cosine");
+  EXPECT_STREQ(to_string(InitialKind::blobs), "blobs");
+  EXPECT_STREQ(to_string(InitialKind::file), "file");
+}
+
+TEST(Config, FullFile) {
+  const Study s = parse_study(R"(
+[model]
+n = 10
+n_plus = "random"
+lattice = 64
+delta = 0.1
+beta = "inf"
+T = 2
+
+[potential]
+kind = "cai"
+
+[initial]
+kind = "blobs"
+mass_plus = 0.25
+blobs_plus = [{ centre = [0.25, 0.75], width = 0.05, weight = 2 }]
+blobs_minus = [{ centre = [0.5, 0.5] }, { centre = [0.0, 0.9], width = 0.2, weight = 0.5 }]
+
+[run]
+models = ["sde", "mf"]
+replicas = "auto"
+seed = 0
+times = [0, 1, 2]
+output = "out.h5"
+
+[metrics]
+kinds = ["w1"]
+
+[mf]
+M = 64
+rtol = 1e-8
+atol = 1e-10
+ts_type = "rk"
+
+[mfeps]
+ts_type = "bdf"
+)",
+                              "study.toml");
+  EXPECT_EQ(s.model.n, 10);
+  EXPECT_FALSE(s.model.n_plus.has_value());
+  EXPECT_EQ(s.model.lattice, 64);
+  EXPECT_TRUE(s.model.noiseless());
+  EXPECT_EQ(s.model.T, 2.0);
+  EXPECT_EQ(s.kernel, KernelKind::cai);
+  EXPECT_EQ(s.initial.kind, InitialKind::blobs);
+  EXPECT_DOUBLE_EQ(s.initial.mass_minus(), 0.75);
+  ASSERT_EQ(s.initial.blobs_plus.size(), 1u);
+  EXPECT_EQ(s.initial.blobs_plus[0].centre, (std::array<double, 2>{0.25, 0.75}));
+  EXPECT_EQ(s.initial.blobs_plus[0].width, 0.05);
+  EXPECT_EQ(s.initial.blobs_plus[0].weight, 2.0);
+  ASSERT_EQ(s.initial.blobs_minus.size(), 2u);
+  EXPECT_EQ(s.initial.blobs_minus[0].width, Blob{}.width);
+  EXPECT_EQ(s.initial.blobs_minus[1].weight, 0.5);
+  EXPECT_EQ(s.run.models, (std::vector<std::string>{"sde", "mf"}));
+  EXPECT_EQ(s.run.replicas, "auto");
+  EXPECT_EQ(s.run.seed, 0u);
+  EXPECT_EQ(s.run.times, (std::vector<double>{0, 1, 2}));
+  EXPECT_EQ(s.run.output, "out.h5");
+  EXPECT_EQ(s.metrics.kinds, (std::vector<std::string>{"w1"}));
+  EXPECT_EQ(s.mf.M, 64);
+  EXPECT_EQ(s.mf.rtol, 1e-8);
+  EXPECT_EQ(s.mf.ts_type, "rk");
+  EXPECT_EQ(s.mfeps.ts_type, "bdf");
+  // beta = inf without hyperviscosity: the default becomes 10.
+  EXPECT_EQ(s.mf.hyperviscosity, 10.0);
+  // beta = inf > delta/eps: warned.
+  EXPECT_EQ(s.warnings.size(), 1u);
+}
+
+TEST(Config, DefaultsDependingOnOtherKeys) {
+  EXPECT_EQ(*parse_study("[model]\nn = 7", "s").model.n_plus, 3);
+  const Study a = parse_study("[initial]\namplitude = 0.3", "s");
+  EXPECT_EQ(a.initial.amplitude_minus, -0.3);
+  const Study b = parse_study("[initial]\namplitude = 0.3\namplitude_minus = 0.2", "s");
+  EXPECT_EQ(b.initial.amplitude_minus, 0.2);
+  const Study c = parse_study("[model]\nbeta = \"inf\"\n[mf]\nhyperviscosity = 0", "s");
+  EXPECT_EQ(c.mf.hyperviscosity, 0.0);
+  EXPECT_TRUE(parse_study("[model]\nbeta = inf", "s").model.noiseless());
+  // Without times or dt_out: five equally spaced times from 0 to T.
+  EXPECT_EQ(parse_study("[model]\nT = 2", "s").run.times, (std::vector<double>{0, 0.5, 1, 1.5, 2}));
+}
+
+void expect_round_trip(const Study& s) {
+  const std::string text = to_toml(s);
+  Study back = parse_study(text, s.source);
+  EXPECT_EQ(back, s) << text;
+  // And to_toml is a fixed point.
+  EXPECT_EQ(to_toml(back), text);
+}
+
+TEST(Config, RoundTrip) {
+  expect_round_trip(load_study(""));
+  expect_round_trip(parse_study(R"(
+[model]
+n = 3
+n_plus = "random"
+lattice = 100
+delta = 0.123456789012345678
+beta = "inf"
+T = 0.7
+[potential]
+kind = "bump"
+[initial]
+kind = "blobs"
+mass_plus = 0.3333333333333333
+phase = 3.141592653589793
+phase_minus = -1e-300
+k = [-2, 5]
+blobs_plus = [{ centre = [0.1, 0.2], width = 0.03, weight = 1.5 }]
+blobs_minus = [{ centre = [0.9, 0.0] }, { centre = [0.4, 0.6], weight = 7 }]
+[run]
+models = ["rw", "sde", "mfeps"]
+replicas = 5
+seed = 9223372036854775807
+dt_out = 0.1
+output = "a \"quoted\" \\ name.h5"
+[metrics]
+kinds = []
+[mf]
+M = 8
+rtol = 1.5e-7
+atol = 2e-12
+ts_type = "rosw"
+[mfeps]
+rtol = 0.1
+atol = 1e+3
+ts_type = "euler"
+)",
+                                "x.toml"));
+  expect_round_trip(parse_study("[initial]\nkind = \"file\"\nfile = \"rho.h5\"", "y.toml"));
+  expect_round_trip(parse_study("[run]\ndt_out = 0.3\n[model]\nT = 1.1", "z.toml"));
+  // beta as a float with many digits.
+  expect_round_trip(parse_study("[model]\nbeta = 0.30000000000000004", "w.toml"));
+  // The output has every key.
+  const std::string t = to_toml(load_study(""));
+  for (const char* key : {"n_plus = 500", "beta = 4.0", "times = [0.0, 0.25, 0.5, 0.75, 1.0]",
+                          "hyperviscosity = 0.0", "replicas = 64", "blobs_plus = []"})
+    EXPECT_THAT(t, HasSubstr(key));
+  EXPECT_THAT(to_toml(parse_study("[model]\nn_plus = \"random\"\nbeta = \"inf\"", "s")),
+              HasSubstr("beta = \"inf\""));
+}
+
+TEST(Config, DtOut) {
+  auto times = [](const std::string& text) { return parse_study(text, "s").run.times; };
+  EXPECT_EQ(times("[run]\ndt_out = 0.25"), (std::vector<double>{0, 0.25, 0.5, 0.75, 1}));
+  // T is included even if it is not a multiple of dt_out.
+  const auto t = times("[run]\ndt_out = 0.3");
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t.front(), 0.0);
+  EXPECT_NEAR(t[3], 0.9, tol::roundoff);
+  EXPECT_EQ(t.back(), 1.0);
+  // A multiple up to rounding gives no extra time just below T.
+  const auto d = times("[model]\nT = 0.3\n[run]\ndt_out = 0.1");
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_NEAR(d[2], 0.2, tol::roundoff);
+  EXPECT_EQ(d.back(), 0.3);
+  // dt_out larger than T.
+  EXPECT_EQ(times("[run]\ndt_out = 5"), (std::vector<double>{0, 1}));
+}
+
+TEST(Config, BlobsAsArrayOfTables) {
+  const Study s = parse_study(R"(
+[initial]
+kind = "blobs"
+[[initial.blobs_plus]]
+centre = [0.2, 0.3]
+width = 0.05
+[[initial.blobs_minus]]
+centre = [0.7, 0.8]
+)",
+                              "s");
+  ASSERT_EQ(s.initial.blobs_plus.size(), 1u);
+  EXPECT_EQ(s.initial.blobs_plus[0].width, 0.05);
+  ASSERT_EQ(s.initial.blobs_minus.size(), 1u);
+  EXPECT_EQ(s.initial.blobs_minus[0].centre, (std::array<double, 2>{0.7, 0.8}));
+}
+
+// ---------------------------------------------------------------- one test per rule
+
+TEST(ConfigReject, LatticeBelowFour) {
+  const auto m = error_of("[model]\nlattice = 3");
+  EXPECT_THAT(m, HasSubstr("model.lattice = 3"));
+  EXPECT_THAT(m, HasSubstr(">= 4"));
+}
+
+TEST(ConfigReject, DeltaAboveHalf) {
+  const auto m = error_of("[model]\ndelta = 0.7");
+  EXPECT_EQ(m,
+            "study.toml: model.delta = 0.7: must satisfy eps = 1/lattice = 0.0078125 <= delta "
+            "<= 0.5");
+}
+
+TEST(ConfigReject, DeltaBelowEps) {
+  EXPECT_THAT(error_of("[model]\nlattice = 4\ndelta = 0.2"),
+              HasSubstr("model.delta = 0.2: must satisfy eps = 1/lattice = 0.25 <= delta"));
+  // Also when delta is the default and lattice makes it invalid.
+  EXPECT_THAT(error_of("[model]\nlattice = 8"), HasSubstr("model.delta = 0.0625 (default)"));
+}
+
+TEST(ConfigReject, BumpCoreAboveQuarter) {
+  EXPECT_EQ(error_of("[model]\ndelta = 0.3\n[potential]\nkind = \"bump\""),
+            "study.toml: model.delta = 0.3: potential.kind = \"bump\" needs delta <= 0.25");
+  EXPECT_NO_THROW(dislo::parse_study("[model]\ndelta = 0.3", "study.toml"));
+}
+
+TEST(ConfigReject, BetaNotPositive) {
+  EXPECT_THAT(error_of("[model]\nbeta = 0"), HasSubstr("model.beta = 0: must be"));
+  EXPECT_THAT(error_of("[model]\nbeta = -1.5"), HasSubstr("model.beta = -1.5"));
+  EXPECT_THAT(error_of("[model]\nbeta = nan"), HasSubstr("model.beta = nan"));
+  EXPECT_THAT(error_of("[model]\nbeta = \"infinite\""), HasSubstr("model.beta = \"infinite\""));
+}
+
+TEST(ConfigReject, NBelowOne) {
+  EXPECT_THAT(error_of("[model]\nn = 0"), HasSubstr("model.n = 0: must be an integer >= 1"));
+}
+
+TEST(ConfigReject, NPlusOutOfRange) {
+  EXPECT_THAT(error_of("[model]\nn = 10\nn_plus = 11"),
+              HasSubstr("model.n_plus = 11: must satisfy 0 <= n_plus <= n = 10"));
+  EXPECT_THAT(error_of("[model]\nn_plus = -1"), HasSubstr("model.n_plus = -1"));
+  EXPECT_THAT(error_of("[model]\nn_plus = \"half\""), HasSubstr("model.n_plus = \"half\""));
+}
+
+TEST(ConfigReject, TNotPositiveFinite) {
+  EXPECT_THAT(error_of("[model]\nT = 0"), HasSubstr("model.T = 0: must be a finite number > 0"));
+  EXPECT_THAT(error_of("[model]\nT = inf"), HasSubstr("model.T = inf"));
+}
+
+TEST(ConfigReject, TimesOutsideZeroT) {
+  EXPECT_THAT(error_of("[run]\ntimes = [0, 1.5]"),
+              HasSubstr("run.times = [0, 1.5]: must be non-empty, strictly increasing and "
+                        "inside [0, T] = [0, 1]"));
+  EXPECT_THAT(error_of("[run]\ntimes = [-0.1, 0.5]"), HasSubstr("run.times = [-0.1, 0.5]"));
+}
+
+TEST(ConfigReject, TimesNotIncreasing) {
+  EXPECT_THAT(error_of("[run]\ntimes = [0.5, 0.5]"),
+              HasSubstr("run.times = [0.5, 0.5]: must be non-empty, strictly increasing"));
+  EXPECT_THAT(error_of("[run]\ntimes = [0.5, 0.25]"), HasSubstr("run.times = [0.5, 0.25]"));
+}
+
+TEST(ConfigReject, TimesEmpty) {
+  EXPECT_THAT(error_of("[run]\ntimes = []"), HasSubstr("run.times = []: must be non-empty"));
+}
+
+TEST(ConfigReject, DtOutNotPositive) {
+  EXPECT_THAT(error_of("[run]\ndt_out = 0"),
+              HasSubstr("run.dt_out = 0: must be a finite number > 0"));
+  EXPECT_THAT(error_of("[run]\ndt_out = -0.1"), HasSubstr("run.dt_out = -0.1"));
+}
+
+TEST(ConfigReject, DtOutTooSmall) {
+  EXPECT_THAT(error_of("[run]\ndt_out = 1e-9"), HasSubstr("run.dt_out = 1e-09: gives more than"));
+}
+
+TEST(ConfigReject, TimesAndDtOut) {
+  EXPECT_THAT(error_of("[run]\ntimes = [0, 1]\ndt_out = 0.5"),
+              HasSubstr("run.dt_out = 0.5: give either run.times or run.dt_out, not both"));
+}
+
+TEST(ConfigReject, MassPlusOutsideUnitInterval) {
+  EXPECT_THAT(error_of("[initial]\nmass_plus = 1.5"),
+              HasSubstr("initial.mass_plus = 1.5: must satisfy 0 <= mass_plus <= 1"));
+  EXPECT_THAT(error_of("[initial]\nmass_plus = -0.1"), HasSubstr("initial.mass_plus = -0.1"));
+}
+
+TEST(ConfigReject, CosineAmplitude) {
+  EXPECT_THAT(error_of("[initial]\namplitude = 1.2"),
+              HasSubstr("initial.amplitude = 1.2: must satisfy |amplitude| <= 1"));
+  EXPECT_THAT(error_of("[initial]\namplitude_minus = -1.01"),
+              HasSubstr("initial.amplitude_minus = -1.01: must satisfy |amplitude_minus| <= 1"));
+}
+
+TEST(ConfigReject, BlobWidth) {
+  EXPECT_THAT(error_of("[initial]\nkind = \"blobs\"\nblobs_plus = [{centre = [0.5, 0.5], width "
+                       "= 0}]\nblobs_minus = [{centre = [0.5, 0.5]}]"),
+              HasSubstr("initial.blobs_plus[0].width = 0: must be a finite number > 0"));
+}
+
+TEST(ConfigReject, BlobWeight) {
+  EXPECT_THAT(error_of("[initial]\nkind = \"blobs\"\nblobs_plus = [{centre = [0.5, 0.5]}]\n"
+                       "blobs_minus = [{centre = [0.5, 0.5]}, {centre = [0.1, 0.1], weight = "
+                       "-2}]"),
+              HasSubstr("initial.blobs_minus[1].weight = -2: must be a finite number > 0"));
+}
+
+TEST(ConfigReject, BlobCentre) {
+  EXPECT_THAT(error_of("[initial]\nblobs_plus = [{centre = [1.0, 0.5]}]"),
+              HasSubstr("initial.blobs_plus[0].centre = [1.0, 0.5]: must lie in [0, 1)^2"));
+  EXPECT_THAT(error_of("[initial]\nblobs_plus = [{centre = [0.5]}]"),
+              HasSubstr("initial.blobs_plus[0].centre = [0.5]: expected two numbers"));
+  EXPECT_THAT(error_of("[initial]\nblobs_plus = [{width = 0.1}]"),
+              HasSubstr("initial.blobs_plus[0].centre: missing"));
+  EXPECT_THAT(error_of("[initial]\nblobs_plus = [{centre = [0.5, 0.5], size = 1}]"),
+              HasSubstr("initial.blobs_plus[0].size: unknown key"));
+}
+
+TEST(ConfigReject, BlobsMissingForSignWithMass) {
+  EXPECT_THAT(error_of("[initial]\nkind = \"blobs\"\nblobs_plus = [{centre = [0.5, 0.5]}]"),
+              HasSubstr("initial.blobs_minus: at least one blob is needed"));
+  EXPECT_THAT(error_of("[initial]\nkind = \"blobs\"\nblobs_plus = []"),
+              HasSubstr("initial.blobs_plus = []: at least one blob is needed"));
+  // A sign without mass needs no blob.
+  const Study s = parse_study(
+      "[initial]\nkind = \"blobs\"\nmass_plus = 1\nblobs_plus = [{centre = [0.5, 0.5]}]", "s");
+  EXPECT_TRUE(s.initial.blobs_minus.empty());
+}
+
+TEST(ConfigReject, FileEmptyPath) {
+  EXPECT_THAT(error_of("[initial]\nkind = \"file\""), HasSubstr("initial.file: kind = \"file\""));
+  EXPECT_THAT(error_of("[initial]\nkind = \"file\"\nfile = \"\""),
+              HasSubstr("initial.file = \"\": kind = \"file\" needs a non-empty path"));
+}
+
+TEST(ConfigReject, InitialKind) {
+  EXPECT_THAT(error_of("[initial]\nkind = \"gauss\""),
+              HasSubstr("initial.kind = \"gauss\": must be one of uniform, cosine, blobs, file"));
+}
+
+TEST(ConfigReject, MfGridOddOrSmall) {
+  EXPECT_THAT(error_of("[mf]\nM = 63"), HasSubstr("mf.M = 63: must be an even integer"));
+  EXPECT_THAT(error_of("[mf]\nM = 6"), HasSubstr("mf.M = 6: must be an even integer with 8 <= M"));
+}
+
+TEST(ConfigReject, Tolerances) {
+  EXPECT_THAT(error_of("[mf]\nrtol = 0"), HasSubstr("mf.rtol = 0: must be a finite number > 0"));
+  EXPECT_THAT(error_of("[mf]\natol = -1e-9"), HasSubstr("mf.atol = -1e-09"));
+  EXPECT_THAT(error_of("[mfeps]\nrtol = -1.0"), HasSubstr("mfeps.rtol = -1.0"));
+  EXPECT_THAT(error_of("[mfeps]\natol = 0.0"), HasSubstr("mfeps.atol = 0.0"));
+}
+
+TEST(ConfigReject, HyperviscosityNegative) {
+  EXPECT_THAT(error_of("[mf]\nhyperviscosity = -1"),
+              HasSubstr("mf.hyperviscosity = -1: must be a finite number >= 0"));
+}
+
+TEST(ConfigReject, TsTypeEmpty) {
+  EXPECT_THAT(error_of("[mf]\nts_type = \"\""),
+              HasSubstr("mf.ts_type = \"\": must be a non-empty string"));
+  EXPECT_THAT(error_of("[mfeps]\nts_type = 3"), HasSubstr("mfeps.ts_type = 3: expected a string"));
+}
+
+TEST(ConfigReject, KernelKind) {
+  EXPECT_THAT(error_of("[potential]\nkind = \"lorentz\""),
+              HasSubstr("potential.kind = \"lorentz\": must be one of gaussian, cai, bump"));
+}
+
+TEST(ConfigReject, Models) {
+  EXPECT_THAT(error_of("[run]\nmodels = []"),
+              HasSubstr("run.models = []: must be a non-empty subset of [mf, mfeps, sde, rw]"));
+  EXPECT_THAT(error_of("[run]\nmodels = [\"mf\", \"mf\"]"),
+              HasSubstr("run.models = [\"mf\", \"mf\"]: must be"));
+  EXPECT_THAT(error_of("[run]\nmodels = [\"pde\"]"), HasSubstr("run.models = [\"pde\"]"));
+}
+
+TEST(ConfigReject, MetricKinds) {
+  EXPECT_THAT(error_of("[metrics]\nkinds = [\"w2\"]"),
+              HasSubstr("metrics.kinds = [\"w2\"]: must be a subset of [bl, w1, hs]"));
+}
+
+TEST(ConfigReject, Replicas) {
+  EXPECT_THAT(error_of("[run]\nreplicas = 0"),
+              HasSubstr("run.replicas = 0: must be an integer >= 1 or \"auto\""));
+  EXPECT_THAT(error_of("[run]\nreplicas = \"many\""), HasSubstr("run.replicas = \"many\""));
+}
+
+TEST(ConfigReject, SeedNegative) {
+  EXPECT_THAT(error_of("[run]\nseed = -1"), HasSubstr("run.seed = -1: must be an integer >= 0"));
+}
+
+TEST(ConfigReject, OutputEmpty) {
+  EXPECT_THAT(error_of("[run]\noutput = \"\""), HasSubstr("run.output = \"\""));
+}
+
+TEST(ConfigReject, UnknownKey) {
+  const auto m = error_of("[model]\nlatice = 64");
+  EXPECT_THAT(m, HasSubstr("study.toml: model.latice: unknown key (allowed: n, n_plus, lattice"));
+}
+
+TEST(ConfigReject, UnknownSection) {
+  EXPECT_THAT(error_of("[modle]\nn = 3"), HasSubstr("[modle]: unknown section (allowed: model"));
+  EXPECT_THAT(error_of("[sweep]\nx = 1"), HasSubstr("[sweep]: not yet available"));
+  EXPECT_THAT(error_of("n = 3"), HasSubstr("[n]: unknown section"));
+  EXPECT_THAT(error_of("model = 3"), HasSubstr("model = 3: expected a table [model]"));
+}
+
+TEST(ConfigReject, WrongType) {
+  EXPECT_THAT(error_of("[model]\nn = \"abc\""),
+              HasSubstr("model.n = \"abc\": expected an integer"));
+  EXPECT_THAT(error_of("[model]\nbeta = [1]"), HasSubstr("model.beta = [1]: expected a number"));
+  // Integer-valued floats are not integers.
+  EXPECT_THAT(error_of("[model]\nlattice = 128.0"),
+              HasSubstr("model.lattice = 128.0: expected an integer"));
+  EXPECT_THAT(error_of("[mf]\nM = 64.0"), HasSubstr("mf.M = 64.0: expected an integer"));
+  EXPECT_THAT(error_of("[model]\ndelta = \"0.1\""),
+              HasSubstr("model.delta = \"0.1\": expected a number"));
+  EXPECT_THAT(error_of("[run]\ntimes = [0, \"1\"]"),
+              HasSubstr("run.times = [0, \"1\"]: expected an array of numbers"));
+  EXPECT_THAT(error_of("[run]\nmodels = \"mf\""),
+              HasSubstr("run.models = \"mf\": expected an array of strings"));
+  EXPECT_THAT(error_of("[initial]\nk = [1.0, 0]"),
+              HasSubstr("initial.k = [1.0, 0]: expected two integers"));
+  EXPECT_THAT(error_of("[initial]\nblobs_plus = 3"), HasSubstr("initial.blobs_plus = 3: expected"));
+}
+
+TEST(ConfigReject, SyntaxError) {
+  const auto m = error_of("[model]\nn = 1000\ndelta = = 0.1\n");
+  EXPECT_THAT(m, HasSubstr("study.toml: line 3, column"));
+  EXPECT_THAT(m, HasSubstr("TOML syntax error"));
+}
+
+TEST(Config, FileNotReadable) {
+  EXPECT_THROW(load_study("/nonexistent/dir/study.toml"), InputError);
+  try {
+    load_study("/nonexistent/dir/study.toml");
+  } catch (const InputError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/nonexistent/dir/study.toml"));
+  }
+}
+
+TEST(Config, LoadFromFile) {
+  const std::string path = ::testing::TempDir() + "dislo_test_config_study.toml";
+  {
+    std::ofstream f(path);
+    f << "[model]\nlattice = 64\n[run]\ndt_out = 0.5\n";
+  }
+  const Study s = load_study(path, {"model.n=20"});
+  std::remove(path.c_str());
+  EXPECT_EQ(s.source, path);
+  EXPECT_EQ(s.model.lattice, 64);
+  EXPECT_EQ(s.model.n, 20);
+  EXPECT_EQ(*s.model.n_plus, 10);
+  EXPECT_EQ(s.run.times, (std::vector<double>{0, 0.5, 1}));
+}
+
+// ---------------------------------------------------------------- --set
+
+TEST(ConfigOverride, Applies) {
+  const Study s = parse_study("[model]\nlattice = 64", "study.toml",
+                              {"model.lattice=256", "model.beta=inf", "run.output=out dir/r.h5",
+                               "run.models=[\"sde\"]", "potential.kind=bump", "mf.M = 32",
+                               "initial.blobs_plus=[{centre=[0.1,0.1]}]", "run.times=[0, 1]"});
+  EXPECT_EQ(s.model.lattice, 256);
+  EXPECT_TRUE(s.model.noiseless());
+  EXPECT_EQ(s.run.output, "out dir/r.h5");  // not TOML: a bare string
+  EXPECT_EQ(s.run.models, (std::vector<std::string>{"sde"}));
+  EXPECT_EQ(s.kernel, KernelKind::bump);  // bare string
+  EXPECT_EQ(s.mf.M, 32);
+  EXPECT_EQ(s.initial.blobs_plus.size(), 1u);
+  EXPECT_EQ(s.run.times, (std::vector<double>{0, 1}));
+  // On the default study too; a later override wins.
+  const Study d = load_study("", {"run.seed=5", "run.seed=7", "model.beta=\"inf\""});
+  EXPECT_EQ(d.run.seed, 7u);
+  EXPECT_TRUE(d.model.noiseless());
+  EXPECT_EQ(d.mf.hyperviscosity, 10.0);
+}
+
+TEST(ConfigOverride, Validated) {
+  const auto m = error_of("", {"model.delta=0.7"});
+  EXPECT_THAT(m, HasSubstr("--set model.delta = 0.7: must satisfy"));
+  EXPECT_THAT(error_of("", {"model.lattice=128.0"}),
+              HasSubstr("--set model.lattice = 128.0: expected an integer"));
+  EXPECT_THAT(error_of("", {"model.n=abc"}), HasSubstr("model.n = \"abc\": expected an integer"));
+  EXPECT_THAT(error_of("[run]\ntimes = [0, 1]", {"run.dt_out=0.1"}),
+              HasSubstr("run.dt_out = 0.1: give either"));
+}
+
+TEST(ConfigOverride, UnknownKey) {
+  EXPECT_THAT(error_of("", {"model.latice=64"}),
+              HasSubstr("--set model.latice: unknown key (allowed: n, n_plus"));
+  EXPECT_THAT(error_of("", {"sde.dt=0.1"}), HasSubstr("--set sde.dt: unknown section"));
+}
+
+TEST(ConfigOverride, Malformed) {
+  EXPECT_THAT(error_of("", {"model.lattice"}), HasSubstr("malformed"));
+  EXPECT_THAT(error_of("", {"lattice=64"}), HasSubstr("--set lattice=64: malformed"));
+  EXPECT_THAT(error_of("", {"=3"}), HasSubstr("malformed"));
+}
+
+// ---------------------------------------------------------------- warnings
+
+TEST(Config, WarningOutsideAssumption2) {
+  const Study s = parse_study("[model]\nlattice = 64\ndelta = 0.0625\nbeta = 8", "study.toml");
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_THAT(s.warnings[0],
+              HasSubstr("outside Assumption 2 of the paper: beta = 8 > delta/eps = 4"));
+  // At the boundary: no warning.
+  EXPECT_TRUE(parse_study("[model]\nlattice = 64\ndelta = 0.0625\nbeta = 4", "s").warnings.empty());
+  EXPECT_THAT(parse_study("[model]\nbeta = \"inf\"", "s").warnings,
+              ::testing::ElementsAre(HasSubstr("beta = inf > delta/eps = 8")));
+  EXPECT_THAT(to_toml(s), Not(HasSubstr("Assumption")));
+}
+
+}  // namespace
+}  // namespace dislo

@@ -1,0 +1,1 @@
+dislo_add_test(test_io SOURCES test_io.cpp RANKS 1 2 3)
