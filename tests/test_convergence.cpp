@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 
 #include "dislo/lattice.hpp"
@@ -15,6 +16,8 @@ using dislo::testing::gather_full;
 using dislo::testing::small_study;
 
 TEST(Convergence, LatticeMeanFieldToMeanFieldAtOrderTwo) {
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int M = 256;
   const double T = 0.1, delta = 0.125, beta = 4.0;
   Study study = small_study(KernelKind::gaussian, M, 32, delta, beta);
@@ -55,7 +58,7 @@ TEST(Convergence, LatticeMeanFieldToMeanFieldAtOrderTwo) {
     log_eps.push_back(std::log(eps));
     log_err.push_back(std::log(err));
     RecordProperty("l2_L" + std::to_string(L), std::to_string(err));
-    std::printf("L = %4d  ||MFeps - MF||_L2(nu_eps) = %.6e\n", L, err);
+    if (rank == 0) std::printf("L = %4d  ||MFeps - MF||_L2(nu_eps) = %.6e\n", L, err);
   }
   // Least-squares slope of log err against log eps.
   const double n = double(log_eps.size());
@@ -67,7 +70,7 @@ TEST(Convergence, LatticeMeanFieldToMeanFieldAtOrderTwo) {
     sxy += log_eps[k] * log_err[k];
   }
   const double order = (n * sxy - sx * sy) / (n * sxx - sx * sx);
-  std::printf("fitted order %.4f\n", order);
+  if (rank == 0) std::printf("fitted order %.4f\n", order);
   EXPECT_GE(order, tol::order_min);
   EXPECT_LE(order, tol::order_max);
 }

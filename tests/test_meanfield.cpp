@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <numbers>
 
 #include "dislo/meanfield.hpp"
@@ -43,7 +44,11 @@ TEST(MeanField, NeutralDataSolvesHeatEquation) {
   for (int sign : {+1, -1}) {
     const auto got = gather_full(mf.grid(), mf.rho(sign));
     const auto want = gather_full(mf.grid(), exact);
-    EXPECT_LT(max_abs_diff(got, want), tol::heat_exact) << "sign " << sign;
+    const double err = max_abs_diff(got, want);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) std::printf("MF neutral data, sign %+d: max |rho - heat| = %.2e\n", sign, err);
+    EXPECT_LT(err, tol::heat_exact) << "sign " << sign;
   }
 }
 
@@ -81,6 +86,11 @@ TEST_P(MeanFieldDecay, SingleModeDecaysAtLinearRate) {
   for (std::size_t k = 0; k < w.size(); ++k) w[k] = full_plus[k] - full_minus[k];
   const double w0 = amplitude * (p_plus + p_minus);
   const double measured = -std::log(cosine_amplitude(w, N, c.k1, c.k2) / w0) / T;
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    std::printf("%s k = (%d,%d) p+ = %.1f: |measured/%s - 1| = %.2e\n", to_string(c.kernel), c.k1,
+                c.k2, c.p_plus, "lambda_w", std::abs(measured / lambda - 1));
   EXPECT_NEAR(measured / lambda, 1.0, tol::decay_rate)
       << "kernel " << to_string(c.kernel) << " k = (" << c.k1 << "," << c.k2 << ") p+ = " << p_plus
       << ": measured " << measured << ", lambda_w " << lambda;
@@ -129,6 +139,12 @@ TEST(MeanField, ResultIndependentOfRankCount) {
     const auto b = std::vector<double>(alone.rho(sign).begin(), alone.rho(sign).end());
     double scale = 0;
     for (double v : b) scale = std::max(scale, std::abs(v));
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    if (rank == 0)
+      std::printf("MF %d ranks vs 1, sign %+d: max relative difference %.2e\n", size, sign,
+                  max_abs_diff(a, b) / scale);
     EXPECT_LT(max_abs_diff(a, b) / scale, tol::rank_agreement);
   }
 }
