@@ -72,12 +72,14 @@ const std::vector<SectionSchema>& schema() {
       {"metrics", {"kinds"}},
       {"mf", {"M", "rtol", "atol", "ts_type", "hyperviscosity"}},
       {"mfeps", {"rtol", "atol", "ts_type"}},
+      {"sde", {"dt", "force", "pm_tolerance", "noise_refinement", "ode_rtol", "ode_atol"}},
+      {"rw", {"algorithm"}},
   };
   return s;
 }
 
 // Sections that the contract names but that this version does not implement yet.
-const std::set<std::string, std::less<>> kNotYetAvailable{"sde", "rw", "chaos", "sweep"};
+const std::set<std::string, std::less<>> kNotYetAvailable{"chaos", "sweep"};
 
 const SectionSchema* find_section(std::string_view name) {
   for (const auto& s : schema())
@@ -612,6 +614,51 @@ Study resolve(const Reader& r) {
   s.mfeps.atol = positive(r, "mfeps", "atol", s.mfeps.atol);
   s.mfeps.ts_type = nonempty_string(r, "mfeps", "ts_type", s.mfeps.ts_type);
 
+  // [sde]
+  if ((node = r.get("sde", "dt"))) {
+    if (auto* str = node->as_string(); str && str->get() == "auto") {
+      s.sde.dt = 0;
+    } else if (auto d = Reader::as_number(*node); d && *d > 0 && *d <= m.T) {
+      s.sde.dt = *d;
+    } else {
+      r.fail("sde", "dt", node,
+             fmt::format("must be \"auto\" or a number with 0 < dt <= T = {}", num(m.T)));
+    }
+  }
+  if (auto v = r.string("sde", "force")) {
+    if (*v != "auto" && *v != "direct" && *v != "pm")
+      r.fail("sde", "force", r.get("sde", "force"), "must be one of \"auto\", \"direct\", \"pm\"");
+    s.sde.force = *v;
+  }
+  if (auto v = r.number("sde", "pm_tolerance")) {
+    if (!(*v >= 1e-12 && *v <= 0.1))
+      r.fail("sde", "pm_tolerance", r.get("sde", "pm_tolerance"), "must be in [1e-12, 0.1]");
+    s.sde.pm_tolerance = *v;
+  }
+  if (auto v = r.integer("sde", "noise_refinement")) {
+    if (!(*v >= 0 && *v <= 16))
+      r.fail("sde", "noise_refinement", r.get("sde", "noise_refinement"),
+             "must be an integer in [0, 16]");
+    s.sde.noise_refinement = static_cast<int>(*v);
+  }
+  s.sde.ode_rtol = positive(r, "sde", "ode_rtol", s.sde.ode_rtol);
+  s.sde.ode_atol = positive(r, "sde", "ode_atol", s.sde.ode_atol);
+
+  // [rw]
+  if (auto v = r.string("rw", "algorithm")) {
+    if (*v != "veto" && *v != "reference")
+      r.fail("rw", "algorithm", r.get("rw", "algorithm"), "must be \"veto\" or \"reference\"");
+    s.rw.algorithm = *v;
+  }
+  // A sign with particles needs mass to draw them from.
+  const bool particles = s.run.has_model("sde") || s.run.has_model("rw");
+  if (particles && m.n_plus &&
+      ((*m.n_plus > 0 && s.initial.mass_plus <= 0) ||
+       (*m.n_plus < m.n && s.initial.mass_minus() <= 0)))
+    r.fail("model", "n_plus", r.get("model", "n_plus"),
+           fmt::format("a sign with particles needs positive initial mass (initial.mass_plus = {})",
+                       num(s.initial.mass_plus)));
+
   // Warnings.
   const double ratio = m.delta / m.eps();
   if (m.beta > ratio)
@@ -787,6 +834,17 @@ std::string to_toml(const Study& s) {
   line("rtol", format_double(s.mfeps.rtol));
   line("atol", format_double(s.mfeps.atol));
   line("ts_type", quote(s.mfeps.ts_type));
+
+  o += "\n[sde]\n";
+  line("dt", s.sde.dt > 0 ? format_double(s.sde.dt) : quote("auto"));
+  line("force", quote(s.sde.force));
+  line("pm_tolerance", format_double(s.sde.pm_tolerance));
+  line("noise_refinement", std::to_string(s.sde.noise_refinement));
+  line("ode_rtol", format_double(s.sde.ode_rtol));
+  line("ode_atol", format_double(s.sde.ode_atol));
+
+  o += "\n[rw]\n";
+  line("algorithm", quote(s.rw.algorithm));
   return o;
 }
 

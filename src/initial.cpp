@@ -1,5 +1,6 @@
 #include "dislo/initial.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
@@ -87,6 +88,34 @@ double InitialDensity::operator()(int sign, double x, double y) const {
     case InitialKind::file:
       return sign > 0 ? m * from_file(file_plus_, x, y) / file_mass_plus_
                       : m * from_file(file_minus_, x, y) / file_mass_minus_;
+  }
+  return 0;
+}
+
+double InitialDensity::upper_bound(int sign) const {
+  const double m = mass(sign);
+  switch (params_.kind) {
+    case InitialKind::uniform:
+      return m;
+    case InitialKind::cosine:
+      return m * (1 + std::abs(sign > 0 ? params_.amplitude : params_.amplitude_minus));
+    case InitialKind::blobs: {
+      const auto& list = sign > 0 ? params_.blobs_plus : params_.blobs_minus;
+      double total_weight = 0, s = 0;
+      for (const auto& b : list) {
+        total_weight += b.weight;
+        const double peak = periodic_gauss_1d(0, b.width);
+        s += b.weight * peak * peak;
+      }
+      return total_weight > 0 ? m * s / total_weight : 0.0;
+    }
+    case InitialKind::file: {
+      // Bilinear interpolation never exceeds the largest sample.
+      const auto& d = sign > 0 ? file_plus_ : file_minus_;
+      double top = 0;
+      for (double v : d) top = std::max(top, v);
+      return m * top / (sign > 0 ? file_mass_plus_ : file_mass_minus_);
+    }
   }
   return 0;
 }

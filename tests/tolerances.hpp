@@ -41,4 +41,16 @@ inline constexpr double kernel_constant_rel = 0.1;
 // relative, about 5e-4 at h = delta/16 (models.md C_5 = 401); 2e-3 leaves a margin.
 inline constexpr double hessian_fd = 2e-3;
 
+// Particle engines (test_forces, test_sde, test_rw; docs/particles.md):
+// grad V_delta interpolated from the 256-point table of the smooth remainder (issue 3).
+inline constexpr double pair_gradient = 1e-8;
+// Particle-mesh against the direct sum, relative RMS over random configurations (issue 3).
+inline constexpr double pm_force = 1e-6;
+// Every statistical test asserts p >= this; each fails falsely with this probability, and
+// no test program runs more than 10 of them, so a program fails falsely with probability
+// below 1e-4 (issue 3).
+inline constexpr double p_value = 1e-5;
+// SDE weak order in dt (expect 1).
+inline constexpr double weak_order_min = 0.8, weak_order_max = 1.2;
+
 }  // namespace dislo::tol

@@ -95,6 +95,23 @@ struct MfepsParams {
   bool operator==(const MfepsParams&) const = default;
 };
 
+// [sde]: Euler-Maruyama step and force method (docs/particles.md).
+struct SdeParams {
+  double dt = 0;               // 0 = "auto": default_sde_step (sde.hpp)
+  std::string force = "auto";  // "auto" | "direct" | "pm"
+  double pm_tolerance = 1e-6;  // relative RMS force error of the particle mesh
+  int noise_refinement = 0;    // increments summed from 2^r finer normals (weak-error studies)
+  double ode_rtol = 1e-8;      // beta = inf: ODE_n error control
+  double ode_atol = 1e-10;
+  bool operator==(const SdeParams&) const = default;
+};
+
+// [rw]: which exact simulator.
+struct RwParams {
+  std::string algorithm = "veto";  // "veto" (O(1) per event) | "reference" (O(n))
+  bool operator==(const RwParams&) const = default;
+};
+
 struct Study {
   std::string source = "<default>";  // file name, for messages
   ModelParams model;
@@ -104,6 +121,8 @@ struct Study {
   MetricsParams metrics;
   MfParams mf;
   MfepsParams mfeps;
+  SdeParams sde;
+  RwParams rw;
   std::vector<std::string> warnings;  // e.g. outside Assumption 2; printed by the driver
   bool operator==(const Study&) const = default;
 };

@@ -15,6 +15,10 @@ class InitialDensity {
   // rho0^{sign}(x, y), sign = +1 or -1.
   double operator()(int sign, double x, double y) const;
   double mass(int sign) const { return sign > 0 ? params_.mass_plus : params_.mass_minus(); }
+  // An upper bound of rho0^{sign} over the torus (exact for uniform, cosine and file
+  // data; for blobs the sum of the blobs' peaks), for rejection sampling.
+  double upper_bound(int sign) const;
+  const InitialParams& params() const { return params_; }
 
   // Samples at the local rows of an N x N grid, rescaled so that the grid mean is exactly
   // the sign's mass (the lattice density of MFeps: rho0 sampled at sites, normalised).

@@ -1,0 +1,122 @@
+#pragma once
+// Interaction forces of n signed particles on the torus (models.md eq. 6-7):
+//   F_i = -(b_i/n) sum_{j != i} b_j grad V_delta(x_i - x_j).
+// Two methods behind one interface: a direct O(n^2) pair sum and a particle-mesh
+// (smooth particle-mesh Ewald style) O(n + M^2 log M) method.
+
+#include <fftw3.h>
+
+#include <array>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dislo/potential.hpp"
+
+namespace dislo {
+
+// grad V_delta at any point of the torus, to 1e-8 relative to max |grad V_delta|.
+// grad V_delta(x) = -(1/(2 pi)) x M(|x|)/|x|^2 (the free-space field of the radial
+// mollifier, M its enclosed mass, x the nearest image) + grad S(x), where S is smooth on
+// the scale of the cell (its singularities are the images at distance >= 1/2); S is
+// tabulated from the exact FFT table and interpolated by tensor cubic Lagrange
+// polynomials (error h^4 |d^4 S| / 24 * 9/16, see docs/particles.md).
+class PairGradient {
+ public:
+  PairGradient(const Kernel& kernel, int table_size = 256);
+  // d = nearest-image displacement, |d_k| <= 1/2. Returns grad V_delta(d).
+  std::array<double, 2> operator()(double dx, double dy) const;
+  double max_gradient() const { return max_grad_; }
+  // Bound on the interpolation error (relative to max_gradient), from the measured fourth
+  // differences of the table.
+  double error_bound() const { return error_bound_; }
+  int table_size() const { return G_; }
+
+ private:
+  KernelKind kind_;
+  double delta_;
+  int G_;  // table spacing 1/G
+  int W_;  // stored points per side (G + 1 + 2 * pad), covering [-1/2 - pad/G, ...]
+  static constexpr int pad_ = 3;
+  std::vector<double> S1_, S2_;  // smooth remainder of dV/dx1, dV/dx2, row-major in x1
+  // Radial factor g(s) = M(sqrt(s))/s, tabulated for bump on s in [0, delta^2].
+  std::vector<double> g_table_;
+  double g_ds_ = 0;
+  double max_grad_ = 0, error_bound_ = 0;
+  double radial(double s) const;  // g(s)
+};
+
+// Which force method, and why.
+enum class ForceMethod { direct, pm };
+const char* to_string(ForceMethod m);
+
+class ForceField {
+ public:
+  virtual ~ForceField() = default;
+  // Forces F_i on all particles (positions in [0, 1)^2, signs +-1, mean-field 1/n scaling).
+  virtual void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+                       std::span<double> fx, std::span<double> fy) = 0;
+  virtual ForceMethod method() const = 0;
+  // Estimated relative RMS force error (direct: the table's bound).
+  virtual double error_estimate() const = 0;
+};
+
+class DirectForce final : public ForceField {
+ public:
+  explicit DirectForce(const Kernel& kernel) : grad_(kernel) {}
+  void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+               std::span<double> fx, std::span<double> fy) override;
+  ForceMethod method() const override { return ForceMethod::direct; }
+  double error_estimate() const override { return grad_.error_bound(); }
+  const PairGradient& gradient() const { return grad_; }
+
+ private:
+  PairGradient grad_;
+  std::vector<double> q_;
+};
+
+// Mesh size M and B-spline order p of the particle-mesh method, with the a-priori
+// estimate of the relative RMS force error on uniformly random configurations.
+struct MeshChoice {
+  int M = 0;
+  int order = 0;
+  double error_estimate = 0;
+};
+
+// The estimate (docs/particles.md): with W the B-spline transform, S(k) = sum_m W(k+Mm)^2
+// and the optimal influence function T(k) = sum_m W(k+Mm)^2 G(k+Mm) / S(k)^2, the error
+// per mesh mode is sum_m |G(k+Mm)|^2 - |sum_m W^2 G|^2 / S^2, relative to sum_q |G(q)|^2.
+double pm_error_estimate(const Kernel& kernel, int M, int order);
+// Cheapest (M, order) meeting the tolerance for n particles.
+MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n);
+
+class ParticleMesh final : public ForceField {
+ public:
+  ParticleMesh(const Kernel& kernel, MeshChoice mesh);
+  ~ParticleMesh() override;
+  ParticleMesh(const ParticleMesh&) = delete;
+  ParticleMesh& operator=(const ParticleMesh&) = delete;
+  void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+               std::span<double> fx, std::span<double> fy) override;
+  ForceMethod method() const override { return ForceMethod::pm; }
+  double error_estimate() const override { return mesh_.error_estimate; }
+  const MeshChoice& mesh() const { return mesh_; }
+
+ private:
+  MeshChoice mesh_;
+  int Mc_ = 0;                      // M/2 + 1 complex columns
+  std::vector<double> T1_, T2_;     // imaginary parts of the influence function (per mode)
+  double* rho_ = nullptr;           // M x M real mesh (fftw_malloc'd, also field 1)
+  double* field2_ = nullptr;        // M x M real mesh, field 2
+  fftw_complex* rhohat_ = nullptr;  // M x (M/2+1)
+  fftw_complex* work_ = nullptr;
+  fftw_plan forward_ = nullptr, back1_ = nullptr, back2_ = nullptr;
+};
+
+// The method a study gets: "direct" / "pm" as asked, or "auto": direct while its O(n^2)
+// cost is below the particle-mesh cost at the requested accuracy.
+std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::string& method,
+                                             double pm_tolerance, long n);
+
+}  // namespace dislo

@@ -1,0 +1,76 @@
+#pragma once
+// SDE_n (models.md section 3, eq. 9): dX_i = F_i(X, b) dt + sqrt(2/beta) dB_i on the torus,
+// by Euler-Maruyama; for beta = inf, ODE_n (eq. 28) by an adaptive Runge-Kutta method
+// (PETSc TS, options prefix sde_ode_). One engine simulates one replica at a time and is
+// reused for the next: start(replica) resets it.
+
+#include <petscts.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "dislo/config.hpp"
+#include "dislo/forces.hpp"
+#include "dislo/particles.hpp"
+
+namespace dislo {
+
+// The Euler-Maruyama step the study gets when sde.dt = "auto": the diffusive step
+// sqrt(2 dt/beta) is a quarter of delta and the drift step F dt an eighth of delta
+// (docs/particles.md gives the weak error measured at this step).
+double default_sde_step(const ModelParams& model, double max_gradient);
+
+class SdeEngine {
+ public:
+  explicit SdeEngine(const Study& study);
+  ~SdeEngine();
+  SdeEngine(const SdeEngine&) = delete;
+  SdeEngine& operator=(const SdeEngine&) = delete;
+
+  // Initial state of replica r at t = 0 (signs, i.i.d. positions from rho0).
+  void start(std::uint64_t replica);
+  // Advance to time t >= time(): ceil((t - time())/dt) equal Euler-Maruyama steps (or
+  // adaptive RK steps for beta = inf) ending exactly at t.
+  void advance_to(double t);
+
+  double time() const { return t_; }
+  long n() const { return signs_.n(); }
+  const Signs& signs() const { return signs_; }
+  double kappa() const { return kappa_; }
+  std::span<const double> x() const { return x_; }  // in [0, 1)
+  std::span<const double> y() const { return y_; }
+  // Unwrapped displacement X(t) - X(0), for diagnostics (mean-square displacement).
+  std::span<const double> displacement_x() const { return ux_; }
+  std::span<const double> displacement_y() const { return uy_; }
+  std::uint64_t particle_steps() const { return particle_steps_; }
+  double step() const { return dt_; }
+  const ForceField& force() const { return *force_; }
+  bool noiseless() const { return beta_ == std::numeric_limits<double>::infinity(); }
+
+ private:
+  double beta_, dt_;
+  int refinement_;
+  std::uint64_t seed_;
+  InitialSampler sampler_;
+  std::unique_ptr<ForceField> force_;
+  double ode_rtol_, ode_atol_;
+
+  // Replica state.
+  std::unique_ptr<CounterRng> rng_;
+  Signs signs_;
+  double kappa_ = 0, t_ = 0;
+  std::uint64_t step_index_ = 0, particle_steps_ = 0;
+  std::vector<double> x_, y_, ux_, uy_, fx_, fy_;
+
+  // beta = inf.
+  TS ts_ = nullptr;
+  Vec u_ = nullptr;
+  std::vector<double> x0_, y0_;
+  static PetscErrorCode ode_rhs(TS, PetscReal, Vec, Vec, void*);
+  void euler_maruyama_step(double h);
+  void ode_advance(double t);
+};
+
+}  // namespace dislo

@@ -1,0 +1,417 @@
+#include "dislo/forces.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <stdexcept>
+
+#include "dislo/config.hpp"
+
+namespace dislo {
+
+namespace {
+constexpr double kPi = std::numbers::pi;
+constexpr double kTwoPi = 2 * std::numbers::pi;
+
+// 4-point Lagrange weights on nodes -1, 0, 1, 2 at t in [0, 1).
+inline void cubic_weights(double t, double w[4]) {
+  const double tm1 = t - 1, tm2 = t - 2, tp1 = t + 1;
+  w[0] = -t * tm1 * tm2 / 6;
+  w[1] = tp1 * tm1 * tm2 / 2;
+  w[2] = -tp1 * t * tm2 / 2;
+  w[3] = tp1 * t * tm1 / 6;
+}
+
+constexpr int kBumpRadialPoints = 4096;
+}  // namespace
+
+const char* to_string(ForceMethod m) { return m == ForceMethod::direct ? "direct" : "pm"; }
+
+// ---------------------------------------------------------------------------------------
+// PairGradient
+
+double PairGradient::radial(double s) const {
+  const double d2 = delta_ * delta_;
+  switch (kind_) {
+    case KernelKind::gaussian:
+      return s > 0 ? -std::expm1(-s / (2 * d2)) / s : 1 / (2 * d2);
+    case KernelKind::cai:
+      return 1 / (s + d2);
+    case KernelKind::bump: {
+      if (s >= d2) return 1 / s;
+      const double u = s / g_ds_;
+      const int k = std::max(1, static_cast<int>(u));  // node k-1 >= 0
+      double w[4];
+      cubic_weights(u - k, w);
+      return w[0] * g_table_[k - 1] + w[1] * g_table_[k] + w[2] * g_table_[k + 1] +
+             w[3] * g_table_[k + 2];
+    }
+  }
+  return 0;
+}
+
+PairGradient::PairGradient(const Kernel& kernel, int table_size)
+    : kind_(kernel.kind()), delta_(kernel.delta()), G_(table_size) {
+  if (G_ < 16 || G_ % 2 != 0) throw std::invalid_argument("PairGradient: table size even >= 16");
+  if (kind_ == KernelKind::bump) {
+    // g(s) = M(sqrt s)/s on [0, delta^2] plus two nodes beyond, where M = 1.
+    const double d2 = delta_ * delta_;
+    g_ds_ = d2 / kBumpRadialPoints;
+    g_table_.resize(kBumpRadialPoints + 3);
+    g_table_[0] = kPi * kernel.phi_free(0);  // M(r) ~ pi r^2 phi(0)
+    for (int k = 1; k < int(g_table_.size()); ++k) {
+      const double s = k * g_ds_;
+      g_table_[k] = (s >= d2 ? 1.0 : kernel.enclosed_mass(std::sqrt(s))) / s;
+    }
+  }
+  const PotentialTable table = tabulate(kernel, G_);
+  W_ = G_ + 1 + 2 * pad_;
+  S1_.resize(std::size_t(W_) * W_);
+  S2_.resize(S1_.size());
+  for (int a = 0; a < W_; ++a) {
+    const int ia = a - pad_ - G_ / 2;  // x1 = ia / G
+    const int i = ((ia % G_) + G_) % G_;
+    const double x1 = double(ia) / G_;
+    for (int c = 0; c < W_; ++c) {
+      const int jc = c - pad_ - G_ / 2;
+      const int j = ((jc % G_) + G_) % G_;
+      const double x2 = double(jc) / G_;
+      const double g = radial(x1 * x1 + x2 * x2) / kTwoPi;
+      const std::size_t t = std::size_t(i) * G_ + j;
+      S1_[std::size_t(a) * W_ + c] = table.dV1[t] + x1 * g;
+      S2_[std::size_t(a) * W_ + c] = table.dV2[t] + x2 * g;
+      if (a >= pad_ && a < W_ - pad_ && c >= pad_ && c < W_ - pad_)
+        max_grad_ = std::max(max_grad_, std::hypot(table.dV1[t], table.dV2[t]));
+    }
+  }
+  // Error bound of tensor cubic interpolation: (9/16)/24 h^4 (|d1^4 S| + |d2^4 S|), the
+  // fourth derivatives measured by fourth differences (h^4 d^4 S ~ Delta^4 S).
+  double d4 = 0;
+  for (const auto* S : {&S1_, &S2_})
+    for (int a = 2; a < W_ - 2; ++a)
+      for (int c = 2; c < W_ - 2; ++c) {
+        auto at = [&](int p, int q) { return (*S)[std::size_t(p) * W_ + q]; };
+        const double dx =
+            at(a - 2, c) - 4 * at(a - 1, c) + 6 * at(a, c) - 4 * at(a + 1, c) + at(a + 2, c);
+        const double dy =
+            at(a, c - 2) - 4 * at(a, c - 1) + 6 * at(a, c) - 4 * at(a, c + 1) + at(a, c + 2);
+        d4 = std::max(d4, std::abs(dx) + std::abs(dy));
+      }
+  error_bound_ = (9.0 / 16.0 / 24.0) * d4 / max_grad_;
+}
+
+std::array<double, 2> PairGradient::operator()(double dx, double dy) const {
+  const double g = radial(dx * dx + dy * dy) / kTwoPi;
+  const double u = (dx + 0.5) * G_ + pad_, v = (dy + 0.5) * G_ + pad_;
+  const int iu = static_cast<int>(u), iv = static_cast<int>(v);
+  double wu[4], wv[4];
+  cubic_weights(u - iu, wu);
+  cubic_weights(v - iv, wv);
+  double s1 = 0, s2 = 0;
+  for (int a = 0; a < 4; ++a) {
+    const std::size_t row = std::size_t(iu - 1 + a) * W_ + (iv - 1);
+    double r1 = 0, r2 = 0;
+    for (int c = 0; c < 4; ++c) {
+      r1 += wv[c] * S1_[row + c];
+      r2 += wv[c] * S2_[row + c];
+    }
+    s1 += wu[a] * r1;
+    s2 += wu[a] * r2;
+  }
+  return {s1 - dx * g, s2 - dy * g};
+}
+
+// ---------------------------------------------------------------------------------------
+// Direct pair sum
+
+void DirectForce::compute(std::span<const double> x, std::span<const double> y,
+                          std::span<const int> b, std::span<double> fx, std::span<double> fy) {
+  const std::size_t n = x.size();
+  std::fill(fx.begin(), fx.end(), 0.0);
+  std::fill(fy.begin(), fy.end(), 0.0);
+  // Each unordered pair once: grad V_delta is odd.
+  for (std::size_t i = 0; i < n; ++i) {
+    double ax = 0, ay = 0;
+    for (std::size_t j = i + 1; j < n; ++j) {
+      double dx = x[i] - x[j], dy = y[i] - y[j];
+      dx += (dx < -0.5) - (dx >= 0.5);
+      dy += (dy < -0.5) - (dy >= 0.5);
+      const auto g = grad_(dx, dy);
+      ax += b[j] * g[0];
+      ay += b[j] * g[1];
+      fx[j] -= b[i] * g[0];
+      fy[j] -= b[i] * g[1];
+    }
+    fx[i] += ax;
+    fy[i] += ay;
+  }
+  const double inv_n = 1.0 / double(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    fx[i] *= -b[i] * inv_n;
+    fy[i] *= -b[i] * inv_n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Particle mesh
+
+namespace {
+
+// |W(q)| for one dimension: sinc(pi q / M)^p, the transform of the order-p B-spline.
+inline double spline_hat(double q, int M, int p) {
+  if (q == 0) return 1;
+  const double a = kPi * q / M;
+  return std::pow(std::sin(a) / a, p);
+}
+
+constexpr int kAliasRange = 3;  // images m in [-3, 3]^2
+
+// h(r) = 2 pi Vhat_delta(r^2) on r in [r0, r1], for the aliased images (cubic, spacing 1/8).
+struct RadialMultiplier {
+  double r0 = 0, dr = 0.125;
+  std::vector<double> v;
+  const Kernel* kernel = nullptr;
+  RadialMultiplier(const Kernel& k, double lo, double hi) : r0(std::max(lo - 1, 0.5)), kernel(&k) {
+    const int count = static_cast<int>((hi - r0) / dr) + 4;
+    v.resize(count);
+    for (int i = 0; i < count; ++i) {
+      const double r = r0 + (i - 1) * dr;
+      v[i] = kTwoPi * k.vhat(r * r);
+    }
+  }
+  double operator()(double r) const {
+    const double u = (r - r0) / dr + 1;
+    const int i = static_cast<int>(u);
+    double w[4];
+    cubic_weights(u - i, w);
+    return w[0] * v[i - 1] + w[1] * v[i] + w[2] * v[i + 1] + w[3] * v[i + 2];
+  }
+};
+
+// Calls f(k1, k2, T1, T2, E) for every mode of the full M x M plane (k in [-M/2, M/2)),
+// with the optimal influence function T (imaginary parts) and the residual error energy E
+// of that mode, and returns the signal energy sum_q |G(q)|^2 over the same images.
+template <class F>
+double influence(const Kernel& kernel, int M, int p, bool half_plane, F&& f) {
+  const int R = kAliasRange;
+  const double rmax = std::sqrt(2.0) * (R + 0.5) * M + 2;
+  const RadialMultiplier h(kernel, 0.5 * M, rmax);
+  std::vector<double> S1(M);
+  for (int i = 0; i < M; ++i) {
+    const int k = i < M / 2 ? i : i - M;
+    double s = 0;
+    for (int m = -R; m <= R; ++m) {
+      const double w = spline_hat(k + double(M) * m, M, p);
+      s += w * w;
+    }
+    S1[i] = s;
+  }
+  double signal = 0;
+  const int jmax = half_plane ? M / 2 + 1 : M;
+  for (int i = 0; i < M; ++i) {
+    const int k1 = i < M / 2 ? i : i - M;
+    for (int j = 0; j < jmax; ++j) {
+      const int k2 = half_plane ? j : (j < M / 2 ? j : j - M);
+      if (k1 == 0 && k2 == 0) {
+        f(i, j, 0.0, 0.0, 0.0);
+        continue;
+      }
+      const bool nyquist = (k1 == -M / 2) || (std::abs(k2) == M / 2);
+      double num1 = 0, num2 = 0, e = 0;
+      for (int m1 = -R; m1 <= R; ++m1) {
+        const double q1 = k1 + double(M) * m1;
+        const double w1 = spline_hat(q1, M, p);
+        for (int m2 = -R; m2 <= R; ++m2) {
+          const double q2 = k2 + double(M) * m2;
+          const double w2 = spline_hat(q2, M, p);
+          const double r2 = q1 * q1 + q2 * q2;
+          if (r2 == 0) continue;
+          const double hv = (m1 == 0 && m2 == 0) ? kTwoPi * kernel.vhat(r2) : h(std::sqrt(r2));
+          const double G1 = q1 * hv, G2 = q2 * hv;  // imaginary parts of G(q)
+          const double w = w1 * w1 * w2 * w2;
+          num1 += w * G1;
+          num2 += w * G2;
+          e += G1 * G1 + G2 * G2;
+        }
+      }
+      signal += e;
+      const double S = S1[i] * S1[half_plane ? j : (j < M / 2 ? j : j)];
+      double T1 = 0, T2 = 0;
+      if (!nyquist) {
+        T1 = num1 / (S * S);
+        T2 = num2 / (S * S);
+        e -= (num1 * num1 + num2 * num2) / (S * S);
+      }
+      f(i, j, T1, T2, std::max(e, 0.0));
+    }
+  }
+  return signal;
+}
+
+}  // namespace
+
+double pm_error_estimate(const Kernel& kernel, int M, int order) {
+  double error = 0;
+  const double signal =
+      influence(kernel, M, order, false, [&](int, int, double, double, double e) { error += e; });
+  return std::sqrt(error / signal);
+}
+
+MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n) {
+  // FFT-friendly sizes 2^a and 3 * 2^a.
+  std::vector<int> sizes;
+  for (int s = 16; s <= 2048; s *= 2) {
+    sizes.push_back(s);
+    if (3 * s / 2 <= 2048) sizes.push_back(3 * s / 2);
+  }
+  std::sort(sizes.begin(), sizes.end());
+  MeshChoice best;
+  double best_cost = std::numeric_limits<double>::infinity();
+  for (int p : {4, 6, 8}) {
+    for (int M : sizes) {
+      // Cost model (ns): spreading and two interpolations, p^2 each, plus three FFTs.
+      const double cost = double(n) * (3.0 * p * p + 30) + 4.5 * M * M * std::log2(double(M) * M);
+      if (cost >= best_cost) break;
+      const double e = pm_error_estimate(kernel, M, p);
+      if (e <= 0.5 * tolerance) {  // a factor 2 for the estimate's own uncertainty
+        best = {M, p, e};
+        best_cost = cost;
+        break;
+      }
+    }
+  }
+  return best;  // M == 0: no mesh up to 2048 reaches the tolerance
+}
+
+ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh) : mesh_(mesh) {
+  const int M = mesh_.M;
+  if (M < 8 || mesh_.order < 2 || mesh_.order % 2 != 0)
+    throw std::invalid_argument("ParticleMesh: need M >= 8 and an even order");
+  Mc_ = M / 2 + 1;
+  T1_.assign(std::size_t(M) * Mc_, 0.0);
+  T2_.assign(T1_.size(), 0.0);
+  influence(kernel, M, mesh_.order, true, [&](int i, int j, double t1, double t2, double) {
+    T1_[std::size_t(i) * Mc_ + j] = t1;
+    T2_[std::size_t(i) * Mc_ + j] = t2;
+  });
+  rho_ = fftw_alloc_real(std::size_t(M) * M);
+  field2_ = fftw_alloc_real(std::size_t(M) * M);
+  rhohat_ = fftw_alloc_complex(std::size_t(M) * Mc_);
+  work_ = fftw_alloc_complex(std::size_t(M) * Mc_);
+  // FFTW_ESTIMATE: the plan (and so every rounding) is the same on every rank and run.
+  forward_ = fftw_plan_dft_r2c_2d(M, M, rho_, rhohat_, FFTW_ESTIMATE);
+  back1_ = fftw_plan_dft_c2r_2d(M, M, work_, rho_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+  back2_ = fftw_plan_dft_c2r_2d(M, M, work_, field2_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
+}
+
+ParticleMesh::~ParticleMesh() {
+  fftw_destroy_plan(forward_);
+  fftw_destroy_plan(back1_);
+  fftw_destroy_plan(back2_);
+  fftw_free(rho_);
+  fftw_free(field2_);
+  fftw_free(rhohat_);
+  fftw_free(work_);
+}
+
+namespace {
+// Weights of the p nodes floor(u) - p/2 + 1 + c, c = 0..p-1, of the centred order-p
+// B-spline at u: w_c = M_p(t + p - 1 - c), t = u - floor(u), by the Cox-de Boor recursion.
+inline void spline_weights(double t, int p, double* w) {
+  double a[16];
+  a[0] = t;  // M_2(t + j), j = 0, 1
+  a[1] = 1 - t;
+  for (int k = 3; k <= p; ++k) {
+    a[k - 1] = 0;
+    for (int j = k - 1; j >= 0; --j) {
+      const double left = j > 0 ? a[j - 1] : 0.0;
+      a[j] = ((t + j) * a[j] + (k - t - j) * left) / (k - 1);
+    }
+  }
+  for (int c = 0; c < p; ++c) w[c] = a[p - 1 - c];
+}
+}  // namespace
+
+void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
+                           std::span<const int> b, std::span<double> fx, std::span<double> fy) {
+  const int M = mesh_.M, p = mesh_.order;
+  const std::size_t n = x.size();
+  const double qn = 1.0 / double(n);
+  std::fill(rho_, rho_ + std::size_t(M) * M, 0.0);
+  double wx[16], wy[16];
+  int ix[16], iy[16];
+  auto stencil = [&](double xi, double yi) {
+    const double u = xi * M, v = yi * M;
+    const double fu = std::floor(u), fv = std::floor(v);
+    spline_weights(u - fu, p, wx);
+    spline_weights(v - fv, p, wy);
+    int i0 = static_cast<int>(fu) - p / 2 + 1, j0 = static_cast<int>(fv) - p / 2 + 1;
+    for (int c = 0; c < p; ++c) {
+      ix[c] = ((i0 + c) % M + M) % M;
+      iy[c] = ((j0 + c) % M + M) % M;
+    }
+  };
+  for (std::size_t k = 0; k < n; ++k) {
+    stencil(x[k], y[k]);
+    const double q = b[k] * qn;
+    for (int a = 0; a < p; ++a) {
+      double* row = rho_ + std::size_t(ix[a]) * M;
+      const double qa = q * wx[a];
+      for (int c = 0; c < p; ++c) row[iy[c]] += qa * wy[c];
+    }
+  }
+  fftw_execute(forward_);
+  const std::size_t modes = std::size_t(M) * Mc_;
+  for (int comp = 0; comp < 2; ++comp) {
+    const std::vector<double>& T = comp == 0 ? T1_ : T2_;
+    // (a + ib)(i T) = -b T + i a T
+    for (std::size_t k = 0; k < modes; ++k) {
+      work_[k][0] = -rhohat_[k][1] * T[k];
+      work_[k][1] = rhohat_[k][0] * T[k];
+    }
+    fftw_execute(comp == 0 ? back1_ : back2_);
+  }
+  // rho_ now holds the field's first component, field2_ the second.
+  for (std::size_t k = 0; k < n; ++k) {
+    stencil(x[k], y[k]);
+    double e1 = 0, e2 = 0;
+    for (int a = 0; a < p; ++a) {
+      const std::size_t row = std::size_t(ix[a]) * M;
+      double r1 = 0, r2 = 0;
+      for (int c = 0; c < p; ++c) {
+        r1 += wy[c] * rho_[row + iy[c]];
+        r2 += wy[c] * field2_[row + iy[c]];
+      }
+      e1 += wx[a] * r1;
+      e2 += wx[a] * r2;
+    }
+    fx[k] = -b[k] * e1;
+    fy[k] = -b[k] * e2;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+
+std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::string& method,
+                                             double pm_tolerance, long n) {
+  if (method == "direct") return std::make_unique<DirectForce>(kernel);
+  const MeshChoice mesh = choose_mesh(kernel, pm_tolerance, n);
+  if (method == "pm") {
+    if (mesh.M == 0)
+      throw InputError(
+          "sde.force = \"pm\": no particle mesh up to 2048^2 reaches sde.pm_tolerance for this "
+          "kernel and delta; use sde.force = \"direct\" or a larger sde.pm_tolerance");
+    return std::make_unique<ParticleMesh>(kernel, mesh);
+  }
+  // auto: direct costs about 25 ns per pair and particle-mesh follows choose_mesh's model.
+  const double direct_cost = 25.0 * 0.5 * double(n) * double(n);
+  const double pm_cost = mesh.M == 0
+                             ? std::numeric_limits<double>::infinity()
+                             : double(n) * (3.0 * mesh.order * mesh.order + 30) +
+                                   4.5 * mesh.M * mesh.M * std::log2(double(mesh.M) * mesh.M);
+  if (direct_cost <= pm_cost) return std::make_unique<DirectForce>(kernel);
+  return std::make_unique<ParticleMesh>(kernel, mesh);
+}
+
+}  // namespace dislo

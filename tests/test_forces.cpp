@@ -1,0 +1,136 @@
+// Pair forces: the interpolated grad V_delta against exact table values at points the
+// interpolation table does not contain; particle-mesh against the direct sum.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "dislo/forces.hpp"
+#include "tolerances.hpp"
+
+using namespace dislo;
+
+namespace {
+
+struct Config {
+  std::vector<double> x, y;
+  std::vector<int> b;
+};
+
+Config random_config(long n, unsigned seed) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  Config c;
+  for (long i = 0; i < n; ++i) {
+    c.x.push_back(u(gen));
+    c.y.push_back(u(gen));
+    c.b.push_back(i % 2 ? -1 : 1);
+  }
+  return c;
+}
+
+double relative_rms(const std::vector<double>& ax, const std::vector<double>& ay,
+                    const std::vector<double>& bx, const std::vector<double>& by) {
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < ax.size(); ++i) {
+    num += (ax[i] - bx[i]) * (ax[i] - bx[i]) + (ay[i] - by[i]) * (ay[i] - by[i]);
+    den += bx[i] * bx[i] + by[i] * by[i];
+  }
+  return std::sqrt(num / den);
+}
+
+}  // namespace
+
+class PairGradientTest : public ::testing::TestWithParam<std::tuple<KernelKind, double>> {};
+
+// Exact values: the FFT table on a 1000 x 1000 grid (exact to 1e-12, test_potential), whose
+// points are not nodes of the 256-point interpolation table.
+TEST_P(PairGradientTest, MatchesExactValuesOffTheTable) {
+  const auto [kind, delta] = GetParam();
+  const Kernel kernel(kind, delta);
+  const PairGradient grad(kernel);
+  const int G = 1000;
+  const PotentialTable exact = tabulate(kernel, G);
+  std::mt19937_64 gen(7);
+  std::uniform_int_distribution<int> pick(0, G - 1);
+  double worst = 0;
+  for (int s = 0; s < 20000; ++s) {
+    int i = pick(gen), j = pick(gen);
+    // Also sample the core densely: half of the points within 3 delta of the origin.
+    if (s % 2) {
+      const int r = static_cast<int>(3 * delta * G);
+      i = ((i % (2 * r + 1)) - r + G) % G;
+      j = ((j % (2 * r + 1)) - r + G) % G;
+    }
+    const double dx = (i < G / 2 ? i : i - G) / double(G), dy = (j < G / 2 ? j : j - G) / double(G);
+    const auto g = grad(dx, dy);
+    const std::size_t t = std::size_t(i) * G + j;
+    worst = std::max({worst, std::abs(g[0] - exact.dV1[t]), std::abs(g[1] - exact.dV2[t])});
+  }
+  const double rel = worst / grad.max_gradient();
+  std::printf("[ measured ] %s delta=%g: max |grad error| / max |grad V| = %.2e (bound %.2e)\n",
+              to_string(kind), delta, rel, grad.error_bound());
+  EXPECT_LT(rel, tol::pair_gradient);
+  EXPECT_LT(grad.error_bound(), tol::pair_gradient);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, PairGradientTest,
+                         ::testing::Values(std::tuple{KernelKind::gaussian, 1.0 / 16},
+                                           std::tuple{KernelKind::gaussian, 0.25},
+                                           std::tuple{KernelKind::cai, 1.0 / 16},
+                                           std::tuple{KernelKind::bump, 1.0 / 16}));
+
+TEST(DirectForce, ActionEqualsReaction) {
+  // sum_i F_i = -(1/n) sum_{i != j} b_i b_j grad V(x_i - x_j) = 0 since grad V is odd.
+  const Config c = random_config(301, 3);
+  DirectForce direct(Kernel(KernelKind::gaussian, 0.1));
+  std::vector<double> fx(c.x.size()), fy(c.x.size());
+  direct.compute(c.x, c.y, c.b, fx, fy);
+  double sx = 0, sy = 0, scale = 0;
+  for (std::size_t i = 0; i < fx.size(); ++i) {
+    sx += fx[i];
+    sy += fy[i];
+    scale += std::abs(fx[i]) + std::abs(fy[i]);
+  }
+  EXPECT_LT(std::abs(sx) + std::abs(sy), tol::roundoff * scale);
+}
+
+class ParticleMeshTest : public ::testing::TestWithParam<std::tuple<KernelKind, double>> {};
+
+TEST_P(ParticleMeshTest, AgreesWithDirectSumOnRandomConfigurations) {
+  const auto [kind, delta] = GetParam();
+  const Kernel kernel(kind, delta);
+  const MeshChoice mesh = choose_mesh(kernel, tol::pm_force, 2000);
+  ASSERT_GT(mesh.M, 0);
+  ParticleMesh pm(kernel, mesh);
+  DirectForce direct(kernel);
+  double worst = 0;
+  for (unsigned seed : {1u, 2u, 3u}) {
+    const Config c = random_config(2000, seed);
+    const std::size_t n = c.x.size();
+    std::vector<double> px(n), py(n), dx(n), dy(n);
+    pm.compute(c.x, c.y, c.b, px, py);
+    direct.compute(c.x, c.y, c.b, dx, dy);
+    worst = std::max(worst, relative_rms(px, py, dx, dy));
+  }
+  std::printf("[ measured ] %s delta=%g: M=%d order=%d, RMS error %.2e (estimate %.2e)\n",
+              to_string(kind), delta, mesh.M, mesh.order, worst, mesh.error_estimate);
+  EXPECT_LT(worst, tol::pm_force);
+  // The estimate is what users read: it must be the right size (within a factor 5).
+  EXPECT_LT(worst, 5 * mesh.error_estimate);
+  EXPECT_GT(worst, mesh.error_estimate / 5);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, ParticleMeshTest,
+                         ::testing::Values(std::tuple{KernelKind::gaussian, 1.0 / 16},
+                                           std::tuple{KernelKind::gaussian, 0.25},
+                                           std::tuple{KernelKind::cai, 1.0 / 16}));
+
+TEST(ForceField, AutomaticChoiceFollowsCost) {
+  const Kernel kernel(KernelKind::gaussian, 1.0 / 16);
+  EXPECT_EQ(make_force_field(kernel, "auto", 1e-6, 50)->method(), ForceMethod::direct);
+  EXPECT_EQ(make_force_field(kernel, "auto", 1e-6, 100000)->method(), ForceMethod::pm);
+  EXPECT_EQ(make_force_field(kernel, "direct", 1e-6, 100000)->method(), ForceMethod::direct);
+  EXPECT_EQ(make_force_field(kernel, "pm", 1e-6, 10)->method(), ForceMethod::pm);
+}
