@@ -89,8 +89,8 @@ Run::Run(MPI_Comm comm, Study study) : comm_(comm), study_(std::move(study)) {
   for (const char* m : {"sde", "rw"})
     if (study_.run.has_model(m))
       throw InputError(study_.source + ": run.models includes \"" + m +
-                       "\": the particle engines are not part of this version of dislo "
-                       "(allowed now: \"mf\", \"mfeps\")");
+                       "\": the ensemble layer that runs particle replicas over ranks is not part "
+                       "of this version of dislo (allowed now: \"mf\", \"mfeps\")");
 }
 
 RunSummary Run::run() {

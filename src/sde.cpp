@@ -73,6 +73,22 @@ void SdeEngine::start(std::uint64_t replica) {
   step_index_ = 0;
   particle_steps_ = 0;
   if (noiseless()) {
+    const std::vector<double> x = x_, y = y_;
+    set_positions(x, y);
+    petsc_check(TSSetTime(ts_, 0.0), "TSSetTime");
+    petsc_check(TSSetStepNumber(ts_, 0), "TSSetStepNumber");
+    petsc_check(TSSetTimeStep(ts_, dt_), "TSSetTimeStep");
+  }
+}
+
+void SdeEngine::set_positions(std::span<const double> x, std::span<const double> y) {
+  if (x.size() != x_.size() || y.size() != y_.size())
+    throw std::invalid_argument("SdeEngine::set_positions: wrong number of particles");
+  std::copy(x.begin(), x.end(), x_.begin());
+  std::copy(y.begin(), y.end(), y_.begin());
+  std::fill(ux_.begin(), ux_.end(), 0.0);
+  std::fill(uy_.begin(), uy_.end(), 0.0);
+  if (noiseless()) {
     x0_ = x_;
     y0_ = y_;
     PetscScalar* u = nullptr;
@@ -82,9 +98,6 @@ void SdeEngine::start(std::uint64_t replica) {
       u[2 * i + 1] = y_[i];
     }
     petsc_check(VecRestoreArray(u_, &u), "VecRestoreArray");
-    petsc_check(TSSetTime(ts_, 0.0), "TSSetTime");
-    petsc_check(TSSetStepNumber(ts_, 0), "TSSetStepNumber");
-    petsc_check(TSSetTimeStep(ts_, dt_), "TSSetTimeStep");
   }
 }
 

@@ -550,7 +550,38 @@ TEST(ConfigOverride, Validated) {
 TEST(ConfigOverride, UnknownKey) {
   EXPECT_THAT(error_of("", {"model.latice=64"}),
               HasSubstr("--set model.latice: unknown key (allowed: n, n_plus"));
-  EXPECT_THAT(error_of("", {"sde.dt=0.1"}), HasSubstr("--set sde.dt: unknown section"));
+  EXPECT_THAT(error_of("", {"foo.dt=0.1"}), HasSubstr("--set foo.dt: unknown section"));
+}
+
+TEST(ConfigParticles, SdeAndRwKeys) {
+  const Study s = parse_study(
+      "[sde]\ndt = 0.001\nforce = \"pm\"\npm_tolerance = 1e-7\nnoise_refinement = 3\n"
+      "[rw]\nalgorithm = \"reference\"",
+      "<t>");
+  EXPECT_EQ(s.sde.dt, 0.001);
+  EXPECT_EQ(s.sde.force, "pm");
+  EXPECT_EQ(s.sde.pm_tolerance, 1e-7);
+  EXPECT_EQ(s.sde.noise_refinement, 3);
+  EXPECT_EQ(s.rw.algorithm, "reference");
+  EXPECT_EQ(parse_study(to_toml(s), "<again>"), [&] {
+    Study t = s;
+    t.source = "<again>";
+    return t;
+  }());
+  EXPECT_EQ(parse_study("[sde]\ndt = \"auto\"", "<t>").sde.dt, 0);
+}
+
+TEST(ConfigParticles, Rejections) {
+  EXPECT_THAT(error_of("[sde]\ndt = 0"), HasSubstr("sde.dt = 0: must be \"auto\" or a number"));
+  EXPECT_THAT(error_of("[sde]\ndt = 2.0"), HasSubstr("0 < dt <= T = 1"));
+  EXPECT_THAT(error_of("[sde]\nforce = \"fmm\""), HasSubstr("sde.force = \"fmm\": must be one of"));
+  EXPECT_THAT(error_of("[sde]\npm_tolerance = 0.5"), HasSubstr("must be in [1e-12, 0.1]"));
+  EXPECT_THAT(error_of("[sde]\nnoise_refinement = 17"), HasSubstr("integer in [0, 16]"));
+  EXPECT_THAT(error_of("[sde]\node_rtol = -1"), HasSubstr("sde.ode_rtol = -1"));
+  EXPECT_THAT(error_of("[rw]\nalgorithm = \"tau\""), HasSubstr("rw.algorithm = \"tau\": must be"));
+  EXPECT_THAT(error_of("[model]\nn = 4\nn_plus = 4\n[initial]\nmass_plus = 0.0\n"
+                       "[run]\nmodels = [\"sde\"]"),
+              HasSubstr("model.n_plus = 4: a sign with particles needs positive initial mass"));
 }
 
 TEST(ConfigOverride, Malformed) {

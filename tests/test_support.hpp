@@ -64,3 +64,26 @@ inline double cosine_amplitude(const std::vector<double>& full, int N, int k1, i
 }
 
 }  // namespace dislo::testing
+
+namespace dislo::testing {
+
+// A particle study: n particles of which n_plus positive, uniform initial densities with
+// the masses matching the signs, potential and lattice as given.
+inline Study particle_study(KernelKind kernel, long n, long n_plus, int L, double delta,
+                            double beta, std::uint64_t seed = 1) {
+  Study s;
+  s.source = "<test>";
+  s.kernel = kernel;
+  s.model.n = n;
+  s.model.n_plus = n_plus;
+  s.model.lattice = L;
+  s.model.delta = delta;
+  s.model.beta = beta;
+  s.initial.kind = InitialKind::uniform;
+  s.initial.mass_plus = n > 0 ? double(n_plus) / double(n) : 0.5;
+  if (n_plus == n || n_plus == 0) s.initial.mass_plus = 0.5;  // the other sign is empty
+  s.run.seed = seed;
+  return s;
+}
+
+}  // namespace dislo::testing

@@ -35,6 +35,10 @@ class SdeEngine {
   // adaptive RK steps for beta = inf) ending exactly at t.
   void advance_to(double t);
 
+  // Replace the positions (in [0, 1)^2) of the started replica at the current time; the
+  // displacement restarts from zero (tests, and restoring a checkpointed state).
+  void set_positions(std::span<const double> x, std::span<const double> y);
+
   double time() const { return t_; }
   long n() const { return signs_.n(); }
   const Signs& signs() const { return signs_; }
