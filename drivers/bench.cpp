@@ -4,15 +4,19 @@
 #include <petscsys.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
 #include <string>
+#include <type_traits>
 
 #include "dislo/config.hpp"
 #include "dislo/lattice.hpp"
 #include "dislo/meanfield.hpp"
+#include "dislo/randomwalk.hpp"
 #include "dislo/run.hpp"
+#include "dislo/sde.hpp"
 
 namespace {
 
@@ -77,6 +81,66 @@ void default_study(benchmark::State& state) {
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// The particle benchmarks' study (contract.md): L = 256, delta = 1/16, beta = 4, gaussian,
+// n/2 of each sign, the default cosine initial densities.
+dislo::Study particle_study(long n) {
+  dislo::Study s = dislo::load_study("");
+  s.model.n = n;
+  s.model.n_plus = n / 2;
+  s.model.lattice = 256;
+  s.model.delta = 1.0 / 16;
+  s.model.beta = 4;
+  s.kernel = dislo::KernelKind::gaussian;
+  return s;
+}
+
+// Events (jumps performed) per second of an exact RW simulator, one replica from its
+// initial state; each iteration simulates a fixed stretch of time.
+template <class Walk>
+void rw_events(benchmark::State& state, double events_per_iteration) {
+  const long n = state.range(0);
+  Walk walk(particle_study(n));
+  walk.start(0);
+  // About events_per_iteration jumps per iteration: the total rate is about 4n/(beta eps^2).
+  const double dt = events_per_iteration * 4.0 / (256.0 * 256.0) / (4.0 * double(n));
+  const std::uint64_t before = walk.events();
+  for (auto _ : state) walk.advance_to(walk.time() + dt);
+  const double events = double(walk.events() - before);
+  state.counters["rate"] = benchmark::Counter(events, benchmark::Counter::kIsRate);
+  state.counters["events"] = events;
+  if constexpr (std::is_same_v<Walk, dislo::VetoWalk>) {
+    state.counters["acceptance"] = events / double(walk.proposals());
+    state.counters["partners_per_proposal"] = walk.mean_partners();
+  }
+}
+
+void rw_exact(benchmark::State& state) { rw_events<dislo::VetoWalk>(state, 1e6); }
+void rw_reference(benchmark::State& state) {
+  rw_events<dislo::ReferenceWalk>(
+      state, std::max(20.0, 2e7 / double(state.range(0) * state.range(0)) * 100));
+}
+
+// Particle-steps per second of Euler-Maruyama with the given force method; each iteration
+// is one step of the whole replica.
+void sde_steps(benchmark::State& state, const char* method) {
+  const long n = state.range(0);
+  dislo::Study study = particle_study(n);
+  study.sde.force = method;
+  dislo::SdeEngine sde(study);
+  sde.start(0);
+  for (auto _ : state) sde.advance_to(sde.time() + sde.step());
+  state.counters["rate"] =
+      benchmark::Counter(double(sde.particle_steps()), benchmark::Counter::kIsRate);
+  state.counters["force_error_estimate"] = sde.force().error_estimate();
+  if (auto* pm = dynamic_cast<const dislo::ParticleMesh*>(&sde.force())) {
+    state.counters["mesh"] = pm->mesh().M;
+    state.counters["order"] = pm->mesh().order;
+  }
+}
+
+void sde_pm(benchmark::State& state) { sde_steps(state, "pm"); }
+void sde_direct(benchmark::State& state) { sde_steps(state, "direct"); }
+
 // Reports nothing: ranks other than 0 run the benchmarks silently.
 class QuietReporter : public benchmark::BenchmarkReporter {
  public:
@@ -88,6 +152,10 @@ class QuietReporter : public benchmark::BenchmarkReporter {
 
 BENCHMARK(mf_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(mfeps_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
+BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {

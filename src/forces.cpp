@@ -5,6 +5,7 @@
 #include <limits>
 #include <numbers>
 #include <stdexcept>
+#include <type_traits>
 
 #include "dislo/config.hpp"
 
@@ -286,8 +287,8 @@ MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n) {
 
 ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh) : mesh_(mesh) {
   const int M = mesh_.M;
-  if (M < 8 || mesh_.order < 2 || mesh_.order % 2 != 0)
-    throw std::invalid_argument("ParticleMesh: need M >= 8 and an even order");
+  if (M < 8 || mesh_.order < 2 || mesh_.order > 10 || mesh_.order % 2 != 0)
+    throw std::invalid_argument("ParticleMesh: need M >= 8 and an even order <= 10");
   Mc_ = M / 2 + 1;
   T1_.assign(std::size_t(M) * Mc_, 0.0);
   T2_.assign(T1_.size(), 0.0);
@@ -316,51 +317,108 @@ ParticleMesh::~ParticleMesh() {
 }
 
 namespace {
-// Weights of the p nodes floor(u) - p/2 + 1 + c, c = 0..p-1, of the centred order-p
-// B-spline at u: w_c = M_p(t + p - 1 - c), t = u - floor(u), by the Cox-de Boor recursion.
-inline void spline_weights(double t, int p, double* w) {
-  double a[16];
+// Weights of the P nodes floor(u) - P/2 + 1 + c, c = 0..P-1, of the centred order-P
+// B-spline at u: w_c = M_P(t + P - 1 - c), t = u - floor(u), by the Cox-de Boor recursion
+// (P a compile-time constant: the loops unroll and the divisions become products).
+template <int P>
+inline void spline_weights(double t, double* w) {
+  double a[P];
   a[0] = t;  // M_2(t + j), j = 0, 1
   a[1] = 1 - t;
-  for (int k = 3; k <= p; ++k) {
+  for (int k = 3; k <= P; ++k) {
+    const double inv = 1.0 / (k - 1);
     a[k - 1] = 0;
     for (int j = k - 1; j >= 0; --j) {
       const double left = j > 0 ? a[j - 1] : 0.0;
-      a[j] = ((t + j) * a[j] + (k - t - j) * left) / (k - 1);
+      a[j] = ((t + j) * a[j] + (k - t - j) * left) * inv;
     }
   }
-  for (int c = 0; c < p; ++c) w[c] = a[p - 1 - c];
+  for (int c = 0; c < P; ++c) w[c] = a[P - 1 - c];
+}
+
+template <int P>
+struct Stencil {
+  double wx[P], wy[P];
+  int ix[P], iy[P];
+  void at(double x, double y, int M) {
+    const double u = x * M, v = y * M;
+    const double fu = std::floor(u), fv = std::floor(v);
+    spline_weights<P>(u - fu, wx);
+    spline_weights<P>(v - fv, wy);
+    // First node index wrapped once, then stepped (no division per node).
+    int i0 = static_cast<int>(fu) - P / 2 + 1, j0 = static_cast<int>(fv) - P / 2 + 1;
+    i0 += i0 < 0 ? M : 0;
+    j0 += j0 < 0 ? M : 0;
+    for (int c = 0; c < P; ++c) {
+      ix[c] = i0 + c < M ? i0 + c : i0 + c - M;
+      iy[c] = j0 + c < M ? j0 + c : j0 + c - M;
+    }
+  }
+};
+
+template <int P>
+void spread(std::span<const double> x, std::span<const double> y, std::span<const int> b, int M,
+            double* rho) {
+  const double qn = 1.0 / double(x.size());
+  Stencil<P> s;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    s.at(x[k], y[k], M);
+    const double q = b[k] * qn;
+    for (int a = 0; a < P; ++a) {
+      double* row = rho + std::size_t(s.ix[a]) * M;
+      const double qa = q * s.wx[a];
+      for (int c = 0; c < P; ++c) row[s.iy[c]] += qa * s.wy[c];
+    }
+  }
+}
+
+template <int P>
+void interpolate(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+                 int M, const double* field1, const double* field2, std::span<double> fx,
+                 std::span<double> fy) {
+  Stencil<P> s;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    s.at(x[k], y[k], M);
+    double e1 = 0, e2 = 0;
+    for (int a = 0; a < P; ++a) {
+      const std::size_t row = std::size_t(s.ix[a]) * M;
+      double r1 = 0, r2 = 0;
+      for (int c = 0; c < P; ++c) {
+        r1 += s.wy[c] * field1[row + s.iy[c]];
+        r2 += s.wy[c] * field2[row + s.iy[c]];
+      }
+      e1 += s.wx[a] * r1;
+      e2 += s.wx[a] * r2;
+    }
+    fx[k] = -b[k] * e1;
+    fy[k] = -b[k] * e2;
+  }
+}
+
+template <class F>
+void with_order(int p, F&& f) {
+  switch (p) {
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 4:
+      return f(std::integral_constant<int, 4>{});
+    case 6:
+      return f(std::integral_constant<int, 6>{});
+    case 8:
+      return f(std::integral_constant<int, 8>{});
+    case 10:
+      return f(std::integral_constant<int, 10>{});
+    default:
+      throw std::invalid_argument("ParticleMesh: order must be 2, 4, 6, 8 or 10");
+  }
 }
 }  // namespace
 
 void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
                            std::span<const int> b, std::span<double> fx, std::span<double> fy) {
-  const int M = mesh_.M, p = mesh_.order;
-  const std::size_t n = x.size();
-  const double qn = 1.0 / double(n);
+  const int M = mesh_.M;
   std::fill(rho_, rho_ + std::size_t(M) * M, 0.0);
-  double wx[16], wy[16];
-  int ix[16], iy[16];
-  auto stencil = [&](double xi, double yi) {
-    const double u = xi * M, v = yi * M;
-    const double fu = std::floor(u), fv = std::floor(v);
-    spline_weights(u - fu, p, wx);
-    spline_weights(v - fv, p, wy);
-    int i0 = static_cast<int>(fu) - p / 2 + 1, j0 = static_cast<int>(fv) - p / 2 + 1;
-    for (int c = 0; c < p; ++c) {
-      ix[c] = ((i0 + c) % M + M) % M;
-      iy[c] = ((j0 + c) % M + M) % M;
-    }
-  };
-  for (std::size_t k = 0; k < n; ++k) {
-    stencil(x[k], y[k]);
-    const double q = b[k] * qn;
-    for (int a = 0; a < p; ++a) {
-      double* row = rho_ + std::size_t(ix[a]) * M;
-      const double qa = q * wx[a];
-      for (int c = 0; c < p; ++c) row[iy[c]] += qa * wy[c];
-    }
-  }
+  with_order(mesh_.order, [&](auto P) { spread<P()>(x, y, b, M, rho_); });
   fftw_execute(forward_);
   const std::size_t modes = std::size_t(M) * Mc_;
   for (int comp = 0; comp < 2; ++comp) {
@@ -373,22 +431,7 @@ void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
     fftw_execute(comp == 0 ? back1_ : back2_);
   }
   // rho_ now holds the field's first component, field2_ the second.
-  for (std::size_t k = 0; k < n; ++k) {
-    stencil(x[k], y[k]);
-    double e1 = 0, e2 = 0;
-    for (int a = 0; a < p; ++a) {
-      const std::size_t row = std::size_t(ix[a]) * M;
-      double r1 = 0, r2 = 0;
-      for (int c = 0; c < p; ++c) {
-        r1 += wy[c] * rho_[row + iy[c]];
-        r2 += wy[c] * field2_[row + iy[c]];
-      }
-      e1 += wx[a] * r1;
-      e2 += wx[a] * r2;
-    }
-    fx[k] = -b[k] * e1;
-    fy[k] = -b[k] * e2;
-  }
+  with_order(mesh_.order, [&](auto P) { interpolate<P()>(x, y, b, M, rho_, field2_, fx, fy); });
 }
 
 // ---------------------------------------------------------------------------------------

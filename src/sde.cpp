@@ -104,17 +104,17 @@ void SdeEngine::set_positions(std::span<const double> x, std::span<const double>
 void SdeEngine::euler_maruyama_step(double h) {
   force_->compute(x_, y_, signs_.b, fx_, fy_);
   // Increment sqrt(2h/beta) xi, xi the normalised sum of 2^r finer normals (counter =
-  // (particle, fine step)), so runs at dt and dt/2 with r and r-1 share Brownian paths.
+  // (particle, fine step), ziggurat normals), so runs at dt and dt/2 with r and r-1 share Brownian
+  // paths.
   const std::uint64_t sub = 1ULL << refinement_;
   const double scale = std::sqrt(2 * h / beta_ / double(sub));
   const std::size_t n = x_.size();
   for (std::size_t i = 0; i < n; ++i) {
     double zx = 0, zy = 0;
     for (std::uint64_t s = 0; s < sub; ++s) {
-      const auto w = rng_->draw(i, step_index_ * sub + s, Stream::sde_noise);
-      const auto z = CounterRng::normals(w[0], w[1]);
-      zx += z[0];
-      zy += z[1];
+      NormalStream normal(*rng_, i, step_index_ * sub + s, Stream::sde_noise);
+      zx += normal.next();
+      zy += normal.next();
     }
     const double dx = fx_[i] * h + scale * zx, dy = fy_[i] * h + scale * zy;
     ux_[i] += dx;

@@ -33,9 +33,9 @@ class CounterRng {
 
   CounterRng(std::uint64_t seed, std::uint64_t replica) : key_{{seed, replica}} {}
 
-  // Four independent 64-bit words for (index, sub, stream).
-  Words draw(std::uint64_t index, std::uint64_t sub, Stream stream) const {
-    const r123::Philox4x64::ctr_type ctr{{index, sub, static_cast<std::uint64_t>(stream), 0}};
+  // Four independent 64-bit words for (index, sub, stream, extra).
+  Words draw(std::uint64_t index, std::uint64_t sub, Stream stream, std::uint64_t extra = 0) const {
+    const r123::Philox4x64::ctr_type ctr{{index, sub, static_cast<std::uint64_t>(stream), extra}};
     const auto out = r123::Philox4x64()(ctr, key_);
     return {out[0], out[1], out[2], out[3]};
   }
@@ -68,6 +68,38 @@ class CounterRng {
 
  private:
   r123::Philox4x64::key_type key_;
+};
+
+// Exact standard normals by the 128-layer ziggurat (Marsaglia and Tsang 2000, in
+// Doornik's 2005 form, whose layer index and uniform come from disjoint bits of one word).
+// About 1.02 words per normal and no transcendental function in 98.8% of draws; the
+// words come from (index, sub, stream, 0), then extra = 1, 2, ... as needed.
+class NormalStream {
+ public:
+  NormalStream(const CounterRng& rng, std::uint64_t index, std::uint64_t sub, Stream stream)
+      : rng_(rng),
+        index_(index),
+        sub_(sub),
+        stream_(stream),
+        words_(rng.draw(index, sub, stream)) {}
+  double next();
+
+ private:
+  const CounterRng& rng_;
+  std::uint64_t index_, sub_;
+  Stream stream_;
+  CounterRng::Words words_;
+  std::uint64_t extra_ = 0;
+  int used_ = 0;
+  std::uint64_t word() {
+    if (used_ == 4) {
+      words_ = rng_.draw(index_, sub_, stream_, ++extra_);
+      used_ = 0;
+    }
+    return words_[used_++];
+  }
+  double uniform() { return CounterRng::unit(word()); }
+  double tail(double r, bool negative);
 };
 
 // A standard-library URBG over one (index, stream) of a CounterRng, for the
