@@ -14,6 +14,7 @@
 #include "dislo/config.hpp"
 #include "dislo/lattice.hpp"
 #include "dislo/meanfield.hpp"
+#include "dislo/metrics.hpp"
 #include "dislo/randomwalk.hpp"
 #include "dislo/run.hpp"
 #include "dislo/sde.hpp"
@@ -141,6 +142,38 @@ void sde_steps(benchmark::State& state, const char* method) {
 void sde_pm(benchmark::State& state) { sde_steps(state, "pm"); }
 void sde_direct(benchmark::State& state) { sde_steps(state, "direct"); }
 
+// One distance between 1000 random atoms (mass 1/2) and a smooth density on the H x H grid.
+std::pair<dislo::GridMeasure, dislo::GridMeasure> metric_case(int H) {
+  const dislo::Study study = particle_study(1000);
+  dislo::SdeEngine sde(study);
+  sde.start(0);
+  const auto atoms = dislo::bin_points(sde.x().subspan(0, 500), sde.y().subspan(0, 500), 1e-3, H);
+  std::vector<double> rho(std::size_t(H) * H);
+  for (int i = 0; i < H; ++i)
+    for (int j = 0; j < H; ++j)
+      rho[std::size_t(i) * H + j] = 0.5 * (1 + 0.5 * std::cos(2 * std::numbers::pi * i / H));
+  return {atoms, dislo::bin_density(rho, H, H)};
+}
+
+void metrics_w1(benchmark::State& state) {
+  const int H = static_cast<int>(state.range(0));
+  const auto [a, b] = metric_case(H);
+  dislo::TransportSolver solver(H);
+  for (auto _ : state) benchmark::DoNotOptimize(solver.w1(a, b));
+  state.counters["rate"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void metrics_bl(benchmark::State& state) {
+  const int H = static_cast<int>(state.range(0));
+  const auto [a, b] = metric_case(H);
+  dislo::TransportSolver solver(H);
+  for (auto _ : state) benchmark::DoNotOptimize(solver.bl(a, b));
+  state.counters["rate"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["solves_per_call"] = double(solver.solves()) / double(state.iterations());
+}
+
 // Reports nothing: ranks other than 0 run the benchmarks silently.
 class QuietReporter : public benchmark::BenchmarkReporter {
  public:
@@ -156,6 +189,8 @@ BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillise
 BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
+BENCHMARK(metrics_bl)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {

@@ -1,0 +1,307 @@
+#include "dislo/metrics.hpp"
+
+#include <lemon/network_simplex.h>
+#include <lemon/smart_graph.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <numeric>
+#include <queue>
+#include <stdexcept>
+
+namespace dislo {
+
+namespace {
+constexpr double kTwoPi = 2 * std::numbers::pi;
+// The network simplex runs in integers (with floating-point costs it can cycle): supplies
+// are masses times 1e14, costs lengths times 1e12 (rounding 1e-14 and 1e-12 relative).
+constexpr double kSupplyScale = 1e14;
+constexpr double kCostScale = 1e12;
+// Bank prices above half the largest path cost bank only the imbalance, so larger prices
+// change nothing; capping them keeps integer costs far from overflow.
+constexpr double kMaxBankPrice = 2.0;
+// Primitive stencil vectors with max(|p|, |q|) <= 3: 32 neighbours, graph distances at
+// most 1.3% above Euclidean (models.md section 6).
+constexpr int kStencilRadius = 3;
+
+int nearest_node(double x, int H) {
+  const double u = x * H + 0.5;
+  int i = static_cast<int>(std::floor(u));
+  i %= H;
+  return i < 0 ? i + H : i;
+}
+}  // namespace
+
+double GridMeasure::total() const { return std::accumulate(mass.begin(), mass.end(), 0.0); }
+
+GridMeasure bin_points(std::span<const double> x, std::span<const double> y, double w, int H) {
+  GridMeasure m{H, std::vector<double>(std::size_t(H) * H, 0.0)};
+  for (std::size_t i = 0; i < x.size(); ++i)
+    m.mass[std::size_t(nearest_node(x[i], H)) * H + nearest_node(y[i], H)] += w;
+  return m;
+}
+
+GridMeasure bin_sites(std::span<const std::int32_t> x, std::span<const std::int32_t> y, int L,
+                      double w, int H) {
+  GridMeasure m{H, std::vector<double>(std::size_t(H) * H, 0.0)};
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const int a = H == L ? x[i] : nearest_node(double(x[i]) / L, H);
+    const int b = H == L ? y[i] : nearest_node(double(y[i]) / L, H);
+    m.mass[std::size_t(a) * H + b] += w;
+  }
+  return m;
+}
+
+GridMeasure bin_density(std::span<const double> density, int N, int H) {
+  if (N % H != 0) throw std::invalid_argument("bin_density: N must be a multiple of H");
+  const int r = N / H;
+  // 1-D assignment of sample a to nodes: nearest, ties (r even, offset r/2) split.
+  struct Share {
+    int node[2];
+    double w[2];
+  };
+  std::vector<Share> share(N);
+  for (int a = 0; a < N; ++a) {
+    const int base = a / r, off = a % r;
+    if (r % 2 == 0 && off == r / 2) {
+      share[a] = {{base, (base + 1) % H}, {0.5, 0.5}};
+    } else {
+      share[a] = {{off < (r + 1) / 2 ? base : (base + 1) % H, 0}, {1.0, 0.0}};
+    }
+  }
+  GridMeasure m{H, std::vector<double>(std::size_t(H) * H, 0.0)};
+  const double cell = 1.0 / (double(N) * N);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) {
+      const double v = density[std::size_t(a) * N + b] * cell;
+      for (int p = 0; p < 2; ++p)
+        for (int q = 0; q < 2; ++q) {
+          const double w = share[a].w[p] * share[b].w[q];
+          if (w > 0) m.mass[std::size_t(share[a].node[p]) * H + share[b].node[q]] += w * v;
+        }
+    }
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------
+
+struct TransportSolver::Impl {
+  using Graph = lemon::SmartDigraph;
+  Graph g;
+  Graph::ArcMap<long long> cost{g};
+  Graph::ArcMap<double> length{g};  // exact arc lengths, for the reported cost
+  Graph::NodeMap<long long> supply{g};
+  std::vector<Graph::Node> nodes;
+  Graph::Node bank;
+  std::vector<Graph::Arc> to_bank, from_bank;
+  std::unique_ptr<lemon::NetworkSimplex<Graph, long long, long long>> simplex;
+};
+
+TransportSolver::TransportSolver(int H) : impl_(std::make_unique<Impl>()), H_(H) {
+  if (H < 2 * kStencilRadius + 2) throw std::invalid_argument("TransportSolver: H >= 8");
+  auto& d = *impl_;
+  const double h = 1.0 / H;
+  d.nodes.reserve(std::size_t(H) * H);
+  for (int k = 0; k < H * H; ++k) d.nodes.push_back(d.g.addNode());
+  std::vector<std::pair<int, int>> stencil;
+  for (int p = -kStencilRadius; p <= kStencilRadius; ++p)
+    for (int q = -kStencilRadius; q <= kStencilRadius; ++q)
+      if ((p || q) && std::gcd(std::abs(p), std::abs(q)) == 1) stencil.emplace_back(p, q);
+  for (int i = 0; i < H; ++i)
+    for (int j = 0; j < H; ++j)
+      for (auto [p, q] : stencil) {
+        const int ti = (i + p + H) % H, tj = (j + q + H) % H;
+        const auto arc =
+            d.g.addArc(d.nodes[std::size_t(i) * H + j], d.nodes[std::size_t(ti) * H + tj]);
+        d.length[arc] = h * std::hypot(double(p), double(q));
+        d.cost[arc] = std::llround(d.length[arc] * kCostScale);
+      }
+  // Distortion: graph distances from node 0 (Dijkstra over the stencil) against torus
+  // distances. (LEMON's own Dijkstra needs std::allocator members removed in C++20.)
+  {
+    std::vector<double> dist(std::size_t(H) * H, std::numeric_limits<double>::infinity());
+    using Item = std::pair<double, int>;
+    std::priority_queue<Item, std::vector<Item>, std::greater<>> heap;
+    dist[0] = 0;
+    heap.emplace(0.0, 0);
+    while (!heap.empty()) {
+      const auto [dv, v] = heap.top();
+      heap.pop();
+      if (dv > dist[v]) continue;
+      const int i = v / H, j = v % H;
+      for (auto [p, q] : stencil) {
+        const int t = ((i + p + H) % H) * H + (j + q + H) % H;
+        const double nd = dv + h * std::hypot(double(p), double(q));
+        if (nd < dist[t]) {
+          dist[t] = nd;
+          heap.emplace(nd, t);
+        }
+      }
+    }
+    for (int i = 0; i < H; ++i)
+      for (int j = 0; j < H; ++j) {
+        if (!i && !j) continue;
+        const double dx = std::min(i, H - i) * h, dy = std::min(j, H - j) * h;
+        distortion_ = std::max(distortion_, dist[std::size_t(i) * H + j] / std::hypot(dx, dy) - 1);
+      }
+  }
+  d.bank = d.g.addNode();
+  for (auto n : d.nodes) {
+    d.to_bank.push_back(d.g.addArc(n, d.bank));
+    d.from_bank.push_back(d.g.addArc(d.bank, n));
+  }
+  d.simplex = std::make_unique<lemon::NetworkSimplex<Impl::Graph, long long, long long>>(d.g);
+}
+
+TransportSolver::~TransportSolver() = default;
+
+std::pair<double, double> TransportSolver::solve(const std::vector<double>& f, double lambda) {
+  auto& d = *impl_;
+  long long sum = 0;
+  for (std::size_t k = 0; k < d.nodes.size(); ++k) {
+    const long long s = std::llround(f[k] * kSupplyScale);
+    d.supply[d.nodes[k]] = s;
+    sum += s;
+  }
+  d.supply[d.bank] = -sum;
+  const long long price = std::llround(std::min(lambda, kMaxBankPrice) * kCostScale);
+  for (std::size_t k = 0; k < d.nodes.size(); ++k) {
+    d.cost[d.to_bank[k]] = price;
+    d.cost[d.from_bank[k]] = price;
+  }
+  d.simplex->reset();
+  const auto status = d.simplex->costMap(d.cost).supplyMap(d.supply).run();
+  ++solves_;
+  if (status != lemon::NetworkSimplex<Impl::Graph, long long, long long>::OPTIMAL)
+    throw std::runtime_error("TransportSolver: the min-cost flow has no optimum");
+  double transport = 0, banked = 0;
+  for (Impl::Graph::ArcIt a(d.g); a != lemon::INVALID; ++a) {
+    const long long fl = d.simplex->flow(a);
+    if (!fl) continue;
+    if (d.g.source(a) == d.bank || d.g.target(a) == d.bank)
+      banked += double(fl);
+    else
+      transport += double(fl) * d.length[a];
+  }
+  return {transport / kSupplyScale, banked / kSupplyScale};
+}
+
+double TransportSolver::w1(const GridMeasure& a, const GridMeasure& b) {
+  if (a.H != H_ || b.H != H_) throw std::invalid_argument("TransportSolver::w1: grid size");
+  const double ta = a.total(), tb = b.total();
+  if (!(ta > 0 && tb > 0)) return 0.0;
+  std::vector<double> f(a.mass.size());
+  for (std::size_t k = 0; k < f.size(); ++k) f[k] = a.mass[k] / ta - b.mass[k] / tb;
+  // Balanced: the bank (price above any path cost) only absorbs rounding.
+  return solve(f, kMaxBankPrice).first;
+}
+
+double TransportSolver::bl(const GridMeasure& a, const GridMeasure& b) {
+  if (a.H != H_ || b.H != H_) throw std::invalid_argument("TransportSolver::bl: grid size");
+  std::vector<double> f(a.mass.size());
+  double tv = 0;
+  for (std::size_t k = 0; k < f.size(); ++k) {
+    f[k] = a.mass[k] - b.mass[k];
+    tv += std::abs(f[k]);
+  }
+  if (tv == 0) return 0.0;
+  // g(L) = L Phi((1-L)/L) = min over flows of L c + (1 - L) m: concave, piecewise linear.
+  struct Line {
+    double c, m;
+    double at(double L) const { return L * c + (1 - L) * m; }
+    double slope() const { return c - m; }
+  };
+  auto tangent = [&](double L) {
+    const auto [c, m] = solve(f, (1 - L) / L);
+    return Line{c, m};
+  };
+  // Left end: the bank as expensive as it gets (only the imbalance is banked); that flow
+  // stays optimal for every smaller L.
+  Line left = tangent(1.0 / (1.0 + kMaxBankPrice));
+  if (left.slope() <= 0) return left.m;  // maximum at L -> 0: the mass imbalance
+  Line right{0.0, tv};                   // L = 1: everything banked for free
+  for (int it = 0; it < 200; ++it) {
+    const double denom = left.slope() - right.slope();
+    const double L = std::clamp((right.m - left.m) / denom, 1e-7, 1.0);
+    const double upper = left.at(L);
+    const Line mid = tangent(L);
+    const double value = mid.at(L);
+    if (upper - value <= 1e-13 * std::max(upper, 1e-300)) return value;
+    (mid.slope() > 0 ? left : right) = mid;
+  }
+  throw std::runtime_error("TransportSolver::bl: cutting planes did not converge");
+}
+
+// ---------------------------------------------------------------------------------------
+
+SobolevNorm::SobolevNorm(double s, int K) : s_(s), K_(K) {
+  const int W = 2 * K + 1;
+  weight_.resize(std::size_t(W) * W);
+  for (int a = -K; a <= K; ++a)
+    for (int b = -K; b <= K; ++b)
+      weight_[std::size_t(a + K) * W + (b + K)] =
+          std::pow(1 + kTwoPi * kTwoPi * double(a * a + b * b), -s);
+}
+
+std::vector<std::complex<double>> SobolevNorm::atoms(std::span<const double> x,
+                                                     std::span<const double> y, double w) const {
+  const int W = 2 * K_ + 1;
+  std::vector<std::complex<double>> c(std::size_t(W) * W, 0.0);
+  std::vector<std::complex<double>> ex(W), ey(W);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    // exp(-2 pi i k x) for k = -K..K, by powers from exact values at k = 1 (error ~K eps).
+    const std::complex<double> px = std::polar(1.0, -kTwoPi * x[i]),
+                               py = std::polar(1.0, -kTwoPi * y[i]);
+    ex[K_] = ey[K_] = 1.0;
+    for (int k = 1; k <= K_; ++k) {
+      ex[K_ + k] = ex[K_ + k - 1] * px;
+      ey[K_ + k] = ey[K_ + k - 1] * py;
+      ex[K_ - k] = std::conj(ex[K_ + k]);
+      ey[K_ - k] = std::conj(ey[K_ + k]);
+    }
+    for (int a = 0; a < W; ++a) {
+      const std::complex<double> wa = w * ex[a];
+      std::complex<double>* row = &c[std::size_t(a) * W];
+      for (int b = 0; b < W; ++b) row[b] += wa * ey[b];
+    }
+  }
+  return c;
+}
+
+std::vector<std::complex<double>> SobolevNorm::nodes(const GridMeasure& m) const {
+  std::vector<double> x, y, w;
+  for (int i = 0; i < m.H; ++i)
+    for (int j = 0; j < m.H; ++j) {
+      const double v = m.mass[std::size_t(i) * m.H + j];
+      if (v == 0) continue;
+      x.push_back(double(i) / m.H);
+      y.push_back(double(j) / m.H);
+      w.push_back(v);
+    }
+  const int W = 2 * K_ + 1;
+  std::vector<std::complex<double>> c(std::size_t(W) * W, 0.0);
+  // Each node is an atom with its own mass.
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const auto one = atoms(std::span(&x[k], 1), std::span(&y[k], 1), w[k]);
+    for (std::size_t q = 0; q < c.size(); ++q) c[q] += one[q];
+  }
+  return c;
+}
+
+double SobolevNorm::distance(const std::vector<std::complex<double>>& a,
+                             const std::vector<std::complex<double>>& b) const {
+  double s = 0;
+  for (std::size_t q = 0; q < weight_.size(); ++q) s += weight_[q] * std::norm(a[q] - b[q]);
+  return std::sqrt(s);
+}
+
+double SobolevNorm::tail_bound(double total_mass) const {
+  // Shell |k|_inf = r has 8r modes, each with |k| >= r: sum <= 8 int_K^inf r (4 pi^2 r^2)^-s dr.
+  const double tail =
+      8 * std::pow(kTwoPi * kTwoPi, -s_) * std::pow(double(K_), 2 - 2 * s_) / (2 * s_ - 2);
+  return total_mass * std::sqrt(tail);
+}
+
+}  // namespace dislo

@@ -1,0 +1,151 @@
+// Distances between measures (models.md section 5): exact values for simple cases, and
+// w1 / bl against independent solvers (POT's emd, scipy's linear programming) on small
+// random cases (tests/reference/transport.py).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <numbers>
+#include <random>
+#include <string>
+
+#include "dislo/metrics.hpp"
+#include "tolerances.hpp"
+
+using namespace dislo;
+
+namespace {
+GridMeasure point(int H, int i, int j, double mass = 1.0) {
+  GridMeasure m{H, std::vector<double>(std::size_t(H) * H, 0.0)};
+  m.mass[std::size_t(i) * H + j] = mass;
+  return m;
+}
+}  // namespace
+
+// A unit point mass moved by d: w1 = d, and bl = sup{phi(x) - phi(y)} over |phi| <= a,
+// Lip(phi) <= 1 - a, = max_a min(2a, (1 - a) d) = 2d/(2 + d) (-> d for small d).
+TEST(Metrics, PointMassMovedByD) {
+  const int H = 32;
+  TransportSolver solver(H);
+  for (auto [di, dj] :
+       {std::pair{1, 0}, std::pair{3, 0}, std::pair{2, 2}, std::pair{5, 1}, std::pair{16, 0}}) {
+    const GridMeasure a = point(H, 4, 7), b = point(H, (4 + di) % H, (7 + dj) % H);
+    const double d = std::hypot(double(di), double(dj)) / H;
+    const double graph = solver.w1(a, b);
+    // Straight stencil vectors are exact; others are at most 1.3% longer.
+    EXPECT_GE(graph, d * (1 - 1e-12));
+    EXPECT_LE(graph, d * (1 + solver.distortion()) + 1e-12);
+    if (di == 0 || dj == 0 || di == dj) {
+      EXPECT_NEAR(graph, d, 1e-12);
+    }
+    EXPECT_NEAR(solver.bl(a, b), 2 * graph / (2 + graph), 1e-12);
+  }
+  EXPECT_LT(solver.distortion(), 0.0135);
+  std::printf("[ measured ] stencil distortion %.4f\n", solver.distortion());
+}
+
+TEST(Metrics, UnbalancedMass) {
+  TransportSolver solver(16);
+  GridMeasure zero{16, std::vector<double>(256, 0.0)};
+  // ||0.3 delta_x||* = 0.3 (phi = 1 at x, constant: Lipschitz 0).
+  EXPECT_NEAR(solver.bl(point(16, 3, 3, 0.3), zero), 0.3, 1e-13);
+  // Equal masses m at the largest distance d = sqrt(2)/2: m 2d/(2 + d), as for any d.
+  const double d = std::sqrt(0.5);
+  EXPECT_NEAR(solver.bl(point(16, 0, 0, 0.1), point(16, 8, 8, 0.1)), 0.1 * 2 * d / (2 + d), 1e-13);
+  // Unequal masses: 0.1 delta_x - 0.04 delta_y with phi(x) = a, phi(y) = max(-a, a - (1-a)d):
+  // the exact LP value, checked by scipy in AgreesWithIndependentSolvers; here its bounds.
+  const double v = solver.bl(point(16, 0, 0, 0.1), point(16, 0, 1, 0.04));
+  EXPECT_GE(v, 0.06 - 1e-13);
+  EXPECT_LE(v, 0.14 + 1e-13);
+  EXPECT_EQ(solver.bl(zero, zero), 0.0);
+}
+
+TEST(Metrics, AgreesWithIndependentSolvers) {
+  const int H = 8;
+  std::mt19937_64 gen(42);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<std::pair<GridMeasure, GridMeasure>> cases;
+  for (int c = 0; c < 6; ++c) {
+    GridMeasure a{H, std::vector<double>(H * H, 0.0)}, b = a;
+    // Sparse empirical-like a (some nodes), smooth-ish b; masses differ (bl is unnormalised).
+    for (int k = 0; k < 10; ++k) a.mass[std::size_t(u(gen) * H * H)] += 0.05;
+    for (auto& v : b.mass) v = (0.5 + u(gen)) * (c % 2 ? 0.6 : 0.45) / (H * H);
+    cases.emplace_back(a, b);
+  }
+  const std::string dir = std::getenv("DISLO_BINARY_DIR") ? std::getenv("DISLO_BINARY_DIR") : ".";
+  const std::string in = dir + "/metrics_cases.txt", out = dir + "/metrics_reference.txt";
+  {
+    std::ofstream f(in);
+    f.precision(17);
+    for (const auto& [a, b] : cases) {
+      f << H;
+      for (double v : a.mass) f << ' ' << v;
+      for (double v : b.mass) f << ' ' << v;
+      f << '\n';
+    }
+  }
+  const std::string src = std::getenv("DISLO_SOURCE_DIR") ? std::getenv("DISLO_SOURCE_DIR") : "..";
+  const std::string cmd =
+      "/usr/bin/python3 " + src + "/tests/reference/transport.py " + in + " " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream ref(out);
+  TransportSolver solver(H);
+  double worst_w1 = 0, worst_bl = 0;
+  for (const auto& [a, b] : cases) {
+    double w1 = 0, bl = 0;
+    ASSERT_TRUE(ref >> w1 >> bl);
+    worst_w1 = std::max(worst_w1, std::abs(solver.w1(a, b) - w1));
+    worst_bl = std::max(worst_bl, std::abs(solver.bl(a, b) - bl));
+  }
+  std::printf("[ measured ] against POT emd: %.2e; against scipy LP: %.2e\n", worst_w1, worst_bl);
+  EXPECT_LT(worst_w1, tol::transport_reference);
+  EXPECT_LT(worst_bl, tol::transport_reference);
+}
+
+TEST(Metrics, BinningConservesMass) {
+  const int N = 64, H = 16;
+  std::vector<double> rho(N * N);
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      rho[i * N + j] = 1 + 0.5 * std::cos(2 * std::numbers::pi * (i + 2.0 * j) / N);
+  const GridMeasure m = bin_density(rho, N, H);
+  EXPECT_NEAR(m.total(), 1.0, 1e-14);
+  const std::vector<double> x{0.999, 0.03, 0.5}, y{0.2, 0.97, 0.5};
+  const GridMeasure p = bin_points(x, y, 0.25, H);
+  EXPECT_NEAR(p.total(), 0.75, 1e-15);
+  EXPECT_EQ(p.mass[0 * H + 3], 0.25);  // (0.999, 0.2) -> node (0, 3)
+  EXPECT_EQ(p.mass[0 * H + 0], 0.25);  // (0.03, 0.97) -> node (0, 0)
+  const std::vector<std::int32_t> sx{3, 7}, sy{5, 0};
+  const GridMeasure s = bin_sites(sx, sy, H, 0.5, H);
+  EXPECT_EQ(s.mass[3 * H + 5], 0.5);
+  EXPECT_EQ(s.mass[7 * H + 0], 0.5);
+}
+
+// ||delta_x - 1||^2_{H^-s} = sum_{k != 0} (1 + 4 pi^2 |k|^2)^-s; atoms at nodes equal nodes.
+TEST(Metrics, SobolevNormExactCases) {
+  const SobolevNorm hs(3.0, 16);
+  const std::vector<double> x{0.3125}, y{0.75};
+  const auto atom = hs.atoms(x, y, 1.0);
+  GridMeasure uniform{16, std::vector<double>(256, 1.0 / 256)};
+  // The uniform node measure has coefficients 1 at k in 16 Z^2, 0 elsewhere: use the exact
+  // Lebesgue measure instead, whose only coefficient is k = 0.
+  std::vector<std::complex<double>> lebesgue(atom.size(), 0.0);
+  lebesgue[16 * 33 + 16] = 1.0;
+  double expect = 0;
+  for (int a = -16; a <= 16; ++a)
+    for (int b = -16; b <= 16; ++b)
+      if (a || b)
+        expect += std::pow(1 + 4 * std::numbers::pi * std::numbers::pi * (a * a + b * b), -3.0);
+  EXPECT_NEAR(hs.distance(atom, lebesgue), std::sqrt(expect), 1e-13);
+  GridMeasure node = point(16, 5, 12);  // (5/16, 12/16) = (0.3125, 0.75)
+  EXPECT_NEAR(hs.distance(atom, hs.nodes(node)), 0.0, 1e-13);
+  // Tail: K = 16 against K = 48 for the same atom.
+  const SobolevNorm wide(3.0, 48);
+  std::vector<std::complex<double>> leb48((2 * 48 + 1) * (2 * 48 + 1), 0.0);
+  leb48[48 * 97 + 48] = 1.0;
+  const double d16 = hs.distance(atom, lebesgue), d48 = wide.distance(wide.atoms(x, y, 1.0), leb48);
+  EXPECT_LE(d48 - d16, hs.tail_bound(2.0));
+  std::printf("[ measured ] hs tail K=16: %.2e (bound %.2e)\n", d48 - d16, hs.tail_bound(2.0));
+}
