@@ -69,7 +69,7 @@ const std::vector<SectionSchema>& schema() {
        {"kind", "mass_plus", "amplitude", "amplitude_minus", "k", "phase", "phase_minus",
         "blobs_plus", "blobs_minus", "file"}},
       {"run", {"models", "replicas", "seed", "times", "dt_out", "output"}},
-      {"metrics", {"kinds"}},
+      {"metrics", {"kinds", "grid", "hs_order", "hs_modes", "law_bins", "pair_bins"}},
       {"mf", {"M", "rtol", "atol", "ts_type", "hyperviscosity"}},
       {"mfeps", {"rtol", "atol", "ts_type"}},
       {"sde", {"dt", "force", "pm_tolerance", "noise_refinement", "ode_rtol", "ode_atol"}},
@@ -591,6 +591,24 @@ Study resolve(const Reader& r) {
     check_subset(r, "metrics", "kinds", *v, {"bl", "w1", "hs"}, false);
     s.metrics.kinds = *v;
   }
+  auto int_in = [&](const char* key, long lo, long hi, int dflt) {
+    auto v = r.integer("metrics", key);
+    if (!v) return dflt;
+    if (*v < lo || *v > hi)
+      r.fail("metrics", key, r.get("metrics", key),
+             fmt::format("must be an integer in [{}, {}]", lo, hi));
+    return static_cast<int>(*v);
+  };
+  s.metrics.grid = int_in("grid", 8, 1024, s.metrics.grid);
+  s.metrics.hs_modes = int_in("hs_modes", 1, 256, s.metrics.hs_modes);
+  s.metrics.law_bins = int_in("law_bins", 1, 4096, s.metrics.law_bins);
+  s.metrics.pair_bins = int_in("pair_bins", 1, 100000, s.metrics.pair_bins);
+  if (auto v = r.number("metrics", "hs_order")) {
+    if (!(*v > 1 && *v <= 10))
+      r.fail("metrics", "hs_order", r.get("metrics", "hs_order"),
+             "must be a number with 1 < s <= 10");
+    s.metrics.hs_order = *v;
+  }
 
   // [mf]
   if (auto v = r.integer("mf", "M")) {
@@ -658,6 +676,20 @@ Study resolve(const Reader& r) {
     r.fail("model", "n_plus", r.get("model", "n_plus"),
            fmt::format("a sign with particles needs positive initial mass (initial.mass_plus = {})",
                        num(s.initial.mass_plus)));
+
+  // Grids the ensembles compare on must nest in the mean-field grids.
+  auto nests = [&](const char* key, int value, int N, const char* what) {
+    if (N % value != 0) {
+      const auto rule = fmt::format("must divide {} = {}", what, N);
+      if (r.has("metrics", key)) r.fail("metrics", key, r.get("metrics", key), rule);
+      r.fail_default("metrics", key, value, rule);
+    }
+  };
+  if (s.run.has_model("sde")) {
+    nests("grid", s.metrics.grid, s.mf.M, "mf.M");
+    nests("law_bins", s.metrics.law_bins, s.mf.M, "mf.M");
+  }
+  if (s.run.has_model("rw")) nests("grid", s.metrics.grid, m.lattice, "model.lattice");
 
   // Warnings.
   const double ratio = m.delta / m.eps();
@@ -822,6 +854,11 @@ std::string to_toml(const Study& s) {
 
   o += "\n[metrics]\n";
   line("kinds", toml_strings(s.metrics.kinds));
+  line("grid", std::to_string(s.metrics.grid));
+  line("hs_order", format_double(s.metrics.hs_order));
+  line("hs_modes", std::to_string(s.metrics.hs_modes));
+  line("law_bins", std::to_string(s.metrics.law_bins));
+  line("pair_bins", std::to_string(s.metrics.pair_bins));
 
   o += "\n[mf]\n";
   line("M", std::to_string(s.mf.M));

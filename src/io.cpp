@@ -407,6 +407,34 @@ void OutputFile::write_vector(const std::string& dataset, const std::vector<doub
   dset.close("H5Dclose", what);
 }
 
+void OutputFile::write_matrix(const std::string& dataset, std::size_t rows, std::size_t cols,
+                              const std::vector<double>& data) {
+  impl_->require_open();
+  const std::string name = normalise(dataset);
+  const std::string what = impl_->what(name);
+  impl_->unlink_if_present(name);
+  const hsize_t dims[2] = {rows, cols};
+  Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
+  Handle lcpl = intermediate_lcpl(what);
+  Handle dset(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
+                         H5P_DEFAULT, H5P_DEFAULT),
+              H5Dclose, "H5Dcreate2", what);
+  if (rows * cols == 0) return;
+  if (impl_->rank == 0 && data.size() != rows * cols)
+    throw std::invalid_argument("OutputFile::write_matrix: " + what + ": data size");
+  Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
+  if (impl_->rank != 0) {
+    check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
+    check(H5Sselect_none(space.get()), "H5Sselect_none", what);
+  }
+  Handle dxpl = collective_dxpl(what);
+  static const double unused = 0;  // a non-null buffer for ranks that select nothing
+  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(),
+                 impl_->rank == 0 ? data.data() : &unused),
+        "H5Dwrite", what);
+  dset.close("H5Dclose", what);
+}
+
 void OutputFile::create_field(const std::string& dataset, const std::vector<double>& times, int G,
                               bool xdmf) {
   impl_->require_open();

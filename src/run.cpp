@@ -8,6 +8,7 @@
 #include <ctime>
 #include <memory>
 
+#include "dislo/ensemble.hpp"
 #include "dislo/initial.hpp"
 #include "dislo/io.hpp"
 #include "dislo/lattice.hpp"
@@ -31,9 +32,29 @@ std::string iso8601_now() {
 }
 
 // Solves one mean-field model through the output times, streaming each slice to the file.
+// The whole N x N field on every rank of the solver's grid.
+template <class Solver>
+std::vector<double> gather_field(const Solver& solver, int sign) {
+  const auto& grid = solver.grid();
+  int size = 1;
+  MPI_Comm_size(grid.comm(), &size);
+  const auto local = solver.rho(sign);
+  const int mine = static_cast<int>(std::size_t(grid.local_rows()) * grid.N());
+  std::vector<int> counts(size), displs(size);
+  MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, grid.comm());
+  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  std::vector<double> full(std::size_t(grid.N()) * grid.N());
+  MPI_Allgatherv(local.data(), mine, MPI_DOUBLE, full.data(), counts.data(), displs.data(),
+                 MPI_DOUBLE, grid.comm());
+  return full;
+}
+
+// Solves one mean-field model through the output times, streaming each slice to the file
+// and, when keep is given, keeping the whole fields for the ensembles.
 template <class Solver>
 void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const std::string& group,
-                     int rank, double& seconds_solve, double& seconds_io) {
+                     int rank, double& seconds_solve, double& seconds_io, Trajectory* keep) {
+  if (keep) keep->N = solver.grid().N();
   const auto& times = study.run.times;
   const int G = solver.grid().N();
   out.create_field(group + "/rho_plus", times, G);
@@ -48,6 +69,10 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
     const int rows = solver.grid().local_rows(), row0 = solver.grid().row_start();
     out.write_field_rows(group + "/rho_plus", int(t), row0, rows, solver.rho(+1).data());
     out.write_field_rows(group + "/rho_minus", int(t), row0, rows, solver.rho(-1).data());
+    if (keep) {
+      keep->plus.push_back(gather_field(solver, +1));
+      keep->minus.push_back(gather_field(solver, -1));
+    }
     mass_plus.push_back(solver.mass(+1));
     mass_minus.push_back(solver.mass(-1));
     min_density = std::min(min_density, solver.min_density());
@@ -86,12 +111,67 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
 Run::Run(MPI_Comm comm, Study study) : comm_(comm), study_(std::move(study)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
-  for (const char* m : {"sde", "rw"})
-    if (study_.run.has_model(m))
-      throw InputError(study_.source + ": run.models includes \"" + m +
-                       "\": the ensemble layer that runs particle replicas over ranks is not part "
-                       "of this version of dislo (allowed now: \"mf\", \"mfeps\")");
+  if ((study_.run.has_model("sde") || study_.run.has_model("rw")) && study_.run.replicas == "auto")
+    throw InputError(
+        study_.source +
+        ": run.replicas = \"auto\": not yet available in this version (give a number)");
 }
+
+namespace {
+// Rank 0's vector on every rank (the collective writes need equal shapes everywhere).
+std::vector<double> shared(MPI_Comm comm, std::vector<double> v) {
+  unsigned long long n = v.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  v.resize(n);
+  MPI_Bcast(v.data(), int(n), MPI_DOUBLE, 0, comm);
+  return v;
+}
+
+void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, const Study& study,
+                    const EnsembleResult& res) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const auto& times = study.run.times;
+  const std::size_t nt = times.size(), R = std::size_t(res.replicas);
+  out.set_attribute(group + "/replicas", "count", std::int64_t(res.replicas));
+  const auto mean = shared(comm, res.mean), err = shared(comm, res.stderr_);
+  for (std::size_t m = 0; m < res.metric_names.size(); ++m) {
+    const std::string g = group + "/metrics/" + res.metric_names[m];
+    out.write_vector(g + "/mean",
+                     std::vector<double>(mean.begin() + m * nt, mean.begin() + (m + 1) * nt));
+    out.write_vector(g + "/stderr",
+                     std::vector<double>(err.begin() + m * nt, err.begin() + (m + 1) * nt));
+    out.write_matrix(g + "/values", R, nt, rank == 0 ? res.values[m] : std::vector<double>{});
+  }
+  out.write_vector(group + "/kappa", shared(comm, res.kappa));
+  const int G = res.law_grid;
+  const char* names[2] = {"rho_plus", "rho_minus"};
+  const char* l2[2] = {"l2_plus", "l2_minus"};
+  for (int s = 0; s < 2; ++s) {
+    const std::string d = group + "/law/" + names[s];
+    out.create_field(d, times, G);
+    const auto& law = s == 0 ? res.law_plus : res.law_minus;
+    for (std::size_t t = 0; t < nt; ++t)
+      out.write_field_rows(d, int(t), 0, rank == 0 ? G : 0,
+                           rank == 0 ? law.data() + t * std::size_t(G) * G : nullptr);
+    out.write_vector(group + "/law/" + l2[s], shared(comm, res.law_l2[s]));
+    out.write_vector(group + "/law/" + l2[s] + "_stderr", shared(comm, res.law_l2_stderr[s]));
+    const std::string sign = s == 0 ? "plus" : "minus";
+    out.write_vector(group + "/law/chi2_" + sign, shared(comm, res.law_chi2[s]));
+    out.write_vector(group + "/law/chi2_cells_" + sign, shared(comm, res.law_cells[s]));
+  }
+  out.write_vector(group + "/law/r", shared(comm, res.r));
+  const std::size_t nr = std::size_t(study.metrics.pair_bins);
+  out.write_matrix(group + "/law/pair_opposite", nt, nr, res.pair_opposite);
+  out.write_matrix(group + "/law/pair_equal", nt, nr, res.pair_equal);
+  const auto seconds = shared(comm, {res.seconds_simulate, res.seconds_metrics, double(res.work)});
+  out.set_attribute(group, "seconds_simulate", seconds[0]);
+  out.set_attribute(group, "seconds_metrics", seconds[1]);
+  out.set_attribute(group + "/metrics", "grid", std::int64_t(study.metrics.grid));
+  out.set_attribute(group + "/metrics", "hs_order", study.metrics.hs_order);
+  out.set_attribute(group + "/metrics", "hs_modes", std::int64_t(study.metrics.hs_modes));
+}
+}  // namespace
 
 RunSummary Run::run() {
   RunSummary summary;
@@ -116,30 +196,62 @@ RunSummary Run::run() {
   out.set_attribute("/potential", "max_hess_V", constants.max_hess);
 
   const InitialDensity rho0(study_.initial);
-  if (study_.run.has_model("mf")) {
+  const bool want_sde = study_.run.has_model("sde"), want_rw = study_.run.has_model("rw");
+  Trajectory mf_trajectory, mfeps_trajectory;
+  // SDE replicas are compared with MF, RW replicas with MFeps: those are solved (and
+  // written) whenever their particle model runs.
+  if (study_.run.has_model("mf") || want_sde) {
     auto t0 = clock_type::now();
     MeanField mf(comm_, study_, kernel);
     mf.set_initial(rho0);
     summary.seconds_mf += seconds_since(t0);
-    solve_and_write(mf, study_, out, "/mf", rank_, summary.seconds_mf, summary.seconds_io);
+    solve_and_write(mf, study_, out, "/mf", rank_, summary.seconds_mf, summary.seconds_io,
+                    want_sde ? &mf_trajectory : nullptr);
     summary.mf_steps = mf.stats().steps;
   }
-  if (study_.run.has_model("mfeps")) {
+  if (study_.run.has_model("mfeps") || want_rw) {
     auto t0 = clock_type::now();
     LatticeMeanField mfeps(comm_, study_, kernel);
     mfeps.set_initial(rho0);
     out.set_attribute("/potential", "lattice_truncation_bound", mfeps.truncation_bound());
     summary.seconds_mfeps += seconds_since(t0);
-    solve_and_write(mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps, summary.seconds_io);
+    solve_and_write(mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps, summary.seconds_io,
+                    want_rw ? &mfeps_trajectory : nullptr);
     summary.mfeps_steps = mfeps.stats().steps;
+  }
+
+  std::int64_t particle_steps = 0, events = 0;
+  for (ParticleModel model : {ParticleModel::sde, ParticleModel::rw}) {
+    const bool is_sde = model == ParticleModel::sde;
+    if (!(is_sde ? want_sde : want_rw)) continue;
+    auto t0 = clock_type::now();
+    const EnsembleResult res =
+        run_ensemble(comm_, study_, model, is_sde ? mf_trajectory : mfeps_trajectory);
+    (is_sde ? summary.seconds_sde : summary.seconds_rw) = seconds_since(t0);
+    t0 = clock_type::now();
+    write_ensemble(comm_, out, is_sde ? "/sde" : "/rw", study_, res);
+    summary.seconds_io += seconds_since(t0);
+    double work = double(res.work), metrics_share = res.seconds_metrics;
+    MPI_Bcast(&work, 1, MPI_DOUBLE, 0, comm_);
+    MPI_Bcast(&metrics_share, 1, MPI_DOUBLE, 0, comm_);
+    (is_sde ? particle_steps : events) = std::int64_t(work);
+    summary.seconds_metrics += metrics_share / size_;  // summed over ranks -> per rank
+    if (rank_ == 0)
+      fmt::print(
+          "{:>5}: {} replicas, {} {}, metrics {:.1f}% of the replica time\n", is_sde ? "sde" : "rw",
+          res.replicas, std::int64_t(work), is_sde ? "particle-steps" : "events",
+          100 * res.seconds_metrics / std::max(res.seconds_metrics + res.seconds_simulate, 1e-300));
   }
 
   auto t0 = clock_type::now();
   summary.wall_seconds = seconds_since(start);
   out.set_attribute("/summary", "wall_seconds", summary.wall_seconds);
   out.set_attribute("/summary", "mpi_ranks", std::int64_t(size_));
-  out.set_attribute("/summary", "sde_particle_steps", std::int64_t(0));
-  out.set_attribute("/summary", "rw_events", std::int64_t(0));
+  out.set_attribute("/summary", "sde_particle_steps", particle_steps);
+  out.set_attribute("/summary", "rw_events", events);
+  out.set_attribute("/summary", "seconds_sde", summary.seconds_sde);
+  out.set_attribute("/summary", "seconds_rw", summary.seconds_rw);
+  out.set_attribute("/summary", "seconds_metrics", summary.seconds_metrics);
   out.set_attribute("/summary", "seconds_setup", summary.seconds_setup);
   out.set_attribute("/summary", "seconds_mf", summary.seconds_mf);
   out.set_attribute("/summary", "seconds_mfeps", summary.seconds_mfeps);

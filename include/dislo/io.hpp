@@ -32,6 +32,10 @@ class OutputFile {
                      const AttributeValue& value);
   // Collective. A small 1-D dataset; every rank passes the same data.
   void write_vector(const std::string& dataset, const std::vector<double>& data);
+  // Collective. A 2-D dataset [rows, cols] (row-major); rank 0's data is written, the
+  // other ranks pass the same shape (their data is not read).
+  void write_matrix(const std::string& dataset, std::size_t rows, std::size_t cols,
+                    const std::vector<double>& data);
   // Collective. Creates a field dataset [nt, G, G] (doubles, chunked per time slice)
   // and, when xdmf is true, lists it in the XDMF sidecar as a node-centred attribute on
   // the uniform G x G grid of the unit torus at the given times.

@@ -13,6 +13,7 @@ namespace dislo {
 struct RunSummary {
   double wall_seconds = 0;
   double seconds_mf = 0, seconds_mfeps = 0, seconds_io = 0, seconds_setup = 0;
+  double seconds_sde = 0, seconds_rw = 0, seconds_metrics = 0;  // metrics: inside sde/rw
   long mf_steps = 0, mfeps_steps = 0;
 };
 

@@ -1,0 +1,385 @@
+#include "dislo/ensemble.hpp"
+
+#include <fftw3.h>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <complex>
+#include <limits>
+#include <memory>
+#include <stdexcept>
+
+#include "dislo/metrics.hpp"
+#include "dislo/randomwalk.hpp"
+#include "dislo/sde.hpp"
+
+namespace dislo {
+
+namespace {
+using clock_type = std::chrono::steady_clock;
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+constexpr double kMaxDistance = 0.70710678118654752;  // sqrt(2)/2, the torus diameter
+// Pair histograms use every pair up to this many, else the pairs (i, i + o mod n),
+// o = 1..m (an unbiased sample: particles of one sign are exchangeable).
+constexpr double kMaxPairs = 4e6;
+
+// Exact Fourier coefficients on |k|_inf <= K of the node measure rho_j / N^2 (FFT).
+std::vector<std::complex<double>> field_coefficients(const std::vector<double>& rho, int N, int K) {
+  std::vector<double> in(rho);
+  const int Nc = N / 2 + 1;
+  std::vector<std::complex<double>> out(std::size_t(N) * Nc);
+  fftw_plan plan = fftw_plan_dft_r2c_2d(N, N, in.data(),
+                                        reinterpret_cast<fftw_complex*>(out.data()), FFTW_ESTIMATE);
+  fftw_execute(plan);
+  fftw_destroy_plan(plan);
+  const int W = 2 * K + 1;
+  std::vector<std::complex<double>> c(std::size_t(W) * W);
+  const double scale = 1.0 / (double(N) * N);
+  for (int a = -K; a <= K; ++a)
+    for (int b = -K; b <= K; ++b) {
+      std::complex<double> v;
+      if (b >= 0)
+        v = out[std::size_t((a % N + N) % N) * Nc + b];
+      else
+        v = std::conj(out[std::size_t((-a % N + N) % N) * Nc + (-b)]);
+      c[std::size_t(a + K) * W + (b + K)] = v * scale;
+    }
+  return c;
+}
+
+// Cell averages of a node field on the G x G cells [i/G, (i+1)/G) (N a multiple of G).
+std::vector<double> cell_average(const std::vector<double>& rho, int N, int G) {
+  const int r = N / G;
+  std::vector<double> out(std::size_t(G) * G, 0.0);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) out[std::size_t(a / r) * G + b / r] += rho[std::size_t(a) * N + b];
+  for (auto& v : out) v /= double(r) * r;
+  return out;
+}
+
+// What one replica contributes: metric values, kappa, and integer law counts.
+struct Tally {
+  std::vector<std::int64_t> law[2], law_sq[2];  // [nt * G * G]
+  std::vector<std::int64_t> pairs[2];           // [nt * nr]: 0 opposite, 1 equal
+};
+
+// Replica positions as doubles in [0, 1), whatever the engine.
+struct Replica {
+  std::vector<double> x, y;
+  std::vector<std::int32_t> ix, iy;  // RW: sites
+};
+
+}  // namespace
+
+EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
+                            const Trajectory& reference) {
+  int rank = 0, size = 1;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  const bool sde = model == ParticleModel::sde;
+  const char* name = sde ? "sde" : "rw";
+  const auto& times = study.run.times;
+  const int nt = static_cast<int>(times.size());
+  const long R = std::stol(study.run.replicas);
+  const long n = study.model.n;
+  const MetricsParams& mp = study.metrics;
+  const int H = mp.grid;
+  const int L = study.model.lattice;
+  const int G = sde ? mp.law_bins : L;  // law histogram grid
+  const int nr = mp.pair_bins;
+
+  EnsembleResult result;
+  for (const auto& k : mp.kinds)
+    for (const char* s : {"plus", "minus"}) result.metric_names.push_back(k + "_" + s);
+  const int nm = static_cast<int>(result.metric_names.size());
+  result.law_grid = G;
+
+  // Reference measures at every output time, per sign (index 0: plus, 1: minus).
+  const int N = reference.N;
+  std::vector<GridMeasure> ref_grid[2];
+  std::vector<std::vector<std::complex<double>>> ref_hs[2];
+  std::vector<std::vector<double>> ref_law[2];
+  const SobolevNorm hs(mp.hs_order, mp.hs_modes);
+  const bool want_hs = std::find(mp.kinds.begin(), mp.kinds.end(), "hs") != mp.kinds.end();
+  for (int t = 0; t < nt; ++t)
+    for (int s = 0; s < 2; ++s) {
+      const auto& field = s == 0 ? reference.plus[t] : reference.minus[t];
+      ref_grid[s].push_back(bin_density(field, N, H));
+      ref_hs[s].push_back(want_hs ? field_coefficients(field, N, mp.hs_modes)
+                                  : std::vector<std::complex<double>>{});
+      ref_law[s].push_back(cell_average(field, N, G));
+    }
+
+  TransportSolver solver(H);
+  std::unique_ptr<SdeEngine> sde_engine;
+  std::unique_ptr<LatticeWalk> walk;
+  if (sde)
+    sde_engine = std::make_unique<SdeEngine>(study);
+  else
+    walk = make_lattice_walk(study);
+
+  Tally tally;
+  for (int s = 0; s < 2; ++s) {
+    tally.law[s].assign(std::size_t(nt) * G * G, 0);
+    tally.law_sq[s].assign(std::size_t(nt) * G * G, 0);
+    tally.pairs[s].assign(std::size_t(nt) * nr, 0);
+  }
+  std::vector<std::int64_t> replica_counts(std::size_t(G) * G);
+  const int row_len = 1 + nm * nt;  // kappa, then metric m at time t: 1 + m * nt + t
+  std::vector<double> rows;         // this rank's rows
+  std::vector<std::int64_t> ids;    // and their replica ids
+
+  // The dynamic counter: next replica id, fetched-and-incremented atomically.
+  std::int64_t* counter = nullptr;
+  MPI_Win win;
+  MPI_Win_allocate(rank == 0 ? sizeof(std::int64_t) : 0, sizeof(std::int64_t), MPI_INFO_NULL, comm,
+                   &counter, &win);
+  if (rank == 0) *counter = 0;
+  MPI_Barrier(comm);
+  auto next_replica = [&] {
+    const std::int64_t one = 1;
+    std::int64_t got = 0;
+    MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
+    MPI_Fetch_and_op(&one, &got, MPI_INT64_T, 0, 0, MPI_SUM, win);
+    MPI_Win_unlock(0, win);
+    return got;
+  };
+
+  const auto start = clock_type::now();
+  auto last_log = start;
+  Replica rep;
+  std::vector<double> xs, ys;
+  for (std::int64_t r = next_replica(); r < R; r = next_replica()) {
+    if (rank == 0 && seconds_since(last_log) >= 5) {
+      last_log = clock_type::now();
+      const double el = seconds_since(start), rate = double(r) / std::max(el, 1e-9);
+      fmt::print("{:>5}: {}/{} replicas started, {:.2f}/s, ETA {:.0f} s\n", name, r, R, rate,
+                 double(R - r) / std::max(rate, 1e-9));
+      std::fflush(stdout);
+    }
+    std::vector<double> row(std::size_t(row_len), 0.0);
+    long n_plus = 0;
+    auto t0 = clock_type::now();
+    if (sde) {
+      sde_engine->start(std::uint64_t(r));
+      row[0] = sde_engine->kappa();
+      n_plus = sde_engine->signs().n_plus;
+    } else {
+      walk->start(std::uint64_t(r));
+      row[0] = walk->kappa();
+      n_plus = walk->signs().n_plus;
+    }
+    result.seconds_simulate += seconds_since(t0);
+    for (int t = 0; t < nt; ++t) {
+      t0 = clock_type::now();
+      if (sde) {
+        sde_engine->advance_to(times[t]);
+        rep.x.assign(sde_engine->x().begin(), sde_engine->x().end());
+        rep.y.assign(sde_engine->y().begin(), sde_engine->y().end());
+      } else {
+        walk->advance_to(times[t]);
+        rep.ix.assign(walk->x().begin(), walk->x().end());
+        rep.iy.assign(walk->y().begin(), walk->y().end());
+        rep.x.resize(rep.ix.size());
+        rep.y.resize(rep.iy.size());
+        for (std::size_t i = 0; i < rep.ix.size(); ++i) {
+          rep.x[i] = double(rep.ix[i]) / L;
+          rep.y[i] = double(rep.iy[i]) / L;
+        }
+      }
+      result.seconds_simulate += seconds_since(t0);
+      t0 = clock_type::now();
+      for (int s = 0; s < 2; ++s) {
+        const long lo = s == 0 ? 0 : n_plus, hi = s == 0 ? n_plus : n;
+        const std::span<const double> px(rep.x.data() + lo, std::size_t(hi - lo));
+        const std::span<const double> py(rep.y.data() + lo, std::size_t(hi - lo));
+        const double w = 1.0 / double(n);
+        GridMeasure atoms;
+        bool binned = false;
+        for (int k = 0; k < int(mp.kinds.size()); ++k) {
+          const std::string& kind = mp.kinds[k];
+          double v = 0;
+          if (kind == "hs") {
+            v = hs.distance(hs.atoms(px, py, w), ref_hs[s][t]);
+          } else {
+            if (!binned) {
+              atoms = sde ? bin_points(px, py, w, H)
+                          : bin_sites(std::span(rep.ix.data() + lo, std::size_t(hi - lo)),
+                                      std::span(rep.iy.data() + lo, std::size_t(hi - lo)), L, w, H);
+              binned = true;
+            }
+            v = kind == "w1" ? solver.w1(atoms, ref_grid[s][t]) : solver.bl(atoms, ref_grid[s][t]);
+          }
+          row[std::size_t(1 + (2 * k + s) * nt + t)] = v;
+        }
+        // Law: occupation counts of the G x G cells (RW: sites).
+        std::fill(replica_counts.begin(), replica_counts.end(), 0);
+        for (long i = lo; i < hi; ++i) {
+          const int a = sde ? std::min(G - 1, int(rep.x[i] * G)) : rep.ix[i];
+          const int b = sde ? std::min(G - 1, int(rep.y[i] * G)) : rep.iy[i];
+          ++replica_counts[std::size_t(a) * G + b];
+        }
+        const std::size_t off = std::size_t(t) * G * G;
+        for (std::size_t q = 0; q < replica_counts.size(); ++q) {
+          tally.law[s][off + q] += replica_counts[q];
+          tally.law_sq[s][off + q] += replica_counts[q] * replica_counts[q];
+        }
+      }
+      // Pair distances, by class (opposite / equal signs).
+      const double all_pairs = 0.5 * double(n) * double(n - 1);
+      const long offsets =
+          all_pairs <= kMaxPairs ? n / 2 : std::max(1L, long(kMaxPairs / double(n)));
+      auto add_pair = [&](long i, long j) {
+        double dx = rep.x[i] - rep.x[j], dy = rep.y[i] - rep.y[j];
+        dx -= std::round(dx);
+        dy -= std::round(dy);
+        const int bin = std::min(nr - 1, int(std::hypot(dx, dy) / kMaxDistance * nr));
+        const int cls = ((i < n_plus) == (j < n_plus)) ? 1 : 0;
+        ++tally.pairs[cls][std::size_t(t) * nr + bin];
+      };
+      for (long o = 1; o <= offsets; ++o)
+        for (long i = 0; i < n; ++i) {
+          const long j = (i + o) % n;
+          // With n even, offset n/2 pairs each couple twice: keep one.
+          if (2 * o == n && i >= n / 2) continue;
+          add_pair(i, j);
+        }
+      result.seconds_metrics += seconds_since(t0);
+    }
+    result.work += sde ? sde_engine->particle_steps() : walk->events();
+    rows.insert(rows.end(), row.begin(), row.end());
+    ids.push_back(r);
+  }
+  MPI_Win_free(&win);
+
+  // Rows to rank 0, placed by replica id (order-independent).
+  const int mine = static_cast<int>(ids.size());
+  std::vector<int> counts(size), displs(size), rcounts(size), rdispls(size);
+  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+  std::vector<std::int64_t> all_ids;
+  std::vector<double> all_rows;
+  if (rank == 0) {
+    for (int p = 0; p < size; ++p) {
+      displs[p] = p ? displs[p - 1] + counts[p - 1] : 0;
+      rcounts[p] = counts[p] * row_len;
+      rdispls[p] = displs[p] * row_len;
+    }
+    all_ids.resize(std::size_t(R));
+    all_rows.resize(std::size_t(R) * row_len);
+  }
+  MPI_Gatherv(ids.data(), mine, MPI_INT64_T, all_ids.data(), counts.data(), displs.data(),
+              MPI_INT64_T, 0, comm);
+  MPI_Gatherv(rows.data(), mine * row_len, MPI_DOUBLE, all_rows.data(), rcounts.data(),
+              rdispls.data(), MPI_DOUBLE, 0, comm);
+  for (int s = 0; s < 2; ++s) {
+    auto reduce = [&](std::vector<std::int64_t>& v) {
+      std::vector<std::int64_t> sum(rank == 0 ? v.size() : 0);
+      MPI_Reduce(v.data(), sum.data(), int(v.size()), MPI_INT64_T, MPI_SUM, 0, comm);
+      v.swap(sum);
+    };
+    reduce(tally.law[s]);
+    reduce(tally.law_sq[s]);
+    reduce(tally.pairs[s]);
+  }
+  double local[2] = {result.seconds_simulate, result.seconds_metrics}, global[2] = {0, 0};
+  MPI_Reduce(local, global, 2, MPI_DOUBLE, MPI_SUM, 0, comm);
+  result.seconds_simulate = global[0];
+  result.seconds_metrics = global[1];
+  unsigned long long work = result.work, work_sum = 0;
+  MPI_Reduce(&work, &work_sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, comm);
+  result.work = work_sum;
+  result.replicas = R;
+  if (rank != 0) return result;
+
+  // Statistics in replica order.
+  std::vector<double> ordered(std::size_t(R) * row_len);
+  for (long k = 0; k < R; ++k)
+    std::copy_n(&all_rows[std::size_t(k) * row_len], row_len,
+                &ordered[std::size_t(all_ids[k]) * row_len]);
+  result.kappa.resize(std::size_t(R));
+  for (long r = 0; r < R; ++r) result.kappa[r] = ordered[std::size_t(r) * row_len];
+  result.values.assign(nm, std::vector<double>(std::size_t(R) * nt));
+  result.mean.assign(std::size_t(nm) * nt, 0.0);
+  result.stderr_.assign(std::size_t(nm) * nt, 0.0);
+  for (int m = 0; m < nm; ++m)
+    for (int t = 0; t < nt; ++t) {
+      double sum = 0;
+      for (long r = 0; r < R; ++r) {
+        const double v = ordered[std::size_t(r) * row_len + 1 + m * nt + t];
+        result.values[m][std::size_t(r) * nt + t] = v;
+        sum += v;
+      }
+      const double mean = sum / double(R);
+      double sq = 0;
+      for (long r = 0; r < R; ++r) {
+        const double d = result.values[m][std::size_t(r) * nt + t] - mean;
+        sq += d * d;
+      }
+      result.mean[std::size_t(m) * nt + t] = mean;
+      result.stderr_[std::size_t(m) * nt + t] =
+          R > 1 ? std::sqrt(sq / double(R - 1) / double(R)) : 0.0;
+    }
+
+  // Laws: densities w.r.t. nu (SDE cells of area 1/G^2) or nu_eps (RW sites, eps^2).
+  const double area = 1.0 / (double(G) * G);
+  const double scale = 1.0 / (double(n) * area);  // one particle's density in a cell
+  for (int s = 0; s < 2; ++s) {
+    auto& law = s == 0 ? result.law_plus : result.law_minus;
+    law.resize(std::size_t(nt) * G * G);
+    result.law_l2[s].resize(nt);
+    result.law_l2_stderr[s].resize(nt);
+    result.law_chi2[s].assign(nt, 0.0);
+    result.law_cells[s].assign(nt, 0.0);
+    for (int t = 0; t < nt; ++t) {
+      double d2 = 0;
+      std::vector<double> diff(std::size_t(G) * G), var(std::size_t(G) * G);
+      for (std::size_t q = 0; q < std::size_t(G) * G; ++q) {
+        const std::size_t k = std::size_t(t) * G * G + q;
+        const double c = double(tally.law[s][k]), c2 = double(tally.law_sq[s][k]);
+        const double f = c / double(R) * scale;
+        law[k] = f;
+        diff[q] = f - ref_law[s][t][q];
+        d2 += area * diff[q] * diff[q];
+        // Variance of the replica mean of the per-replica density in this cell.
+        const double m1 = c / double(R), m2 = c2 / double(R);
+        var[q] =
+            R > 1 ? (m2 - m1 * m1) * double(R) / double(R - 1) * scale * scale / double(R) : 0.0;
+      }
+      for (std::size_t q = 0; q < diff.size(); ++q)
+        if (var[q] > 0) {
+          result.law_chi2[s][t] += diff[q] * diff[q] / var[q];
+          result.law_cells[s][t] += 1;
+        }
+      const double D = std::sqrt(d2);
+      double se2 = 0;
+      if (D > 0)
+        for (std::size_t q = 0; q < diff.size(); ++q)
+          se2 += std::pow(area * diff[q] / D, 2) * var[q];
+      result.law_l2[s][t] = D;
+      result.law_l2_stderr[s][t] = std::sqrt(se2);
+    }
+  }
+  result.r.resize(nr);
+  const double dr = kMaxDistance / nr;
+  for (int b = 0; b < nr; ++b) result.r[b] = (b + 0.5) * dr;
+  for (int cls = 0; cls < 2; ++cls) {
+    auto& out = cls == 0 ? result.pair_opposite : result.pair_equal;
+    out.resize(std::size_t(nt) * nr);
+    for (int t = 0; t < nt; ++t) {
+      double total = 0;
+      for (int b = 0; b < nr; ++b) total += double(tally.pairs[cls][std::size_t(t) * nr + b]);
+      for (int b = 0; b < nr; ++b)
+        out[std::size_t(t) * nr + b] =
+            total > 0 ? double(tally.pairs[cls][std::size_t(t) * nr + b]) / (total * dr)
+                      : std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  return result;
+}
+
+}  // namespace dislo
