@@ -677,19 +677,13 @@ Study resolve(const Reader& r) {
            fmt::format("a sign with particles needs positive initial mass (initial.mass_plus = {})",
                        num(s.initial.mass_plus)));
 
-  // Grids the ensembles compare on must nest in the mean-field grids.
-  auto nests = [&](const char* key, int value, int N, const char* what) {
-    if (N % value != 0) {
-      const auto rule = fmt::format("must divide {} = {}", what, N);
-      if (r.has("metrics", key)) r.fail("metrics", key, r.get("metrics", key), rule);
-      r.fail_default("metrics", key, value, rule);
-    }
-  };
-  if (s.run.has_model("sde")) {
-    nests("grid", s.metrics.grid, s.mf.M, "mf.M");
-    nests("law_bins", s.metrics.law_bins, s.mf.M, "mf.M");
+  // The SDE law is compared with MF cell averages: every cell needs an MF node.
+  if (s.run.has_model("sde") && s.metrics.law_bins > s.mf.M) {
+    const auto rule = fmt::format("must be <= mf.M = {} when run.models has \"sde\"", s.mf.M);
+    if (r.has("metrics", "law_bins"))
+      r.fail("metrics", "law_bins", r.get("metrics", "law_bins"), rule);
+    r.fail_default("metrics", "law_bins", s.metrics.law_bins, rule);
   }
-  if (s.run.has_model("rw")) nests("grid", s.metrics.grid, m.lattice, "model.lattice");
 
   // Warnings.
   const double ratio = m.delta / m.eps();

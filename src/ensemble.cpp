@@ -52,13 +52,17 @@ std::vector<std::complex<double>> field_coefficients(const std::vector<double>& 
   return c;
 }
 
-// Cell averages of a node field on the G x G cells [i/G, (i+1)/G) (N a multiple of G).
+// Cell averages of a node field on the G x G cells [i/G, (i+1)/G): the mean of the
+// samples at nodes a/N inside each cell (every cell holds one when G <= N).
 std::vector<double> cell_average(const std::vector<double>& rho, int N, int G) {
-  const int r = N / G;
-  std::vector<double> out(std::size_t(G) * G, 0.0);
+  std::vector<double> out(std::size_t(G) * G, 0.0), count(out.size(), 0.0);
   for (int a = 0; a < N; ++a)
-    for (int b = 0; b < N; ++b) out[std::size_t(a / r) * G + b / r] += rho[std::size_t(a) * N + b];
-  for (auto& v : out) v /= double(r) * r;
+    for (int b = 0; b < N; ++b) {
+      const std::size_t c = std::size_t(long(a) * G / N) * G + std::size_t(long(b) * G / N);
+      out[c] += rho[std::size_t(a) * N + b];
+      count[c] += 1;
+    }
+  for (std::size_t c = 0; c < out.size(); ++c) out[c] = count[c] > 0 ? out[c] / count[c] : 0.0;
   return out;
 }
 

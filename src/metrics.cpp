@@ -55,20 +55,19 @@ GridMeasure bin_sites(std::span<const std::int32_t> x, std::span<const std::int3
 }
 
 GridMeasure bin_density(std::span<const double> density, int N, int H) {
-  if (N % H != 0) throw std::invalid_argument("bin_density: N must be a multiple of H");
-  const int r = N / H;
-  // 1-D assignment of sample a to nodes: nearest, ties (r even, offset r/2) split.
+  // 1-D assignment of sample a (at a/N) to the nearest H-node; exact ties split equally.
   struct Share {
     int node[2];
     double w[2];
   };
   std::vector<Share> share(N);
   for (int a = 0; a < N; ++a) {
-    const int base = a / r, off = a % r;
-    if (r % 2 == 0 && off == r / 2) {
-      share[a] = {{base, (base + 1) % H}, {0.5, 0.5}};
+    const long twice = 2L * a * H;  // 2 a H / N = 2k + 1 exactly: a tie between k and k + 1
+    if (twice % N == 0 && (twice / N) % 2 == 1) {
+      const int k = int(twice / N / 2);
+      share[a] = {{k % H, (k + 1) % H}, {0.5, 0.5}};
     } else {
-      share[a] = {{off < (r + 1) / 2 ? base : (base + 1) % H, 0}, {1.0, 0.0}};
+      share[a] = {{nearest_node(double(a) / N, H), 0}, {1.0, 0.0}};
     }
   }
   GridMeasure m{H, std::vector<double>(std::size_t(H) * H, 0.0)};

@@ -571,6 +571,21 @@ TEST(ConfigParticles, SdeAndRwKeys) {
   EXPECT_EQ(parse_study("[sde]\ndt = \"auto\"", "<t>").sde.dt, 0);
 }
 
+TEST(ConfigParticles, MetricsKeys) {
+  const Study s = parse_study(
+      "[metrics]\ngrid = 64\nhs_order = 2.5\nhs_modes = 8\nlaw_bins = 32\npair_bins = 10", "<t>");
+  EXPECT_EQ(s.metrics.grid, 64);
+  EXPECT_EQ(s.metrics.hs_order, 2.5);
+  EXPECT_EQ(s.metrics.hs_modes, 8);
+  EXPECT_EQ(s.metrics.law_bins, 32);
+  EXPECT_EQ(s.metrics.pair_bins, 10);
+  EXPECT_THAT(error_of("[metrics]\ngrid = 4"),
+              HasSubstr("metrics.grid = 4: must be an integer in [8, 1024]"));
+  EXPECT_THAT(error_of("[metrics]\nhs_order = 1"), HasSubstr("1 < s <= 10"));
+  EXPECT_THAT(error_of("[run]\nmodels = [\"sde\"]\n[mf]\nM = 32\n[metrics]\nlaw_bins = 64"),
+              HasSubstr("metrics.law_bins = 64: must be <= mf.M = 32"));
+}
+
 TEST(ConfigParticles, Rejections) {
   EXPECT_THAT(error_of("[sde]\ndt = 0"), HasSubstr("sde.dt = 0: must be \"auto\" or a number"));
   EXPECT_THAT(error_of("[sde]\ndt = 2.0"), HasSubstr("0 < dt <= T = 1"));

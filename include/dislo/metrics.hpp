@@ -31,8 +31,8 @@ GridMeasure bin_points(std::span<const double> x, std::span<const double> y, dou
 GridMeasure bin_sites(std::span<const std::int32_t> x, std::span<const std::int32_t> y, int L,
                       double w, int H);
 // A density (w.r.t. Lebesgue, or w.r.t. nu_eps for a lattice field) sampled at the N x N
-// nodes j/N, N a multiple of H: each sample carries mass density/N^2 to its nearest
-// H-node (ties split equally).
+// nodes j/N: each sample carries mass density/N^2 to its nearest H-node (exact ties split
+// equally).
 GridMeasure bin_density(std::span<const double> density, int N, int H);
 
 class TransportSolver {
