@@ -677,7 +677,9 @@ Study resolve(const Reader& r) {
            fmt::format("a sign with particles needs positive initial mass (initial.mass_plus = {})",
                        num(s.initial.mass_plus)));
 
-  // The SDE law is compared with MF cell averages: every cell needs an MF node.
+  // The SDE law is compared with MF cell averages: every cell needs an MF node (the
+  // default follows mf.M down).
+  if (!r.has("metrics", "law_bins")) s.metrics.law_bins = std::min(s.metrics.law_bins, s.mf.M);
   if (s.run.has_model("sde") && s.metrics.law_bins > s.mf.M) {
     const auto rule = fmt::format("must be <= mf.M = {} when run.models has \"sde\"", s.mf.M);
     if (r.has("metrics", "law_bins"))
