@@ -168,7 +168,8 @@ void metrics_bl(benchmark::State& state) {
   const int H = static_cast<int>(state.range(0));
   const auto [a, b] = metric_case(H);
   dislo::TransportSolver solver(H);
-  for (auto _ : state) benchmark::DoNotOptimize(solver.bl(a, b));
+  const double tol = state.range(1) ? std::pow(10.0, -double(state.range(1))) : 0.0;
+  for (auto _ : state) benchmark::DoNotOptimize(solver.bl(a, b, tol));
   state.counters["rate"] =
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["solves_per_call"] = double(solver.solves()) / double(state.iterations());
@@ -190,7 +191,7 @@ BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMil
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
-BENCHMARK(metrics_bl)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
+BENCHMARK(metrics_bl)->Args({32, 0})->Args({32, 3})->Args({32, 2})->Args({64, 0})->Args({64, 3})->Unit(benchmark::kMillisecond);
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {

@@ -197,7 +197,7 @@ double TransportSolver::w1(const GridMeasure& a, const GridMeasure& b) {
   return solve(f, kMaxBankPrice).first;
 }
 
-double TransportSolver::bl(const GridMeasure& a, const GridMeasure& b) {
+double TransportSolver::bl(const GridMeasure& a, const GridMeasure& b, double rel_tol) {
   if (a.H != H_ || b.H != H_) throw std::invalid_argument("TransportSolver::bl: grid size");
   std::vector<double> f(a.mass.size());
   double tv = 0;
@@ -216,18 +216,25 @@ double TransportSolver::bl(const GridMeasure& a, const GridMeasure& b) {
     const auto [c, m] = solve(f, (1 - L) / L);
     return Line{c, m};
   };
-  // Left end: the bank as expensive as it gets (only the imbalance is banked); that flow
-  // stays optimal for every smaller L.
-  Line left = tangent(1.0 / (1.0 + kMaxBankPrice));
-  if (left.slope() <= 0) return left.m;  // maximum at L -> 0: the mass imbalance
-  Line right{0.0, tv};                   // L = 1: everything banked for free
+  // A first tangent at a bank price of a few grid spacings (where the maximum usually
+  // lies for atoms against a density), then the ends as needed: on the left the bank as
+  // expensive as it gets (only the imbalance is banked; that flow stays optimal for every
+  // smaller L), on the right L = 1 (everything banked for free).
+  const double probe_price = 4.0 / H_;
+  const Line probe = tangent(1.0 / (1.0 + probe_price));
+  Line left = probe, right{0.0, tv};
+  if (probe.slope() <= 0) {
+    right = probe;
+    left = tangent(1.0 / (1.0 + kMaxBankPrice));
+    if (left.slope() <= 0) return left.m;  // maximum at L -> 0: the mass imbalance
+  }
   for (int it = 0; it < 200; ++it) {
     const double denom = left.slope() - right.slope();
     const double L = std::clamp((right.m - left.m) / denom, 1e-7, 1.0);
     const double upper = left.at(L);
     const Line mid = tangent(L);
     const double value = mid.at(L);
-    if (upper - value <= 1e-13 * std::max(upper, 1e-300)) return value;
+    if (upper - value <= std::max(rel_tol, 1e-13) * std::max(upper, 1e-300)) return value;
     (mid.slope() > 0 ? left : right) = mid;
   }
   throw std::runtime_error("TransportSolver::bl: cutting planes did not converge");

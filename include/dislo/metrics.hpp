@@ -47,7 +47,9 @@ class TransportSolver {
   // Dual bounded-Lipschitz norm of a - b (sum norm), exact for the grid problem: the
   // maximum over L of L Phi((1-L)/L) (models.md section 6) of a concave piecewise-linear
   // function, found by cutting planes (each optimal flow gives a tangent line).
-  double bl(const GridMeasure& a, const GridMeasure& b);
+  // rel_tol > 0 stops once the maximum is bracketed to that relative width (the value
+  // returned is then a lower bound within rel_tol of the grid problem's exact value).
+  double bl(const GridMeasure& a, const GridMeasure& b, double rel_tol = 0);
   int H() const { return H_; }
   // Largest relative excess of graph distances over torus distances (0.013 for the
   // 32-neighbour stencil), measured at construction by Dijkstra from one node.
