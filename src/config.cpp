@@ -68,7 +68,9 @@ const std::vector<SectionSchema>& schema() {
       {"initial",
        {"kind", "mass_plus", "amplitude", "amplitude_minus", "k", "phase", "phase_minus",
         "blobs_plus", "blobs_minus", "file"}},
-      {"run", {"models", "replicas", "seed", "times", "dt_out", "output"}},
+      {"run",
+       {"models", "replicas", "seed", "times", "dt_out", "output", "target_stderr", "max_replicas",
+        "batch"}},
       {"metrics", {"kinds", "grid", "hs_order", "hs_modes", "law_bins", "pair_bins"}},
       {"mf", {"M", "rtol", "atol", "ts_type", "hyperviscosity"}},
       {"mfeps", {"rtol", "atol", "ts_type"}},
@@ -546,6 +548,20 @@ Study resolve(const Reader& r) {
       r.fail("run", "replicas", node, "expected an integer >= 1 or \"auto\"");
     }
   }
+  if (r.has("run", "target_stderr")) run.target_stderr = positive(r, "run", "target_stderr", 0);
+  if (auto v = r.integer("run", "max_replicas")) {
+    if (*v < 1)
+      r.fail("run", "max_replicas", r.get("run", "max_replicas"), "must be an integer >= 1");
+    run.max_replicas = static_cast<long>(*v);
+  }
+  if (auto v = r.integer("run", "batch")) {
+    if (*v < 1 || *v > 1000000)
+      r.fail("run", "batch", r.get("run", "batch"), "must be an integer in [1, 1000000]");
+    run.batch = static_cast<long>(*v);
+  }
+  if (run.replicas == "auto" && !(run.target_stderr > 0))
+    r.fail("run", "replicas", r.get("run", "replicas"),
+           "\"auto\" needs run.target_stderr > 0 (the standard error to reach)");
   if (auto v = r.integer("run", "seed")) {
     if (*v < 0) r.fail("run", "seed", r.get("run", "seed"), "must be an integer >= 0");
     run.seed = static_cast<std::uint64_t>(*v);
@@ -844,6 +860,9 @@ std::string to_toml(const Study& s) {
       !run.replicas.empty() && std::all_of(run.replicas.begin(), run.replicas.end(),
                                            [](char c) { return c >= '0' && c <= '9'; });
   line("replicas", numeric ? run.replicas : quote(run.replicas));
+  if (run.target_stderr > 0) line("target_stderr", format_double(run.target_stderr));
+  line("max_replicas", std::to_string(run.max_replicas));
+  line("batch", std::to_string(run.batch));
   line("seed", std::to_string(run.seed));
   line("times", toml_doubles(run.times));
   line("output", quote(run.output));

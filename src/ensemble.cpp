@@ -92,7 +92,9 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   const char* name = sde ? "sde" : "rw";
   const auto& times = study.run.times;
   const int nt = static_cast<int>(times.size());
-  const long R = std::stol(study.run.replicas);
+  const bool automatic = study.run.replicas == "auto";
+  const long R_cap = automatic ? study.run.max_replicas : std::stol(study.run.replicas);
+  const long batch = automatic ? study.run.batch : R_cap;
   const long n = study.model.n;
   const MetricsParams& mp = study.metrics;
   const int H = mp.grid;
@@ -160,13 +162,12 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   const auto start = clock_type::now();
   auto last_log = start;
   Replica rep;
-  std::vector<double> xs, ys;
-  for (std::int64_t r = next_replica(); r < R; r = next_replica()) {
+  auto simulate = [&](std::int64_t r) {
     if (rank == 0 && seconds_since(last_log) >= 5) {
       last_log = clock_type::now();
       const double el = seconds_since(start), rate = double(r) / std::max(el, 1e-9);
-      fmt::print("{:>5}: {}/{} replicas started, {:.2f}/s, ETA {:.0f} s\n", name, r, R, rate,
-                 double(R - r) / std::max(rate, 1e-9));
+      fmt::print("{:>5}: {} replicas started ({} at most), {:.2f}/s, ETA {:.0f} s\n", name, r,
+                 R_cap, rate, double(R_cap - r) / std::max(rate, 1e-9));
       std::fflush(stdout);
     }
     std::vector<double> row(std::size_t(row_len), 0.0);
@@ -262,28 +263,78 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     result.work += sde ? sde_engine->particle_steps() : walk->events();
     rows.insert(rows.end(), row.begin(), row.end());
     ids.push_back(r);
+  };
+
+  // Rounds of replicas [done, round_end): the shared counter hands them out; after each
+  // round rank 0 holds every row in replica order and decides (replicas = "auto") whether
+  // every metric's standard error is below the target. The decision depends only on
+  // replica results, so it is the same on any number of ranks.
+  std::vector<double> ordered;  // rank 0: rows of replicas [0, done)
+  long done = 0;
+  for (;;) {
+    const long round_end = std::min(done + batch, R_cap);
+    MPI_Barrier(comm);
+    if (rank == 0) {
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+      *counter = 0;
+      MPI_Win_unlock(0, win);
+    }
+    MPI_Barrier(comm);
+    for (std::int64_t v = next_replica(); done + v < round_end; v = next_replica())
+      simulate(done + v);
+    // This round's rows to rank 0, placed by replica id.
+    const int mine = static_cast<int>(ids.size());
+    std::vector<int> counts(size), displs(size), rcounts(size), rdispls(size);
+    MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
+    const long in_round = round_end - done;
+    std::vector<std::int64_t> round_ids(rank == 0 ? std::size_t(in_round) : 0);
+    std::vector<double> round_rows(rank == 0 ? std::size_t(in_round) * row_len : 0);
+    if (rank == 0)
+      for (int p = 0; p < size; ++p) {
+        displs[p] = p ? displs[p - 1] + counts[p - 1] : 0;
+        rcounts[p] = counts[p] * row_len;
+        rdispls[p] = displs[p] * row_len;
+      }
+    MPI_Gatherv(ids.data(), mine, MPI_INT64_T, round_ids.data(), counts.data(), displs.data(),
+                MPI_INT64_T, 0, comm);
+    MPI_Gatherv(rows.data(), mine * row_len, MPI_DOUBLE, round_rows.data(), rcounts.data(),
+                rdispls.data(), MPI_DOUBLE, 0, comm);
+    ids.clear();
+    rows.clear();
+    int stop = 1;
+    if (rank == 0) {
+      ordered.resize(std::size_t(round_end) * row_len);
+      for (long k = 0; k < in_round; ++k)
+        std::copy_n(&round_rows[std::size_t(k) * row_len], row_len,
+                    &ordered[std::size_t(round_ids[k]) * row_len]);
+      if (automatic && round_end < R_cap) {
+        // Standard error of every metric at every time over replicas [0, round_end).
+        double worst = 0;
+        for (int c = 1; c < row_len; ++c) {
+          double sum = 0, sq = 0;
+          for (long r = 0; r < round_end; ++r) sum += ordered[std::size_t(r) * row_len + c];
+          const double mean = sum / double(round_end);
+          for (long r = 0; r < round_end; ++r) {
+            const double d = ordered[std::size_t(r) * row_len + c] - mean;
+            sq += d * d;
+          }
+          worst = std::max(worst, round_end > 1
+                                      ? std::sqrt(sq / double(round_end - 1) / double(round_end))
+                                      : std::numeric_limits<double>::infinity());
+        }
+        stop = worst <= study.run.target_stderr ? 1 : 0;
+        fmt::print("{:>5}: {} replicas, largest standard error {:.3e} (target {:.3e})\n", name,
+                   round_end, worst, study.run.target_stderr);
+        std::fflush(stdout);
+      }
+    }
+    MPI_Bcast(&stop, 1, MPI_INT, 0, comm);
+    done = round_end;
+    if (stop) break;
   }
+  const long R = done;
   MPI_Win_free(&win);
 
-  // Rows to rank 0, placed by replica id (order-independent).
-  const int mine = static_cast<int>(ids.size());
-  std::vector<int> counts(size), displs(size), rcounts(size), rdispls(size);
-  MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, comm);
-  std::vector<std::int64_t> all_ids;
-  std::vector<double> all_rows;
-  if (rank == 0) {
-    for (int p = 0; p < size; ++p) {
-      displs[p] = p ? displs[p - 1] + counts[p - 1] : 0;
-      rcounts[p] = counts[p] * row_len;
-      rdispls[p] = displs[p] * row_len;
-    }
-    all_ids.resize(std::size_t(R));
-    all_rows.resize(std::size_t(R) * row_len);
-  }
-  MPI_Gatherv(ids.data(), mine, MPI_INT64_T, all_ids.data(), counts.data(), displs.data(),
-              MPI_INT64_T, 0, comm);
-  MPI_Gatherv(rows.data(), mine * row_len, MPI_DOUBLE, all_rows.data(), rcounts.data(),
-              rdispls.data(), MPI_DOUBLE, 0, comm);
   for (int s = 0; s < 2; ++s) {
     auto reduce = [&](std::vector<std::int64_t>& v) {
       std::vector<std::int64_t> sum(rank == 0 ? v.size() : 0);
@@ -305,10 +356,6 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   if (rank != 0) return result;
 
   // Statistics in replica order.
-  std::vector<double> ordered(std::size_t(R) * row_len);
-  for (long k = 0; k < R; ++k)
-    std::copy_n(&all_rows[std::size_t(k) * row_len], row_len,
-                &ordered[std::size_t(all_ids[k]) * row_len]);
   result.kappa.resize(std::size_t(R));
   for (long r = 0; r < R; ++r) result.kappa[r] = ordered[std::size_t(r) * row_len];
   result.values.assign(nm, std::vector<double>(std::size_t(R) * nt));

@@ -111,10 +111,6 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
 Run::Run(MPI_Comm comm, Study study) : comm_(comm), study_(std::move(study)) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
-  if ((study_.run.has_model("sde") || study_.run.has_model("rw")) && study_.run.replicas == "auto")
-    throw InputError(
-        study_.source +
-        ": run.replicas = \"auto\": not yet available in this version (give a number)");
 }
 
 namespace {

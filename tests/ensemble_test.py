@@ -64,6 +64,26 @@ grid = 16
 law_bins = 8
 """
 
+AUTO = """
+[model]
+n = 100
+lattice = 32
+delta = 0.0625
+T = 0.1
+[run]
+models = ["sde", "rw"]
+replicas = "auto"
+target_stderr = 0.0015
+batch = 8
+max_replicas = 200
+times = [0.0, 0.1]
+[mf]
+M = 64
+[metrics]
+kinds = ["w1", "hs"]
+grid = 16
+"""
+
 EXACT = ("kappa", "law/rho_plus", "law/rho_minus", "law/pair_opposite", "law/pair_equal",
          "law/r")
 
@@ -118,6 +138,22 @@ class Ensemble(unittest.TestCase):
                 self.assertEqual(v.shape, (10, 3))
                 self.assertTrue(np.all(np.isfinite(v)) and np.all(v >= 0))
                 np.testing.assert_allclose(ref[f"{m}/metrics/{k}_plus/mean"], v.mean(axis=0), rtol=1e-12)
+
+    def test_automatic_replica_count(self):
+        counts = {}
+        for ranks in (1, 3):
+            out = os.path.join(self.dir, f"auto{ranks}.h5")
+            run(AUTO, out, ranks, self.dir)
+            data, counts[ranks] = datasets(out)
+            for m in ("sde", "rw"):
+                for k in ("w1", "hs"):
+                    for sgn in ("plus", "minus"):
+                        err = data[f"{m}/metrics/{k}_{sgn}/stderr"]
+                        self.assertTrue(np.all(err <= 0.0015), f"{m} {k} {sgn}: {err}")
+                        # It stopped at the first batch that met the target.
+                        self.assertEqual(data[f"{m}/metrics/{k}_{sgn}/values"].shape[0], counts[ranks][m])
+        self.assertEqual(counts[1], counts[3])
+        self.assertTrue(all(c % 8 == 0 and c > 8 for c in counts[1].values()), counts[1])
 
     def test_propagation_of_chaos_laws(self):
         out = os.path.join(self.dir, "chaos.h5")

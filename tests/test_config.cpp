@@ -101,6 +101,7 @@ blobs_minus = [{ centre = [0.5, 0.5] }, { centre = [0.0, 0.9], width = 0.2, weig
 [run]
 models = ["sde", "mf"]
 replicas = "auto"
+target_stderr = 0.001
 seed = 0
 times = [0, 1, 2]
 output = "out.h5"
@@ -584,6 +585,20 @@ TEST(ConfigParticles, MetricsKeys) {
   EXPECT_THAT(error_of("[metrics]\nhs_order = 1"), HasSubstr("1 < s <= 10"));
   EXPECT_THAT(error_of("[run]\nmodels = [\"sde\"]\n[mf]\nM = 32\n[metrics]\nlaw_bins = 64"),
               HasSubstr("metrics.law_bins = 64: must be <= mf.M = 32"));
+}
+
+TEST(ConfigParticles, AutomaticReplicas) {
+  const Study s = parse_study(
+      "[run]\nreplicas = \"auto\"\ntarget_stderr = 0.01\nmax_replicas = 500\nbatch = 32", "<t>");
+  EXPECT_EQ(s.run.replicas, "auto");
+  EXPECT_EQ(s.run.target_stderr, 0.01);
+  EXPECT_EQ(s.run.max_replicas, 500);
+  EXPECT_EQ(s.run.batch, 32);
+  EXPECT_THAT(error_of("[run]\nreplicas = \"auto\""), HasSubstr("needs run.target_stderr > 0"));
+  EXPECT_THAT(error_of("[run]\nmax_replicas = 0"),
+              HasSubstr("run.max_replicas = 0: must be an integer >= 1"));
+  EXPECT_THAT(error_of("[run]\nbatch = 0"),
+              HasSubstr("run.batch = 0: must be an integer in [1, 1000000]"));
 }
 
 TEST(ConfigParticles, Rejections) {

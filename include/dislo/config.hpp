@@ -65,6 +65,9 @@ struct InitialParams {
 struct RunParams {
   std::vector<std::string> models{"mf", "mfeps"};
   std::string replicas = "64";  // integer or "auto" (ensemble layer)
+  double target_stderr = 0;     // replicas = "auto": stop once every stderr is below this
+  long max_replicas = 100000;   // replicas = "auto": and never run more than this
+  long batch = 16;              // replicas = "auto": the stopping rule is checked every batch
   std::uint64_t seed = 1;
   std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
   std::string output = "dislo.h5";
