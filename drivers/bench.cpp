@@ -66,10 +66,17 @@ void mfeps_rhs(benchmark::State& state) {
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// A scratch output path, the same on every rank (rank 0's process id).
+std::string scratch(const char* what) {
+  long id = getpid();
+  MPI_Bcast(&id, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
+  return std::string("/tmp/dislo-bench-") + what + "-" + std::to_string(id) + ".h5";
+}
+
 // The README's main job: the built-in default study, output to a scratch file.
 void default_study(benchmark::State& state) {
   dislo::Study study = dislo::load_study("");
-  study.run.output = "/tmp/dislo-bench-default-" + std::to_string(getpid()) + ".h5";
+  study.run.output = scratch("default");
   for (auto _ : state) {
     dislo::Run run(PETSC_COMM_WORLD, study);
     const auto summary = run.run();
@@ -175,6 +182,33 @@ void metrics_bl(benchmark::State& state) {
   state.counters["solves_per_call"] = double(solver.solves()) / double(state.iterations());
 }
 
+// The example ensemble study (examples/ensemble.toml: MF, MFeps and 16 replicas per rank of
+// SDE and RW, n = 400, all three metrics): replicas per second, the same replicas per rank
+// on any number of ranks (weak scaling; tools/weak-scaling.sh compares 1 and 2 ranks).
+void ensemble_study(benchmark::State& state) {
+  int size = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  dislo::Study study = dislo::load_study(DISLO_SOURCE_DIR "/examples/ensemble.toml");
+  study.run.replicas = std::to_string(16 * size);
+  study.run.output = scratch("ensemble");
+  double replicas = 0;
+  for (auto _ : state) {
+    dislo::Run run(PETSC_COMM_WORLD, study);
+    const auto summary = run.run();
+    replicas += 2.0 * 16 * size;  // SDE and RW
+    state.counters["metrics_share"] =
+        summary.seconds_metrics / std::max(summary.seconds_sde + summary.seconds_rw, 1e-300);
+  }
+  int rank = 0;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    std::remove(study.run.output.c_str());
+    std::remove((study.run.output.substr(0, study.run.output.size() - 3) + ".xmf").c_str());
+  }
+  state.counters["rate"] = benchmark::Counter(replicas, benchmark::Counter::kIsRate);
+  state.counters["ranks"] = size;
+}
+
 // Reports nothing: ranks other than 0 run the benchmarks silently.
 class QuietReporter : public benchmark::BenchmarkReporter {
  public:
@@ -192,6 +226,7 @@ BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_bl)->Args({32, 0})->Args({32, 3})->Args({32, 2})->Args({64, 0})->Args({64, 3})->Unit(benchmark::kMillisecond);
+BENCHMARK(ensemble_study)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {
@@ -206,7 +241,7 @@ int main(int argc, char** argv) {
   QuietReporter quiet;
   benchmark::BenchmarkReporter* reporter = rank == 0 ? nullptr : &quiet;
   if (size > 1)
-    benchmark::RunSpecifiedBenchmarks(reporter, "default_study");
+    benchmark::RunSpecifiedBenchmarks(reporter, "default_study|ensemble_study");
   else
     benchmark::RunSpecifiedBenchmarks(reporter);
   benchmark::Shutdown();

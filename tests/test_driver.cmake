@@ -7,10 +7,17 @@ add_test(NAME driver
 set_tests_properties(driver PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
-# Particle ensembles end to end: rank-count independence, contract, propagation of chaos.
-add_test(NAME ensemble
-         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/ensemble_test.py
-                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
-                 --checker ${CMAKE_CURRENT_SOURCE_DIR}/contract/check-output.py)
-set_tests_properties(ensemble PROPERTIES LABELS "integration" TIMEOUT 900 PROCESSORS 2
-  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+# Particle ensembles end to end: rank-count independence, contract, automatic replica
+# counts (integration); propagation of chaos (validation: long, numerics only).
+foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_automatic_replica_count
+                      ensemble_chaos:validation:test_propagation_of_chaos_laws)
+  string(REPLACE ":" ";" parts ${case})
+  list(POP_FRONT parts name label)
+  list(TRANSFORM parts PREPEND "Ensemble.")
+  add_test(NAME ${name}
+           COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/ensemble_test.py
+                   --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
+                   --checker ${CMAKE_CURRENT_SOURCE_DIR}/contract/check-output.py ${parts})
+  set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT 900 PROCESSORS 2
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
