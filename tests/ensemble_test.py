@@ -84,6 +84,25 @@ kinds = ["w1", "hs"]
 grid = 16
 """
 
+SLOPE = """
+[model]
+n = 100
+lattice = 32
+delta = 0.0625
+T = 0.1
+[initial]
+kind = "uniform"
+[run]
+models = ["sde"]
+replicas = 10
+times = [0.0]
+[mf]
+M = 128
+[metrics]
+kinds = ["w1"]
+grid = 64
+"""
+
 EXACT = ("kappa", "law/rho_plus", "law/rho_minus", "law/pair_opposite", "law/pair_equal",
          "law/r")
 
@@ -154,6 +173,22 @@ class Ensemble(unittest.TestCase):
                         self.assertEqual(data[f"{m}/metrics/{k}_{sgn}/values"].shape[0], counts[ranks][m])
         self.assertEqual(counts[1], counts[3])
         self.assertTrue(all(c % 8 == 0 and c > 8 for c in counts[1].values()), counts[1])
+
+    def test_w1_of_iid_samples_falls_like_sqrt_log_n_over_n(self):
+        # At t = 0 the replicas are i.i.d. samples of rho0 (uniform here): E w1 ~
+        # sqrt(log n / n) (Ajtai-Komlos-Tusnady; models.md: local slope -0.44).
+        ns = [100, 400, 1600, 6400]
+        means = []
+        for n in ns:
+            text = SLOPE.replace("n = 100", f"n = {n}")
+            out = os.path.join(self.dir, f"slope{n}.h5")
+            run(text, out, 2, self.dir)
+            with h5py.File(out, "r") as f:
+                means.append(0.5 * (f["sde/metrics/w1_plus/mean"][0] + f["sde/metrics/w1_minus/mean"][0]))
+        slope = np.polyfit(np.log(ns), np.log(means), 1)[0]
+        print(f"[ measured ] E w1 at n = {ns}: {['%.4f' % m for m in means]}, fitted slope {slope:.3f}")
+        self.assertGreaterEqual(slope, -0.6)
+        self.assertLessEqual(slope, -0.4)
 
     def test_propagation_of_chaos_laws(self):
         out = os.path.join(self.dir, "chaos.h5")

@@ -10,7 +10,8 @@ set_tests_properties(driver PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSO
 # Particle ensembles end to end: rank-count independence, contract, automatic replica
 # counts (integration); propagation of chaos (validation: long, numerics only).
 foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_automatic_replica_count
-                      ensemble_chaos:validation:test_propagation_of_chaos_laws)
+                      ensemble_chaos:validation:test_propagation_of_chaos_laws
+                      ensemble_w1_slope:validation:test_w1_of_iid_samples_falls_like_sqrt_log_n_over_n)
   string(REPLACE ":" ";" parts ${case})
   list(POP_FRONT parts name label)
   list(TRANSFORM parts PREPEND "Ensemble.")
