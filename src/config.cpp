@@ -71,7 +71,8 @@ const std::vector<SectionSchema>& schema() {
       {"run",
        {"models", "replicas", "seed", "times", "dt_out", "output", "target_stderr", "max_replicas",
         "batch"}},
-      {"metrics", {"kinds", "grid", "hs_order", "hs_modes", "law_bins", "pair_bins"}},
+      {"metrics",
+       {"kinds", "grid", "hs_order", "hs_modes", "law_bins", "pair_bins", "rw_against_mf"}},
       {"mf", {"M", "rtol", "atol", "ts_type", "hyperviscosity"}},
       {"mfeps", {"rtol", "atol", "ts_type"}},
       {"sde", {"dt", "force", "pm_tolerance", "noise_refinement", "ode_rtol", "ode_atol"}},
@@ -619,6 +620,12 @@ Study resolve(const Reader& r) {
   s.metrics.hs_modes = int_in("hs_modes", 1, 256, s.metrics.hs_modes);
   s.metrics.law_bins = int_in("law_bins", 1, 4096, s.metrics.law_bins);
   s.metrics.pair_bins = int_in("pair_bins", 1, 100000, s.metrics.pair_bins);
+  if (const auto* flag = r.get("metrics", "rw_against_mf")) {
+    if (const auto* b = flag->as_boolean())
+      s.metrics.rw_against_mf = b->get();
+    else
+      r.fail("metrics", "rw_against_mf", flag, "expected true or false");
+  }
   if (auto v = r.number("metrics", "hs_order")) {
     if (!(*v > 1 && *v <= 10))
       r.fail("metrics", "hs_order", r.get("metrics", "hs_order"),
@@ -874,6 +881,7 @@ std::string to_toml(const Study& s) {
   line("hs_modes", std::to_string(s.metrics.hs_modes));
   line("law_bins", std::to_string(s.metrics.law_bins));
   line("pair_bins", std::to_string(s.metrics.pair_bins));
+  line("rw_against_mf", s.metrics.rw_against_mf ? "true" : "false");
 
   o += "\n[mf]\n";
   line("M", std::to_string(s.mf.M));

@@ -84,7 +84,7 @@ struct Replica {
 }  // namespace
 
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-                            const Trajectory& reference) {
+                            const Trajectory& reference, const Trajectory* continuum) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -102,27 +102,37 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   const int G = sde ? mp.law_bins : L;  // law histogram grid
   const int nr = mp.pair_bins;
 
+  // Comparisons: the model's own mean field, and for RW optionally MF too (Corollary
+  // 1.8), named "mf/<kind>_<sign>". Metric m = (c nk + k) 2 + sign.
+  std::vector<const Trajectory*> comparisons{&reference};
+  if (continuum) comparisons.push_back(continuum);
+  const int nk = static_cast<int>(mp.kinds.size());
   EnsembleResult result;
-  for (const auto& k : mp.kinds)
-    for (const char* s : {"plus", "minus"}) result.metric_names.push_back(k + "_" + s);
+  for (std::size_t c = 0; c < comparisons.size(); ++c)
+    for (const auto& k : mp.kinds)
+      for (const char* s : {"plus", "minus"})
+        result.metric_names.push_back((c ? "mf/" : "") + k + "_" + s);
   const int nm = static_cast<int>(result.metric_names.size());
   result.law_grid = G;
 
-  // Reference measures at every output time, per sign (index 0: plus, 1: minus).
-  const int N = reference.N;
-  std::vector<GridMeasure> ref_grid[2];
-  std::vector<std::vector<std::complex<double>>> ref_hs[2];
+  // Reference measures at every output time, per comparison and sign (0: plus, 1: minus).
+  const std::size_t nc = comparisons.size();
+  std::vector<std::vector<GridMeasure>> ref_grid(2 * nc);
+  std::vector<std::vector<std::vector<std::complex<double>>>> ref_hs(2 * nc);
   std::vector<std::vector<double>> ref_law[2];
   const SobolevNorm hs(mp.hs_order, mp.hs_modes);
   const bool want_hs = std::find(mp.kinds.begin(), mp.kinds.end(), "hs") != mp.kinds.end();
-  for (int t = 0; t < nt; ++t)
-    for (int s = 0; s < 2; ++s) {
-      const auto& field = s == 0 ? reference.plus[t] : reference.minus[t];
-      ref_grid[s].push_back(bin_density(field, N, H));
-      ref_hs[s].push_back(want_hs ? field_coefficients(field, N, mp.hs_modes)
-                                  : std::vector<std::complex<double>>{});
-      ref_law[s].push_back(cell_average(field, N, G));
-    }
+  for (std::size_t c = 0; c < nc; ++c) {
+    const Trajectory& tr = *comparisons[c];
+    for (int t = 0; t < nt; ++t)
+      for (int s = 0; s < 2; ++s) {
+        const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
+        ref_grid[2 * c + s].push_back(bin_density(field, tr.N, H));
+        ref_hs[2 * c + s].push_back(want_hs ? field_coefficients(field, tr.N, mp.hs_modes)
+                                            : std::vector<std::complex<double>>{});
+        if (c == 0) ref_law[s].push_back(cell_average(field, tr.N, G));
+      }
+  }
 
   TransportSolver solver(H);
   std::unique_ptr<SdeEngine> sde_engine;
@@ -209,23 +219,27 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         const double w = 1.0 / double(n);
         GridMeasure atoms;
         bool binned = false;
-        for (int k = 0; k < int(mp.kinds.size()); ++k) {
-          const std::string& kind = mp.kinds[k];
-          double v = 0;
-          if (kind == "hs") {
-            v = hs.distance(hs.atoms(px, py, w), ref_hs[s][t]);
-          } else {
-            if (!binned) {
-              atoms = sde ? bin_points(px, py, w, H)
-                          : bin_sites(std::span(rep.ix.data() + lo, std::size_t(hi - lo)),
-                                      std::span(rep.iy.data() + lo, std::size_t(hi - lo)), L, w, H);
-              binned = true;
+        std::vector<std::complex<double>> coefficients;
+        for (std::size_t c = 0; c < nc; ++c)
+          for (int k = 0; k < nk; ++k) {
+            const std::string& kind = mp.kinds[k];
+            double v = 0;
+            if (kind == "hs") {
+              if (coefficients.empty()) coefficients = hs.atoms(px, py, w);
+              v = hs.distance(coefficients, ref_hs[2 * c + s][t]);
+            } else {
+              if (!binned) {
+                atoms =
+                    sde ? bin_points(px, py, w, H)
+                        : bin_sites(std::span(rep.ix.data() + lo, std::size_t(hi - lo)),
+                                    std::span(rep.iy.data() + lo, std::size_t(hi - lo)), L, w, H);
+                binned = true;
+              }
+              v = kind == "w1" ? solver.w1(atoms, ref_grid[2 * c + s][t])
+                               : solver.bl(atoms, ref_grid[2 * c + s][t], kBlTolerance);
             }
-            v = kind == "w1" ? solver.w1(atoms, ref_grid[s][t])
-                             : solver.bl(atoms, ref_grid[s][t], kBlTolerance);
+            row[std::size_t(1 + ((int(c) * nk + k) * 2 + s) * nt + t)] = v;
           }
-          row[std::size_t(1 + (2 * k + s) * nt + t)] = v;
-        }
         // Law: occupation counts of the G x G cells (RW: sites).
         std::fill(replica_counts.begin(), replica_counts.end(), 0);
         for (long i = lo; i < hi; ++i) {

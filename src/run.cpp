@@ -132,7 +132,10 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
   out.set_attribute(group + "/replicas", "count", std::int64_t(res.replicas));
   const auto mean = shared(comm, res.mean), err = shared(comm, res.stderr_);
   for (std::size_t m = 0; m < res.metric_names.size(); ++m) {
-    const std::string g = group + "/metrics/" + res.metric_names[m];
+    // "mf/<kind>_<sign>" (RW against MF) goes to <group>/metrics_mf/<kind>_<sign>.
+    const std::string& name = res.metric_names[m];
+    const std::string g = name.rfind("mf/", 0) == 0 ? group + "/metrics_mf/" + name.substr(3)
+                                                    : group + "/metrics/" + name;
     out.write_vector(g + "/mean",
                      std::vector<double>(mean.begin() + m * nt, mean.begin() + (m + 1) * nt));
     out.write_vector(g + "/stderr",
@@ -196,13 +199,14 @@ RunSummary Run::run() {
   Trajectory mf_trajectory, mfeps_trajectory;
   // SDE replicas are compared with MF, RW replicas with MFeps: those are solved (and
   // written) whenever their particle model runs.
-  if (study_.run.has_model("mf") || want_sde) {
+  const bool rw_mf = want_rw && study_.metrics.rw_against_mf;
+  if (study_.run.has_model("mf") || want_sde || rw_mf) {
     auto t0 = clock_type::now();
     MeanField mf(comm_, study_, kernel);
     mf.set_initial(rho0);
     summary.seconds_mf += seconds_since(t0);
     solve_and_write(mf, study_, out, "/mf", rank_, summary.seconds_mf, summary.seconds_io,
-                    want_sde ? &mf_trajectory : nullptr);
+                    want_sde || rw_mf ? &mf_trajectory : nullptr);
     summary.mf_steps = mf.stats().steps;
   }
   if (study_.run.has_model("mfeps") || want_rw) {
@@ -222,7 +226,8 @@ RunSummary Run::run() {
     if (!(is_sde ? want_sde : want_rw)) continue;
     auto t0 = clock_type::now();
     const EnsembleResult res =
-        run_ensemble(comm_, study_, model, is_sde ? mf_trajectory : mfeps_trajectory);
+        run_ensemble(comm_, study_, model, is_sde ? mf_trajectory : mfeps_trajectory,
+                     !is_sde && rw_mf ? &mf_trajectory : nullptr);
     (is_sde ? summary.seconds_sde : summary.seconds_rw) = seconds_since(t0);
     t0 = clock_type::now();
     write_ensemble(comm_, out, is_sde ? "/sde" : "/rw", study_, res);

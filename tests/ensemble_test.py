@@ -40,6 +40,7 @@ M = 64
 [metrics]
 grid = 16
 law_bins = 16
+rw_against_mf = true
 """
 
 CHAOS = """
@@ -150,6 +151,11 @@ class Ensemble(unittest.TestCase):
                 else:
                     np.testing.assert_allclose(other[name], value, rtol=1e-10, atol=1e-13,
                                                err_msg=f"{name} on {ranks} ranks")
+        # RW is also compared with MF (Corollary 1.8): close to its comparison with MFeps.
+        for k in ("bl", "w1", "hs"):
+            a, b = ref[f"rw/metrics_mf/{k}_plus/mean"], ref[f"rw/metrics/{k}_plus/mean"]
+            self.assertTrue(np.all(np.isfinite(a)))
+            np.testing.assert_allclose(a, b, rtol=0.5)
         # The metric values are per replica and finite; the means are their means.
         for m in ("sde", "rw"):
             for k in ("bl", "w1", "hs"):

@@ -580,6 +580,10 @@ TEST(ConfigParticles, MetricsKeys) {
   EXPECT_EQ(s.metrics.hs_modes, 8);
   EXPECT_EQ(s.metrics.law_bins, 32);
   EXPECT_EQ(s.metrics.pair_bins, 10);
+  EXPECT_FALSE(s.metrics.rw_against_mf);
+  EXPECT_TRUE(parse_study("[metrics]\nrw_against_mf = true", "<t>").metrics.rw_against_mf);
+  EXPECT_THAT(error_of("[metrics]\nrw_against_mf = 1"),
+              HasSubstr("rw_against_mf = 1: expected true or false"));
   EXPECT_THAT(error_of("[metrics]\ngrid = 4"),
               HasSubstr("metrics.grid = 4: must be an integer in [8, 1024]"));
   EXPECT_THAT(error_of("[metrics]\nhs_order = 1"), HasSubstr("1 < s <= 10"));

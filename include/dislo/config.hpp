@@ -82,6 +82,7 @@ struct MetricsParams {
   int hs_modes = 16;    // K: Fourier modes |k|_inf <= K
   int law_bins = 64;    // SDE one-particle histograms: law_bins^2 cells
   int pair_bins = 64;   // pair-distance histograms on [0, sqrt(2)/2]
+  bool rw_against_mf = false;  // also compare RW replicas with MF (Corollary 1.8)
   bool operator==(const MetricsParams&) const = default;
 };
 

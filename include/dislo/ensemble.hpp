@@ -44,8 +44,10 @@ struct EnsembleResult {
 };
 
 // Collective over comm. Runs study.run.replicas replicas of the model, each compared at
-// every output time with the reference mean-field trajectory (MF for SDE, MFeps for RW).
+// every output time with the reference mean-field trajectory (MF for SDE, MFeps for RW)
+// and, when continuum is given (RW with metrics.rw_against_mf), with MF as well: those
+// metrics are named "mf/<kind>_<sign>".
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-                            const Trajectory& reference);
+                            const Trajectory& reference, const Trajectory* continuum = nullptr);
 
 }  // namespace dislo
