@@ -216,6 +216,15 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
     }
     petsc_check(KSPSetType(ksp, KSPGMRES), "KSPSetType");
   }
+  // The step-size controller measures the local error in the max norm: a max is the same
+  // bits in any reduction order, so the accepted steps, hence the solution, do not depend
+  // on the number of ranks (the RMS norm's MPI sum does). -ts_adapt_wnormtype 2 overrides.
+  PetscBool norm_given = PETSC_FALSE;
+  petsc_check(PetscOptionsHasName(nullptr, nullptr, "-ts_adapt_wnormtype", &norm_given),
+              "PetscOptionsHasName");
+  if (!norm_given)
+    petsc_check(PetscOptionsSetValue(nullptr, "-ts_adapt_wnormtype", "infinity"),
+                "PetscOptionsSetValue");
   // Last, so every -ts_*, -snes_*, -ksp_*, -pc_* option wins over the defaults above.
   petsc_check(TSSetFromOptions(ts_), "TSSetFromOptions");
   petsc_check(VecGetArray(U_, &state_), "VecGetArray");

@@ -15,8 +15,6 @@ inline constexpr double mass = 1e-12;
 inline constexpr double decay_rate = 1e-4;
 // Neutral data against the exact heat-equation solution (issue 2).
 inline constexpr double heat_exact = 1e-8;
-// Same study on 1, 2, 3 ranks: reductions differ only in summation order (issue 2).
-inline constexpr double rank_agreement = 1e-10;
 // MFeps -> MF in L2(nu_eps): observed order in eps (Theorem 1.3 predicts 2).
 inline constexpr double order_min = 1.8, order_max = 2.2;
 

@@ -1,6 +1,7 @@
 #pragma once
 // A real N x N periodic grid on the unit torus, distributed over the ranks of a
-// communicator in slabs of whole x-rows (FFTW-MPI), with real-to-complex transforms.
+// communicator in slabs of whole x-rows (FFTW-MPI's block distribution), with
+// real-to-complex transforms and sums whose bits do not depend on the number of ranks.
 // Real arrays are unpadded, x-major: value (i, j) of local row i at index i*N + j.
 // Spectra are local_rows x (N/2 + 1), not transposed: the same rows as the real side.
 
@@ -44,16 +45,21 @@ class SpectralGrid {
   // out(x) = (1/N^2) sum_k in_k exp(2 pi i k.x): the exact inverse of forward.
   void backward(const cplx* in, double* out);
 
-  // Sum over the whole torus grid of a local real array (collective).
+  // Sum over the whole torus grid of a local real array (collective), in global row order.
   double sum(const double* local) const;
 
  private:
+  void transform_columns(fftw_plan plan);
   MPI_Comm comm_;
   int N_;
-  int local_rows_ = 0, row_start_ = 0;
-  double* real_buf_ = nullptr;  // padded rows of 2 (N/2 + 1)
-  fftw_complex* cplx_buf_ = nullptr;
-  fftw_plan plan_fwd_ = nullptr, plan_bwd_ = nullptr;
+  int local_rows_ = 0, row_start_ = 0, local_cols_ = 0;
+  std::vector<int> row_starts_;
+  double* rows_ = nullptr;     // local_rows x (N/2 + 1) complex
+  double* columns_ = nullptr;  // local_cols x N complex (transposed)
+  double* line_real_ = nullptr;
+  fftw_complex *line_in_ = nullptr, *line_out_ = nullptr;
+  fftw_plan row_fwd_ = nullptr, row_bwd_ = nullptr, col_fwd_ = nullptr, col_bwd_ = nullptr;
+  fftw_plan to_columns_ = nullptr, to_rows_ = nullptr;
 };
 
 }  // namespace dislo
