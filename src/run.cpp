@@ -197,6 +197,7 @@ RunSummary Run::run() {
   const InitialDensity rho0(study_.initial);
   const bool want_sde = study_.run.has_model("sde"), want_rw = study_.run.has_model("rw");
   Trajectory mf_trajectory, mfeps_trajectory;
+  mfeps_trajectory.lattice = true;
   // SDE replicas are compared with MF, RW replicas with MFeps: those are solved (and
   // written) whenever their particle model runs.
   const bool rw_mf = want_rw && study_.metrics.rw_against_mf;

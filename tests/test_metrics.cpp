@@ -3,6 +3,7 @@
 // random cases (tests/reference/transport.py).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -102,6 +103,65 @@ TEST(Metrics, AgreesWithIndependentSolvers) {
   std::printf("[ measured ] against POT emd: %.2e; against scipy LP: %.2e\n", worst_w1, worst_bl);
   EXPECT_LT(worst_w1, tol::transport_reference);
   EXPECT_LT(worst_bl, tol::transport_reference);
+}
+
+// distances() shares one flow between w1 and bl when the masses are equal: the same w1,
+// and bl within its relative tolerance below the exact value (a certified lower bound).
+TEST(Metrics, CombinedDistancesMatchSeparateSolves) {
+  const int H = 16, n = 60;
+  TransportSolver solver(H);
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int trial = 0; trial < 6; ++trial) {
+    std::vector<double> x(n), y(n), rho(std::size_t(H) * H);
+    for (int i = 0; i < n; ++i) x[i] = u(rng), y[i] = u(rng);
+    for (auto& v : rho) v = 0.5 + u(rng);
+    const GridMeasure atoms = bin_points(x, y, 0.5 / n, H);
+    GridMeasure density = bin_density(rho, H, H);
+    // Equal masses in even trials (the shared path), unequal in odd ones.
+    const double target = trial % 2 == 0 ? atoms.total() : 0.6;
+    const double scale = target / density.total();
+    for (auto& v : density.mass) v *= scale;
+    const double tol = 1e-2;
+    const auto d = solver.distances(atoms, density, true, true, tol);
+    const double w1 = solver.w1(atoms, density), bl = solver.bl(atoms, density);
+    EXPECT_NEAR(d.w1, w1, 1e-12 * w1) << trial;
+    EXPECT_LE(d.bl, bl * (1 + 1e-12)) << trial;
+    EXPECT_GE(d.bl, bl * (1 - tol)) << trial;
+    const auto only_bl = solver.distances(atoms, density, false, true, tol);
+    EXPECT_TRUE(std::isnan(only_bl.w1));
+    EXPECT_GE(only_bl.bl, bl * (1 - tol)) << trial;
+  }
+}
+
+// MF's cell masses are the exact integrals of its Fourier series over the metric cells:
+// against the closed form for 1 + a cos(2 pi (k1 x + k2 y) + phase), on nesting and on
+// non-nesting grids.
+TEST(Metrics, SpectralCellMassesAreExactCellIntegrals) {
+  const double a = 0.7, phase = 0.3;
+  for (auto [N, H, k1, k2] :
+       {std::array{64, 16, 1, 2}, std::array{48, 20, 3, -1}, std::array{30, 32, 2, 5}}) {
+    std::vector<double> rho(std::size_t(N) * N);
+    auto wave = [&](double x, double y) {
+      return 2 * std::numbers::pi * (k1 * x + k2 * y) + phase;
+    };
+    for (int i = 0; i < N; ++i)
+      for (int j = 0; j < N; ++j)
+        rho[std::size_t(i) * N + j] = 1 + a * std::cos(wave(double(i) / N, double(j) / N));
+    const GridMeasure m = cell_masses_spectral(rho, N, H);
+    const double h = 1.0 / H;
+    auto sinc = [&](int k) {
+      return k == 0 ? 1.0 : std::sin(std::numbers::pi * k * h) / (std::numbers::pi * k * h);
+    };
+    double worst = 0;
+    for (int i = 0; i < H; ++i)
+      for (int j = 0; j < H; ++j) {
+        const double exact = h * h * (1 + a * sinc(k1) * sinc(k2) * std::cos(wave(i * h, j * h)));
+        worst = std::max(worst, std::abs(m.mass[std::size_t(i) * H + j] - exact));
+      }
+    EXPECT_LT(worst, 1e-15) << "N " << N << " H " << H;
+    EXPECT_NEAR(m.total(), 1.0, 1e-14);
+  }
 }
 
 TEST(Metrics, BinningConservesMass) {

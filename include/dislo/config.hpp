@@ -77,11 +77,11 @@ struct RunParams {
 
 struct MetricsParams {
   std::vector<std::string> kinds{"bl", "w1", "hs"};
-  int grid = 32;        // H: node grid of the transport metrics (docs/metrics.md)
-  double hs_order = 3;  // s of the H^-s norm
-  int hs_modes = 16;    // K: Fourier modes |k|_inf <= K
-  int law_bins = 64;    // SDE one-particle histograms: law_bins^2 cells
-  int pair_bins = 64;   // pair-distance histograms on [0, sqrt(2)/2]
+  int grid = 32;               // H: node grid of the transport metrics (docs/metrics.md)
+  double hs_order = 3;         // s of the H^-s norm
+  int hs_modes = 16;           // K: Fourier modes |k|_inf <= K
+  int law_bins = 64;           // SDE one-particle histograms: law_bins^2 cells
+  int pair_bins = 64;          // pair-distance histograms on [0, sqrt(2)/2]
   bool rw_against_mf = false;  // also compare RW replicas with MF (Corollary 1.8)
   bool operator==(const MetricsParams&) const = default;
 };
