@@ -225,7 +225,13 @@ BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMil
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
-BENCHMARK(metrics_bl)->Args({32, 0})->Args({32, 3})->Args({32, 2})->Args({64, 0})->Args({64, 3})->Unit(benchmark::kMillisecond);
+BENCHMARK(metrics_bl)
+    ->Args({32, 0})
+    ->Args({32, 3})
+    ->Args({32, 2})
+    ->Args({64, 0})
+    ->Args({64, 3})
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(ensemble_study)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 

@@ -72,7 +72,8 @@ const std::vector<SectionSchema>& schema() {
        {"models", "replicas", "seed", "times", "dt_out", "output", "target_stderr", "max_replicas",
         "batch"}},
       {"metrics",
-       {"kinds", "grid", "hs_order", "hs_modes", "law_bins", "pair_bins", "rw_against_mf"}},
+       {"kinds", "grid", "stencil", "hs_order", "hs_modes", "law_bins", "pair_bins",
+        "rw_against_mf"}},
       {"mf", {"M", "rtol", "atol", "ts_type", "hyperviscosity"}},
       {"mfeps", {"rtol", "atol", "ts_type"}},
       {"sde", {"dt", "force", "pm_tolerance", "noise_refinement", "ode_rtol", "ode_atol"}},
@@ -618,6 +619,11 @@ Study resolve(const Reader& r) {
   };
   s.metrics.grid = int_in("grid", 8, 1024, s.metrics.grid);
   s.metrics.hs_modes = int_in("hs_modes", 1, 256, s.metrics.hs_modes);
+  if (auto v = r.integer("metrics", "stencil")) {
+    if (*v != 8 && *v != 16 && *v != 32)
+      r.fail("metrics", "stencil", r.get("metrics", "stencil"), "must be 8, 16 or 32");
+    s.metrics.stencil = static_cast<int>(*v);
+  }
   s.metrics.law_bins = int_in("law_bins", 1, 4096, s.metrics.law_bins);
   s.metrics.pair_bins = int_in("pair_bins", 1, 100000, s.metrics.pair_bins);
   if (const auto* flag = r.get("metrics", "rw_against_mf")) {
@@ -877,6 +883,7 @@ std::string to_toml(const Study& s) {
   o += "\n[metrics]\n";
   line("kinds", toml_strings(s.metrics.kinds));
   line("grid", std::to_string(s.metrics.grid));
+  line("stencil", std::to_string(s.metrics.stencil));
   line("hs_order", format_double(s.metrics.hs_order));
   line("hs_modes", std::to_string(s.metrics.hs_modes));
   line("law_bins", std::to_string(s.metrics.law_bins));

@@ -138,7 +138,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       }
   }
 
-  TransportSolver solver(H);
+  TransportSolver solver(H, mp.stencil);
   std::unique_ptr<SdeEngine> sde_engine;
   std::unique_ptr<LatticeWalk> walk;
   if (sde)
@@ -268,13 +268,11 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         const int cls = ((i < n_plus) == (j < n_plus)) ? 1 : 0;
         ++tally.pairs[cls][std::size_t(t) * nr + bin];
       };
-      for (long o = 1; o <= offsets; ++o)
-        for (long i = 0; i < n; ++i) {
-          const long j = (i + o) % n;
-          // With n even, offset n/2 pairs each couple twice: keep one.
-          if (2 * o == n && i >= n / 2) continue;
-          add_pair(i, j);
-        }
+      for (long o = 1; o <= offsets; ++o) {
+        // With n even, offset n/2 pairs each couple twice: keep one.
+        const long last = 2 * o == n ? n / 2 : n;
+        for (long i = 0; i < last; ++i) add_pair(i, i + o < n ? i + o : i + o - n);
+      }
       result.seconds_metrics += seconds_since(t0);
     }
     result.work += sde ? sde_engine->particle_steps() : walk->events();

@@ -25,9 +25,6 @@ constexpr double kCostScale = 1e12;
 // Bank prices above half the largest path cost bank only the imbalance, so larger prices
 // change nothing; capping them keeps integer costs far from overflow.
 constexpr double kMaxBankPrice = 2.0;
-// Primitive stencil vectors with max(|p|, |q|) <= 3: 32 neighbours, graph distances at
-// most 1.3% above Euclidean (models.md section 6).
-constexpr int kStencilRadius = 3;
 // bl's first bank prices, in grid spacings: the maximiser of atoms against a density lies
 // at 2.3 to 4.3 (measured on the default study), so two tangents there usually bracket it.
 constexpr double kProbeHigh = 4.0, kProbeLow = 2.6, kProbeLower = 1.8;
@@ -148,23 +145,35 @@ struct TransportSolver::Impl {
   std::unique_ptr<lemon::NetworkSimplex<Graph, long long, long long>> simplex;
 };
 
-TransportSolver::TransportSolver(int H) : impl_(std::make_unique<Impl>()), H_(H) {
-  if (H < 2 * kStencilRadius + 2) throw std::invalid_argument("TransportSolver: H >= 8");
+TransportSolver::TransportSolver(int H, int stencil_size) : impl_(std::make_unique<Impl>()), H_(H) {
+  const int radius = stencil_size == 8 ? 1 : stencil_size == 16 ? 2 : stencil_size == 32 ? 3 : 0;
+  if (!radius) throw std::invalid_argument("TransportSolver: stencil must be 8, 16 or 32");
+  if (H < 2 * radius + 2) throw std::invalid_argument("TransportSolver: grid too small");
   auto& d = *impl_;
   const double h = 1.0 / H;
   d.nodes.reserve(std::size_t(H) * H);
   for (int k = 0; k < H * H; ++k) d.nodes.push_back(d.g.addNode());
   std::vector<std::pair<int, int>> stencil;
-  for (int p = -kStencilRadius; p <= kStencilRadius; ++p)
-    for (int q = -kStencilRadius; q <= kStencilRadius; ++q)
+  for (int p = -radius; p <= radius; ++p)
+    for (int q = -radius; q <= radius; ++q)
       if ((p || q) && std::gcd(std::abs(p), std::abs(q)) == 1) stencil.emplace_back(p, q);
+  // Far apart, graph distance / Euclidean is the norm whose unit ball is the hull of the
+  // unit stencil vectors: 1 along them, 1/cos(gap/2) midway between neighbours at the
+  // widest angular gap. Scaling lengths by 2/(2 + excess) centres that range on 1.
+  std::vector<double> angles;
+  for (auto [p, q] : stencil) angles.push_back(std::atan2(double(q), double(p)));
+  std::sort(angles.begin(), angles.end());
+  double gap = angles.front() + 2 * std::numbers::pi - angles.back();
+  for (std::size_t k = 1; k < angles.size(); ++k) gap = std::max(gap, angles[k] - angles[k - 1]);
+  const double excess = 1 / std::cos(gap / 2) - 1;
+  length_factor_ = 2 / (2 + excess);
   for (int i = 0; i < H; ++i)
     for (int j = 0; j < H; ++j)
       for (auto [p, q] : stencil) {
         const int ti = (i + p + H) % H, tj = (j + q + H) % H;
         const auto arc =
             d.g.addArc(d.nodes[std::size_t(i) * H + j], d.nodes[std::size_t(ti) * H + tj]);
-        d.length[arc] = h * std::hypot(double(p), double(q));
+        d.length[arc] = length_factor_ * h * std::hypot(double(p), double(q));
         d.cost[arc] = std::llround(d.length[arc] * kCostScale);
       }
   // Distortion: graph distances from node 0 (Dijkstra over the stencil) against torus
@@ -182,7 +191,7 @@ TransportSolver::TransportSolver(int H) : impl_(std::make_unique<Impl>()), H_(H)
       const int i = v / H, j = v % H;
       for (auto [p, q] : stencil) {
         const int t = ((i + p + H) % H) * H + (j + q + H) % H;
-        const double nd = dv + h * std::hypot(double(p), double(q));
+        const double nd = dv + length_factor_ * h * std::hypot(double(p), double(q));
         if (nd < dist[t]) {
           dist[t] = nd;
           heap.emplace(nd, t);
@@ -193,7 +202,8 @@ TransportSolver::TransportSolver(int H) : impl_(std::make_unique<Impl>()), H_(H)
       for (int j = 0; j < H; ++j) {
         if (!i && !j) continue;
         const double dx = std::min(i, H - i) * h, dy = std::min(j, H - j) * h;
-        distortion_ = std::max(distortion_, dist[std::size_t(i) * H + j] / std::hypot(dx, dy) - 1);
+        distortion_ =
+            std::max(distortion_, std::abs(dist[std::size_t(i) * H + j] / std::hypot(dx, dy) - 1));
       }
   }
   d.bank = d.g.addNode();
@@ -334,25 +344,42 @@ SobolevNorm::SobolevNorm(double s, int K) : s_(s), K_(K) {
 std::vector<std::complex<double>> SobolevNorm::atoms(std::span<const double> x,
                                                      std::span<const double> y, double w) const {
   const int W = 2 * K_ + 1;
-  std::vector<std::complex<double>> c(std::size_t(W) * W, 0.0);
-  std::vector<std::complex<double>> ex(W), ey(W);
+  // Rows k_1 >= 0 only (the others are conjugates: the measure is real), accumulated in
+  // split real/imaginary arrays: std::complex's operator* would call __muldc3 per product.
+  const std::size_t half = std::size_t(K_ + 1) * W;
+  std::vector<double> re(half, 0.0), im(half, 0.0);
+  std::vector<double> exr(K_ + 1), exi(K_ + 1), eyr(W), eyi(W);
   for (std::size_t i = 0; i < x.size(); ++i) {
     // exp(-2 pi i k x) for k = -K..K, by powers from exact values at k = 1 (error ~K eps).
     const std::complex<double> px = std::polar(1.0, -kTwoPi * x[i]),
                                py = std::polar(1.0, -kTwoPi * y[i]);
-    ex[K_] = ey[K_] = 1.0;
+    std::complex<double> ex = 1.0, ey = 1.0;
+    exr[0] = 1, exi[0] = 0;
+    eyr[K_] = 1, eyi[K_] = 0;
     for (int k = 1; k <= K_; ++k) {
-      ex[K_ + k] = ex[K_ + k - 1] * px;
-      ey[K_ + k] = ey[K_ + k - 1] * py;
-      ex[K_ - k] = std::conj(ex[K_ + k]);
-      ey[K_ - k] = std::conj(ey[K_ + k]);
+      ex *= px;
+      ey *= py;
+      exr[k] = ex.real(), exi[k] = ex.imag();
+      eyr[K_ + k] = ey.real(), eyi[K_ + k] = ey.imag();
+      eyr[K_ - k] = ey.real(), eyi[K_ - k] = -ey.imag();
     }
-    for (int a = 0; a < W; ++a) {
-      const std::complex<double> wa = w * ex[a];
-      std::complex<double>* row = &c[std::size_t(a) * W];
-      for (int b = 0; b < W; ++b) row[b] += wa * ey[b];
+    for (int a = 0; a <= K_; ++a) {
+      const double ar = w * exr[a], ai = w * exi[a];
+      double* rr = &re[std::size_t(a) * W];
+      double* ri = &im[std::size_t(a) * W];
+      for (int b = 0; b < W; ++b) {
+        rr[b] += ar * eyr[b] - ai * eyi[b];
+        ri[b] += ar * eyi[b] + ai * eyr[b];
+      }
     }
   }
+  std::vector<std::complex<double>> c(std::size_t(W) * W);
+  for (int a = 0; a <= K_; ++a)
+    for (int b = 0; b < W; ++b) {
+      const std::complex<double> v(re[std::size_t(a) * W + b], im[std::size_t(a) * W + b]);
+      c[std::size_t(K_ + a) * W + b] = v;                       // (k1, k2) = (a, b - K)
+      c[std::size_t(K_ - a) * W + (W - 1 - b)] = std::conj(v);  // (-a, K - b)
+    }
   return c;
 }
 

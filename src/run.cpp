@@ -167,6 +167,7 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
   out.set_attribute(group, "seconds_simulate", seconds[0]);
   out.set_attribute(group, "seconds_metrics", seconds[1]);
   out.set_attribute(group + "/metrics", "grid", std::int64_t(study.metrics.grid));
+  out.set_attribute(group + "/metrics", "stencil", std::int64_t(study.metrics.stencil));
   out.set_attribute(group + "/metrics", "hs_order", study.metrics.hs_order);
   out.set_attribute(group + "/metrics", "hs_modes", std::int64_t(study.metrics.hs_modes));
 }

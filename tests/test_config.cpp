@@ -587,6 +587,10 @@ TEST(ConfigParticles, MetricsKeys) {
   EXPECT_THAT(error_of("[metrics]\ngrid = 4"),
               HasSubstr("metrics.grid = 4: must be an integer in [8, 1024]"));
   EXPECT_THAT(error_of("[metrics]\nhs_order = 1"), HasSubstr("1 < s <= 10"));
+  EXPECT_EQ(s.metrics.stencil, 16);
+  EXPECT_EQ(parse_study("[metrics]\nstencil = 32", "<t>").metrics.stencil, 32);
+  EXPECT_THAT(error_of("[metrics]\nstencil = 24"),
+              HasSubstr("metrics.stencil = 24: must be 8, 16 or 32"));
   EXPECT_THAT(error_of("[run]\nmodels = [\"sde\"]\n[mf]\nM = 32\n[metrics]\nlaw_bins = 64"),
               HasSubstr("metrics.law_bins = 64: must be <= mf.M = 32"));
 }

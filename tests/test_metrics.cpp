@@ -25,26 +25,33 @@ GridMeasure point(int H, int i, int j, double mass = 1.0) {
 }
 }  // namespace
 
-// A unit point mass moved by d: w1 = d, and bl = sup{phi(x) - phi(y)} over |phi| <= a,
-// Lip(phi) <= 1 - a, = max_a min(2a, (1 - a) d) = 2d/(2 + d) (-> d for small d).
+// A unit point mass moved by d: w1 = the graph distance g, within the stencil's distortion
+// of d and exactly length_factor * d along stencil vectors, and bl = sup{phi(x) - phi(y)}
+// over |phi| <= a, Lip(phi) <= 1 - a, = max_a min(2a, (1 - a) g) = 2g/(2 + g) (-> g).
 TEST(Metrics, PointMassMovedByD) {
   const int H = 32;
-  TransportSolver solver(H);
-  for (auto [di, dj] :
-       {std::pair{1, 0}, std::pair{3, 0}, std::pair{2, 2}, std::pair{5, 1}, std::pair{16, 0}}) {
-    const GridMeasure a = point(H, 4, 7), b = point(H, (4 + di) % H, (7 + dj) % H);
-    const double d = std::hypot(double(di), double(dj)) / H;
-    const double graph = solver.w1(a, b);
-    // Straight stencil vectors are exact; others are at most 1.3% longer.
-    EXPECT_GE(graph, d * (1 - 1e-12));
-    EXPECT_LE(graph, d * (1 + solver.distortion()) + 1e-12);
-    if (di == 0 || dj == 0 || di == dj) {
-      EXPECT_NEAR(graph, d, 1e-12);
+  // The distortion e/(2 + e), e = 1/cos(widest gap / 2) - 1: the widest angular gaps
+  // between stencil directions are 45 degrees, atan(1/2) and atan(1/3).
+  for (auto [size, gap] : {std::pair{8, std::numbers::pi / 4}, std::pair{16, std::atan(0.5)},
+                           std::pair{32, std::atan(1.0 / 3)}}) {
+    const double excess = 1 / std::cos(gap / 2) - 1, expected = excess / (2 + excess);
+    TransportSolver solver(H, size);
+    for (auto [di, dj] : {std::pair{1, 0}, std::pair{3, 0}, std::pair{2, 2}, std::pair{5, 1},
+                          std::pair{4, 2}, std::pair{16, 0}}) {
+      const GridMeasure a = point(H, 4, 7), b = point(H, (4 + di) % H, (7 + dj) % H);
+      const double d = std::hypot(double(di), double(dj)) / H;
+      const double graph = solver.w1(a, b);
+      EXPECT_GE(graph, d * (1 - solver.distortion()) - 1e-12);
+      EXPECT_LE(graph, d * (1 + solver.distortion()) + 1e-12);
+      const bool along_stencil = di == 0 || dj == 0 || di == dj || (size >= 16 && di == 2 * dj);
+      if (along_stencil) {
+        EXPECT_NEAR(graph, solver.length_factor() * d, 1e-12) << size << " " << di << "," << dj;
+      }
+      EXPECT_NEAR(solver.bl(a, b), 2 * graph / (2 + graph), 1e-12);
     }
-    EXPECT_NEAR(solver.bl(a, b), 2 * graph / (2 + graph), 1e-12);
+    EXPECT_NEAR(solver.distortion(), expected, 1e-12) << size;
+    std::printf("[ measured ] %d-neighbour stencil distortion %.5f\n", size, solver.distortion());
   }
-  EXPECT_LT(solver.distortion(), 0.0135);
-  std::printf("[ measured ] stencil distortion %.4f\n", solver.distortion());
 }
 
 TEST(Metrics, UnbalancedMass) {
@@ -52,8 +59,8 @@ TEST(Metrics, UnbalancedMass) {
   GridMeasure zero{16, std::vector<double>(256, 0.0)};
   // ||0.3 delta_x||* = 0.3 (phi = 1 at x, constant: Lipschitz 0).
   EXPECT_NEAR(solver.bl(point(16, 3, 3, 0.3), zero), 0.3, 1e-13);
-  // Equal masses m at the largest distance d = sqrt(2)/2: m 2d/(2 + d), as for any d.
-  const double d = std::sqrt(0.5);
+  // Equal masses m at the largest distance (graph length of sqrt(2)/2): m 2d/(2 + d).
+  const double d = solver.length_factor() * std::sqrt(0.5);
   EXPECT_NEAR(solver.bl(point(16, 0, 0, 0.1), point(16, 8, 8, 0.1)), 0.1 * 2 * d / (2 + d), 1e-13);
   // Unequal masses: 0.1 delta_x - 0.04 delta_y with phi(x) = a, phi(y) = max(-a, a - (1-a)d):
   // the exact LP value, checked by scipy in AgreesWithIndependentSolvers; here its bounds.
@@ -68,6 +75,9 @@ TEST(Metrics, AgreesWithIndependentSolvers) {
   std::mt19937_64 gen(42);
   std::uniform_real_distribution<double> u(0, 1);
   std::vector<std::pair<GridMeasure, GridMeasure>> cases;
+  // Case c uses the stencil of 8, 16, 32 neighbours by c mod 3: every stencil meets both
+  // mass ratios.
+  auto stencil_of = [](std::size_t c) { return 8 << (c % 3); };
   for (int c = 0; c < 6; ++c) {
     GridMeasure a{H, std::vector<double>(H * H, 0.0)}, b = a;
     // Sparse empirical-like a (some nodes), smooth-ish b; masses differ (bl is unnormalised).
@@ -80,8 +90,9 @@ TEST(Metrics, AgreesWithIndependentSolvers) {
   {
     std::ofstream f(in);
     f.precision(17);
-    for (const auto& [a, b] : cases) {
-      f << H;
+    for (std::size_t c = 0; c < cases.size(); ++c) {
+      const auto& [a, b] = cases[c];
+      f << H << ' ' << stencil_of(c);
       for (double v : a.mass) f << ' ' << v;
       for (double v : b.mass) f << ' ' << v;
       f << '\n';
@@ -92,9 +103,10 @@ TEST(Metrics, AgreesWithIndependentSolvers) {
       "/usr/bin/python3 " + src + "/tests/reference/transport.py " + in + " " + out;
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::ifstream ref(out);
-  TransportSolver solver(H);
   double worst_w1 = 0, worst_bl = 0;
-  for (const auto& [a, b] : cases) {
+  for (std::size_t c = 0; c < cases.size(); ++c) {
+    const auto& [a, b] = cases[c];
+    TransportSolver solver(H, stencil_of(c));
     double w1 = 0, bl = 0;
     ASSERT_TRUE(ref >> w1 >> bl);
     worst_w1 = std::max(worst_w1, std::abs(solver.w1(a, b) - w1));
@@ -184,6 +196,23 @@ TEST(Metrics, BinningConservesMass) {
   const GridMeasure s = bin_sites(sx, sy, H, 0.5, H);
   EXPECT_EQ(s.mass[3 * H + 5], 0.5);
   EXPECT_EQ(s.mass[7 * H + 0], 0.5);
+}
+
+// Atom coefficients against the definition, every mode (k1, k2) with |k|_inf <= K.
+TEST(Metrics, SobolevAtomCoefficientsMatchTheDefinition) {
+  const int K = 5, W = 2 * K + 1;
+  const SobolevNorm hs(3.0, K);
+  const std::vector<double> x{0.1, 0.77, 0.5}, y{0.9, 0.31, 0.0};
+  const auto c = hs.atoms(x, y, 0.25);
+  double worst = 0;
+  for (int k1 = -K; k1 <= K; ++k1)
+    for (int k2 = -K; k2 <= K; ++k2) {
+      std::complex<double> exact = 0;
+      for (std::size_t i = 0; i < x.size(); ++i)
+        exact += 0.25 * std::polar(1.0, -2 * std::numbers::pi * (k1 * x[i] + k2 * y[i]));
+      worst = std::max(worst, std::abs(c[std::size_t(k1 + K) * W + (k2 + K)] - exact));
+    }
+  EXPECT_LT(worst, 1e-14);
 }
 
 // ||delta_x - 1||^2_{H^-s} = sum_{k != 0} (1 + 4 pi^2 |k|^2)^-s; atoms at nodes equal nodes.

@@ -77,7 +77,8 @@ struct RunParams {
 
 struct MetricsParams {
   std::vector<std::string> kinds{"bl", "w1", "hs"};
-  int grid = 32;               // H: node grid of the transport metrics (docs/metrics.md)
+  int grid = 32;               // H: node grid of the transport metrics (docs/ensembles.md)
+  int stencil = 16;            // neighbours per node of the transport graph: 8, 16 or 32
   double hs_order = 3;         // s of the H^-s norm
   int hs_modes = 16;           // K: Fourier modes |k|_inf <= K
   int law_bins = 64;           // SDE one-particle histograms: law_bins^2 cells

@@ -5,9 +5,9 @@
 //       the paper's ||.||*_{1,inf}), not normalised;
 //   hs: the negative Sobolev norm ||mu - nu||_{H^-s}.
 // w1 and bl are min-cost flows (LEMON's network simplex) on the H x H node grid of the
-// torus with a 32-neighbour stencil; the measures are first moved to their nearest node
+// torus with an 8/16/32-neighbour stencil; the measures are first moved to their nearest node
 // (an MF density: each cell's exact mass, from its Fourier series, to the cell's node).
-// Stated error (docs/metrics.md): |computed - exact| <= sqrt(2) h + 0.013 * exact, h = 1/H,
+// Stated error (docs/ensembles.md): |computed - exact| <= sqrt(2) h + distortion * exact,
 // and no binning error at all when both measures live on the nodes (RW against MFeps
 // with H = L).
 
@@ -44,7 +44,10 @@ GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H);
 
 class TransportSolver {
  public:
-  explicit TransportSolver(int H);
+  // stencil: 8, 16 or 32 neighbours per node (lattice vectors (p, q), gcd 1,
+  // max(|p|, |q|) <= 1, 2, 3), arc costs = Euclidean length times a factor that centres the
+  // graph's distortion (distances within 1 -+ 4.0%, 1.36%, 0.65% of the torus distance).
+  explicit TransportSolver(int H, int stencil = 16);
   ~TransportSolver();
   TransportSolver(const TransportSolver&) = delete;
   TransportSolver& operator=(const TransportSolver&) = delete;
@@ -66,9 +69,12 @@ class TransportSolver {
   Distances distances(const GridMeasure& a, const GridMeasure& b, bool want_w1, bool want_bl,
                       double bl_rel_tol);
   int H() const { return H_; }
-  // Largest relative excess of graph distances over torus distances (0.013 for the
-  // 32-neighbour stencil), measured at construction by Dijkstra from one node.
+  // Largest relative deviation |graph distance / torus distance - 1| (0.0136 for the
+  // 16-neighbour stencil), measured at construction by Dijkstra from one node.
   double distortion() const { return distortion_; }
+  // The factor on Euclidean arc lengths (< 1): an arc along a stencil vector is this much
+  // shorter than the torus distance it spans.
+  double length_factor() const { return length_factor_; }
   // Min-cost-flow solves so far (for the metrics' cost accounting).
   long solves() const { return solves_; }
 
@@ -77,6 +83,7 @@ class TransportSolver {
   std::unique_ptr<Impl> impl_;
   int H_;
   double distortion_ = 0;
+  double length_factor_ = 1;
   long solves_ = 0;
   // Transport cost and bank mass of the optimal flow of f with bank price lambda.
   std::pair<double, double> solve(const std::vector<double>& f, double lambda);

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Independent reference values for tests/test_metrics.cpp.
 
-Reads cases from a text file (one per line: H, then H*H masses of a, then of b) and
-writes, per case, "w1 bl" computed without dislo's code:
-  - ground metric: shortest paths on the same 32-neighbour torus stencil graph
-    (scipy.sparse.csgraph), the metric dislo's network simplex uses;
+Reads cases from a text file (one per line: H, stencil size, then H*H masses of a, then
+of b) and writes, per case, "w1 bl" computed without dislo's code:
+  - ground metric: shortest paths on the same torus stencil graph (8, 16 or 32
+    neighbours, Euclidean lengths times the factor that centres the distortion;
+    scipy.sparse.csgraph), the metric dislo's network simplex uses;
   - w1: POT's exact earth mover's distance (ot.emd2) between the normalised measures;
   - bl: the dual bounded-Lipschitz norm as one linear program (scipy linprog, HiGHS):
     maximise sum phi_i f_i over (phi, a) with |phi_i| <= a, phi_i - phi_j <= (1 - a) c_ij
@@ -19,27 +20,36 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 
-R = 3
-
-
-def stencil():
+def stencil(size):
+    R = {8: 1, 16: 2, 32: 3}[size]
     return [(p, q) for p in range(-R, R + 1) for q in range(-R, R + 1)
             if (p or q) and math.gcd(abs(p), abs(q)) == 1]
 
 
-def arcs(H):
+def length_factor(vectors):
+    """2 / (2 + excess), excess = 1/cos(widest angular gap / 2) - 1."""
+    angles = sorted(math.atan2(q, p) for p, q in vectors)
+    gaps = [b - a for a, b in zip(angles, angles[1:])] + [angles[0] + 2 * math.pi - angles[-1]]
+    excess = 1 / math.cos(max(gaps) / 2) - 1
+    return 2 / (2 + excess)
+
+
+def arcs(H, size):
     h = 1.0 / H
+    vectors = stencil(size)
+    scale = length_factor(vectors)
     out = []
     for i in range(H):
         for j in range(H):
-            for p, q in stencil():
-                out.append((i * H + j, ((i + p) % H) * H + (j + q) % H, h * math.hypot(p, q)))
+            for p, q in vectors:
+                out.append((i * H + j, ((i + p) % H) * H + (j + q) % H,
+                            scale * h * math.hypot(p, q)))
     return out
 
 
-def reference(H, a, b):
+def reference(H, size, a, b):
     n = H * H
-    A = arcs(H)
+    A = arcs(H, size)
     rows, cols, vals = zip(*A)
     graph = csr_matrix((vals, (rows, cols)), shape=(n, n))
     M = shortest_path(graph, directed=True)
@@ -65,10 +75,10 @@ def main():
             v = line.split()
             if not v:
                 continue
-            H = int(v[0])
-            a = np.array([float(x) for x in v[1:1 + H * H]])
-            b = np.array([float(x) for x in v[1 + H * H:1 + 2 * H * H]])
-            w1, bl = reference(H, a, b)
+            H, size = int(v[0]), int(v[1])
+            a = np.array([float(x) for x in v[2:2 + H * H]])
+            b = np.array([float(x) for x in v[2 + H * H:2 + 2 * H * H]])
+            w1, bl = reference(H, size, a, b)
             fout.write(f"{w1:.17g} {bl:.17g}\n")
 
 
