@@ -281,6 +281,12 @@ BENCHMARK(default_ensemble)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTim
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {
+  // On several ranks only whole-study benchmarks run, unless --benchmark_filter names some.
+  std::string whole_studies = "default_study|ensemble_study|default_ensemble";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i], key = "--benchmark_filter=";
+    if (arg.rfind(key, 0) == 0) whole_studies = arg.substr(key.size());
+  }
   benchmark::Initialize(&argc, argv);
   // Only PETSc options remain in argv now.
   if (PetscInitialize(&argc, &argv, nullptr, nullptr) != 0) return 1;
@@ -288,11 +294,11 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   // The rhs figures are per core and pick their iteration counts from timings, which would
-  // differ between ranks; on several ranks only the whole-study benchmark runs.
+  // differ between ranks.
   QuietReporter quiet;
   benchmark::BenchmarkReporter* reporter = rank == 0 ? nullptr : &quiet;
   if (size > 1)
-    benchmark::RunSpecifiedBenchmarks(reporter, "default_study|ensemble_study|default_ensemble");
+    benchmark::RunSpecifiedBenchmarks(reporter, whole_studies);
   else
     benchmark::RunSpecifiedBenchmarks(reporter);
   benchmark::Shutdown();
