@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "dislo/checkpoint.hpp"
 #include "dislo/config.hpp"
 #include "dislo/run.hpp"
 #include "dislo/version.hpp"
@@ -78,6 +79,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("study", study_file, "study file (TOML)");
   run_cmd->add_option("-o,--output", output, "output HDF5 file (overrides run.output)");
   run_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
+  bool resume = false;
+  run_cmd->add_flag("--resume", resume,
+                    "continue from the checkpoint an interrupted run left beside the output");
   auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
   check_cmd->add_option("study", study_file, "study file (TOML)");
   check_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
@@ -112,7 +116,8 @@ int main(int argc, char** argv) {
       if (app.got_subcommand("check")) {
         if (rank == 0) fmt::print("{}", dislo::to_toml(study));
       } else {
-        dislo::Run run(PETSC_COMM_WORLD, std::move(study));
+        dislo::install_interrupt_handlers();
+        dislo::Run run(PETSC_COMM_WORLD, std::move(study), resume);
         const auto summary = run.run();
         if (rank == 0)
           fmt::print("done in {:.2f} s (mf {:.2f} s, mfeps {:.2f} s, io {:.2f} s)\n",
@@ -120,6 +125,10 @@ int main(int argc, char** argv) {
                      summary.seconds_io);
       }
     }
+  } catch (const dislo::Interrupted& e) {
+    // Every rank stopped together and the checkpoint is on disk.
+    if (rank == 0) fmt::print(stderr, "dislo: {}\n", e.what());
+    status = dislo::kExitInterrupted;
   } catch (const dislo::InputError& e) {
     // Bad input is found identically on every rank: report once, leave cleanly.
     if (rank == 0) fmt::print(stderr, "dislo: error: {}\n", e.what());

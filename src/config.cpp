@@ -70,7 +70,7 @@ const std::vector<SectionSchema>& schema() {
         "blobs_plus", "blobs_minus", "file"}},
       {"run",
        {"models", "replicas", "seed", "times", "dt_out", "output", "target_stderr", "max_replicas",
-        "batch"}},
+        "walltime", "batch"}},
       {"metrics",
        {"kinds", "grid", "stencil", "hs_order", "hs_modes", "law_bins", "pair_bins",
         "rw_against_mf"}},
@@ -339,6 +339,34 @@ void check_subset(const Reader& r, std::string_view section, std::string_view ke
                        non_empty ? "non-empty " : "", join(allowed)));
 }
 
+// Slurm's time formats "[D-]HH:MM:SS" and "MM:SS" in seconds (> 0), or nothing.
+std::optional<double> parse_walltime(const std::string& text) {
+  long days = 0;
+  std::string rest = text;
+  if (const auto dash = rest.find('-'); dash != std::string::npos) {
+    const std::string d = rest.substr(0, dash);
+    if (d.empty() || d.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    days = std::stol(d);
+    rest = rest.substr(dash + 1);
+  }
+  std::vector<long> fields;
+  std::size_t pos = 0;
+  for (;;) {
+    const std::size_t colon = rest.find(':', pos);
+    const std::string f = rest.substr(pos, colon == std::string::npos ? colon : colon - pos);
+    if (f.empty() || f.size() > 6 || f.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    fields.push_back(std::stol(f));
+    if (colon == std::string::npos) break;
+    pos = colon + 1;
+  }
+  if (fields.size() < 2 || fields.size() > 3) return std::nullopt;
+  if (fields.size() == 2) fields.insert(fields.begin(), 0);
+  const double seconds = double(((days * 24 + fields[0]) * 60 + fields[1]) * 60 + fields[2]);
+  if (!(seconds > 0)) return std::nullopt;
+  return seconds;
+}
+
 double positive(const Reader& r, std::string_view section, std::string_view key, double dflt) {
   auto v = r.number(section, key);
   if (!v) return dflt;
@@ -551,6 +579,17 @@ Study resolve(const Reader& r) {
     }
   }
   if (r.has("run", "target_stderr")) run.target_stderr = positive(r, "run", "target_stderr", 0);
+  if (const auto* wt = r.get("run", "walltime")) {
+    if (const auto* text = wt->as_string()) {
+      const auto seconds = parse_walltime(text->get());
+      if (!seconds)
+        r.fail("run", "walltime", wt,
+               "expected seconds > 0 or \"[D-]HH:MM:SS\" as Slurm writes it");
+      run.walltime = *seconds;
+    } else {
+      run.walltime = positive(r, "run", "walltime", 0);
+    }
+  }
   if (auto v = r.integer("run", "max_replicas")) {
     if (*v < 1)
       r.fail("run", "max_replicas", r.get("run", "max_replicas"), "must be an integer >= 1");
@@ -876,6 +915,7 @@ std::string to_toml(const Study& s) {
   if (run.target_stderr > 0) line("target_stderr", format_double(run.target_stderr));
   line("max_replicas", std::to_string(run.max_replicas));
   line("batch", std::to_string(run.batch));
+  if (run.walltime > 0) line("walltime", format_double(run.walltime));
   line("seed", std::to_string(run.seed));
   line("times", toml_doubles(run.times));
   line("output", quote(run.output));

@@ -84,7 +84,8 @@ struct Replica {
 }  // namespace
 
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-                            const Trajectory& reference, const Trajectory* continuum) {
+                            const Trajectory& reference, const Trajectory* continuum,
+                            const EnsembleState* resume, const StopRequest& stop) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -152,6 +153,19 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     tally.law_sq[s].assign(std::size_t(nt) * G * G, 0);
     tally.pairs[s].assign(std::size_t(nt) * nr, 0);
   }
+  if (resume && rank == 0) {
+    for (int s = 0; s < 2; ++s) {
+      if (resume->law[s].size() != tally.law[s].size() ||
+          resume->pairs[s].size() != tally.pairs[s].size())
+        throw std::runtime_error("run_ensemble: the saved state does not fit this study");
+      tally.law[s] = resume->law[s];
+      tally.law_sq[s] = resume->law_sq[s];
+      tally.pairs[s] = resume->pairs[s];
+    }
+    result.work = resume->work;
+    result.seconds_simulate = resume->seconds_simulate;
+    result.seconds_metrics = resume->seconds_metrics;
+  }
   std::vector<std::int64_t> replica_counts(std::size_t(G) * G);
   const int row_len = 1 + nm * nt;  // kappa, then metric m at time t: 1 + m * nt + t
   std::vector<double> rows;         // this rank's rows
@@ -164,13 +178,21 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
                    &counter, &win);
   if (rank == 0) *counter = 0;
   MPI_Barrier(comm);
-  auto next_replica = [&] {
-    const std::int64_t one = 1;
+  // A stop request adds kStopBit to the counter: every rank then sees it at its next
+  // fetch, finishes nothing more, and the round ends with the replicas in flight done.
+  constexpr std::int64_t kStopBit = std::int64_t(1) << 50;
+  double longest_replica = 0;
+  auto fetch_add = [&](std::int64_t add) {
     std::int64_t got = 0;
     MPI_Win_lock(MPI_LOCK_SHARED, 0, 0, win);
-    MPI_Fetch_and_op(&one, &got, MPI_INT64_T, 0, 0, MPI_SUM, win);
+    MPI_Fetch_and_op(&add, &got, MPI_INT64_T, 0, 0, MPI_SUM, win);
     MPI_Win_unlock(0, win);
     return got;
+  };
+  auto next_replica = [&]() -> std::int64_t {
+    if (stop && stop(longest_replica)) fetch_add(kStopBit);
+    const std::int64_t got = fetch_add(1);
+    return got >= kStopBit ? std::numeric_limits<std::int64_t>::max() / 2 : got;
   };
 
   const auto start = clock_type::now();
@@ -186,7 +208,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     }
     std::vector<double> row(std::size_t(row_len), 0.0);
     long n_plus = 0;
-    auto t0 = clock_type::now();
+    const auto replica_start = clock_type::now();
+    auto t0 = replica_start;
     if (sde) {
       sde_engine->start(std::uint64_t(r));
       row[0] = sde_engine->kappa();
@@ -278,6 +301,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     result.work += sde ? sde_engine->particle_steps() : walk->events();
     rows.insert(rows.end(), row.begin(), row.end());
     ids.push_back(r);
+    longest_replica = std::max(longest_replica, seconds_since(replica_start));
   };
 
   // Rounds of replicas [done, round_end): the shared counter hands them out; after each
@@ -286,7 +310,15 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   // replica results, so it is the same on any number of ranks.
   std::vector<double> ordered;  // rank 0: rows of replicas [0, done)
   long done = 0;
-  for (;;) {
+  // Replicas of the current round finished before an interruption (resume): skipped.
+  std::vector<std::int64_t> finished;
+  if (resume) {
+    done = resume->done;
+    finished = resume->partial;
+    if (rank == 0) ordered = resume->rows;
+  }
+  bool interrupted = false;
+  for (bool run_rounds = !(resume && resume->complete); run_rounds;) {
     const long round_end = std::min(done + batch, R_cap);
     MPI_Barrier(comm);
     if (rank == 0) {
@@ -296,7 +328,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     }
     MPI_Barrier(comm);
     for (std::int64_t v = next_replica(); done + v < round_end; v = next_replica())
-      simulate(done + v);
+      if (std::find(finished.begin(), finished.end(), done + v) == finished.end())
+        simulate(done + v);
     // This round's rows to rank 0, placed by replica id.
     const int mine = static_cast<int>(ids.size());
     std::vector<int> counts(size), displs(size), rcounts(size), rdispls(size);
@@ -304,6 +337,16 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     const long in_round = round_end - done;
     std::vector<std::int64_t> round_ids(rank == 0 ? std::size_t(in_round) : 0);
     std::vector<double> round_rows(rank == 0 ? std::size_t(in_round) * row_len : 0);
+    // Interrupted? The counter says so once every rank has left the round.
+    MPI_Barrier(comm);
+    if (rank == 0) {
+      MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win);
+      interrupted = *counter >= kStopBit;
+      MPI_Win_unlock(0, win);
+    }
+    int flag = interrupted ? 1 : 0;
+    MPI_Bcast(&flag, 1, MPI_INT, 0, comm);
+    interrupted = flag != 0;
     if (rank == 0)
       for (int p = 0; p < size; ++p) {
         displs[p] = p ? displs[p - 1] + counts[p - 1] : 0;
@@ -314,14 +357,31 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
                 MPI_INT64_T, 0, comm);
     MPI_Gatherv(rows.data(), mine * row_len, MPI_DOUBLE, round_rows.data(), rcounts.data(),
                 rdispls.data(), MPI_DOUBLE, 0, comm);
+    int received = 0;  // rows gathered this round (rank 0)
+    if (rank == 0)
+      for (int p = 0; p < size; ++p) received += counts[p];
     ids.clear();
     rows.clear();
-    int stop = 1;
+    int enough = 1;
     if (rank == 0) {
       ordered.resize(std::size_t(round_end) * row_len);
-      for (long k = 0; k < in_round; ++k)
+      for (long k = 0; k < received; ++k)
         std::copy_n(&round_rows[std::size_t(k) * row_len], row_len,
                     &ordered[std::size_t(round_ids[k]) * row_len]);
+    }
+    if (interrupted) {
+      // The replicas of this round finished so far, on every rank: earlier ones and new.
+      int count = received;
+      MPI_Bcast(&count, 1, MPI_INT, 0, comm);
+      std::vector<std::int64_t> now(round_ids.begin(), round_ids.begin() + (rank == 0 ? count : 0));
+      now.resize(std::size_t(count));
+      MPI_Bcast(now.data(), count, MPI_INT64_T, 0, comm);
+      finished.insert(finished.end(), now.begin(), now.end());
+      std::sort(finished.begin(), finished.end());
+      break;
+    }
+    finished.clear();
+    if (rank == 0) {
       if (automatic && round_end < R_cap) {
         // Standard error of every metric at every time over replicas [0, round_end).
         double worst = 0;
@@ -337,15 +397,15 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
                                       ? std::sqrt(sq / double(round_end - 1) / double(round_end))
                                       : std::numeric_limits<double>::infinity());
         }
-        stop = worst <= study.run.target_stderr ? 1 : 0;
+        enough = worst <= study.run.target_stderr ? 1 : 0;
         fmt::print("{:>5}: {} replicas, largest standard error {:.3e} (target {:.3e})\n", name,
                    round_end, worst, study.run.target_stderr);
         std::fflush(stdout);
       }
     }
-    MPI_Bcast(&stop, 1, MPI_INT, 0, comm);
+    MPI_Bcast(&enough, 1, MPI_INT, 0, comm);
     done = round_end;
-    if (stop) break;
+    if (enough) run_rounds = false;
   }
   const long R = done;
   MPI_Win_free(&win);
@@ -368,7 +428,23 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   MPI_Reduce(&work, &work_sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, 0, comm);
   result.work = work_sum;
   result.replicas = R;
-  if (rank != 0) return result;
+  result.interrupted = interrupted;
+  EnsembleState& state = result.state;
+  state.complete = !interrupted;
+  state.done = done;
+  state.partial = interrupted ? finished : std::vector<std::int64_t>{};
+  if (rank == 0) {
+    state.rows = ordered;
+    for (int s = 0; s < 2; ++s) {
+      state.law[s] = tally.law[s];
+      state.law_sq[s] = tally.law_sq[s];
+      state.pairs[s] = tally.pairs[s];
+    }
+    state.work = result.work;
+    state.seconds_simulate = result.seconds_simulate;
+    state.seconds_metrics = result.seconds_metrics;
+  }
+  if (rank != 0 || interrupted) return result;
 
   // Statistics in replica order.
   result.kappa.resize(std::size_t(R));

@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 
+#include "dislo/checkpoint.hpp"
 #include "dislo/ensemble.hpp"
 #include "dislo/initial.hpp"
 #include "dislo/io.hpp"
@@ -108,7 +110,8 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
 }
 }  // namespace
 
-Run::Run(MPI_Comm comm, Study study) : comm_(comm), study_(std::move(study)) {
+Run::Run(MPI_Comm comm, Study study, bool resume)
+    : comm_(comm), study_(std::move(study)), resume_(resume) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
 }
@@ -173,9 +176,63 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
 }
 }  // namespace
 
+// The checkpoint to continue from (resume) or to protect (a fresh run refuses to start
+// beside one). Every rank gets complete/done/partial; rank 0 also the data.
+std::map<std::string, EnsembleState> Run::load_checkpoint() const {
+  const std::string path = checkpoint_path(study_);
+  int exists = rank_ == 0 && std::filesystem::exists(path) ? 1 : 0;
+  MPI_Bcast(&exists, 1, MPI_INT, 0, comm_);
+  if (!exists) {
+    if (resume_ && rank_ == 0)
+      fmt::print("no checkpoint at {}: starting from the beginning\n", path);
+    return {};
+  }
+  if (!resume_)
+    throw InputError(
+        fmt::format("{}: a checkpoint of an interrupted run of this output exists; "
+                    "continue it with --resume, or remove it to start afresh",
+                    path));
+  Checkpoint cp;
+  std::string error;
+  if (rank_ == 0) try {
+      cp = read_checkpoint(path, checkpoint_identity(study_));
+    } catch (const InputError& e) {
+      error = e.what();
+    }
+  int length = static_cast<int>(error.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm_);
+  if (length) {
+    error.resize(std::size_t(length));
+    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm_);
+    throw InputError(error);
+  }
+  for (const char* name : {"sde", "rw"}) {
+    int has = rank_ == 0 && cp.count(name) ? 1 : 0;
+    MPI_Bcast(&has, 1, MPI_INT, 0, comm_);
+    if (!has) continue;
+    EnsembleState& st = cp[name];
+    long head[3] = {st.complete ? 1L : 0L, st.done, long(st.partial.size())};
+    MPI_Bcast(head, 3, MPI_LONG, 0, comm_);
+    st.complete = head[0] != 0;
+    st.done = head[1];
+    st.partial.resize(std::size_t(head[2]));
+    MPI_Bcast(st.partial.data(), int(head[2]), MPI_INT64_T, 0, comm_);
+  }
+  if (rank_ == 0) fmt::print("resuming from {}\n", path);
+  return cp;
+}
+
 RunSummary Run::run() {
   RunSummary summary;
   const auto start = clock_type::now();
+  Checkpoint states = load_checkpoint();
+  const double walltime = study_.run.walltime;
+  const StopRequest stop = [&](double longest_replica) {
+    // Leave room for the replicas in flight (twice the longest so far) and the checkpoint.
+    return interrupt_requested() ||
+           (walltime > 0 &&
+            seconds_since(start) + 2 * longest_replica + 0.05 * walltime > walltime);
+  };
   const Kernel kernel(study_.kernel, study_.model.delta);
   const KernelConstants constants = kernel_constants(kernel);
   summary.seconds_setup = seconds_since(start);
@@ -227,9 +284,23 @@ RunSummary Run::run() {
     const bool is_sde = model == ParticleModel::sde;
     if (!(is_sde ? want_sde : want_rw)) continue;
     auto t0 = clock_type::now();
-    const EnsembleResult res =
+    const std::string name = is_sde ? "sde" : "rw";
+    const auto saved = states.find(name);
+    EnsembleResult res =
         run_ensemble(comm_, study_, model, is_sde ? mf_trajectory : mfeps_trajectory,
-                     !is_sde && rw_mf ? &mf_trajectory : nullptr);
+                     !is_sde && rw_mf ? &mf_trajectory : nullptr,
+                     saved == states.end() ? nullptr : &saved->second, stop);
+    states[name] = std::move(res.state);
+    if (res.interrupted) {
+      const auto& st = states[name];
+      const std::string path = checkpoint_path(study_);
+      if (rank_ == 0) write_checkpoint(path, checkpoint_identity(study_), states);
+      MPI_Barrier(comm_);
+      throw Interrupted(fmt::format(
+          "interrupted during {}: {} replicas complete; checkpoint {} written (nothing else); "
+          "continue with: dislo run ... --resume",
+          name, st.done + long(st.partial.size()), path));
+    }
     (is_sde ? summary.seconds_sde : summary.seconds_rw) = seconds_since(t0);
     t0 = clock_type::now();
     write_ensemble(comm_, out, is_sde ? "/sde" : "/rw", study_, res);
@@ -262,6 +333,7 @@ RunSummary Run::run() {
   out.set_attribute("/summary", "mf_steps", std::int64_t(summary.mf_steps));
   out.set_attribute("/summary", "mfeps_steps", std::int64_t(summary.mfeps_steps));
   out.finalise();
+  if (rank_ == 0 && !states.empty()) std::filesystem::remove(checkpoint_path(study_));
   summary.seconds_io += seconds_since(t0);
   summary.wall_seconds = seconds_since(start);
   return summary;

@@ -595,6 +595,17 @@ TEST(ConfigParticles, MetricsKeys) {
               HasSubstr("metrics.law_bins = 64: must be <= mf.M = 32"));
 }
 
+TEST(ConfigParticles, WalltimeInSecondsOrSlurmFormat) {
+  EXPECT_EQ(parse_study("[run]\nwalltime = 90", "<t>").run.walltime, 90);
+  EXPECT_EQ(parse_study("[run]\nwalltime = \"1:30\"", "<t>").run.walltime, 90);
+  EXPECT_EQ(parse_study("[run]\nwalltime = \"02:00:05\"", "<t>").run.walltime, 7205);
+  EXPECT_EQ(parse_study("[run]\nwalltime = \"1-00:00:00\"", "<t>").run.walltime, 86400);
+  EXPECT_EQ(parse_study("", "<t>").run.walltime, 0);
+  for (const char* bad : {"\"1h\"", "\"::\"", "\"5\"", "\"1:2:3:4\"", "\"0:00\"", "-3"})
+    EXPECT_THAT(error_of(std::string("[run]\nwalltime = ") + bad), HasSubstr("run.walltime"))
+        << bad;
+}
+
 TEST(ConfigParticles, AutomaticReplicas) {
   const Study s = parse_study(
       "[run]\nreplicas = \"auto\"\ntarget_stderr = 0.01\nmax_replicas = 500\nbatch = 32", "<t>");

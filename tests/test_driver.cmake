@@ -22,3 +22,10 @@ foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:tes
   set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT 900 PROCESSORS 2
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
+
+# Checkpoint and restart: signals, wall-time budget, refusals (docs/hpc.md).
+add_test(NAME checkpoint
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
+set_tests_properties(checkpoint PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")

@@ -71,6 +71,9 @@ struct RunParams {
   std::uint64_t seed = 1;
   std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
   std::string output = "dislo.h5";
+  // Wall-time budget in seconds (0: none): ensembles stop taking replicas in time to
+  // checkpoint before it runs out (docs/hpc.md). Not part of a checkpoint's identity.
+  double walltime = 0;
   bool has_model(const std::string& m) const;
   bool operator==(const RunParams&) const = default;
 };

@@ -8,6 +8,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,26 @@ struct Trajectory {
 
 enum class ParticleModel { sde, rw };
 
+// Where an ensemble stands: enough to continue it with the same results. Every rank
+// holds complete, done and partial; rank 0 also holds rows and the summed counts.
+struct EnsembleState {
+  bool complete = false;              // every round run (rows hold all replicas)
+  long done = 0;                      // replicas [0, done): the rounds before the current one
+  std::vector<std::int64_t> partial;  // replicas of the current round already finished
+  std::vector<double> rows;           // rank 0: replica-major rows (kappa, metrics x times)
+  std::vector<std::int64_t> law[2], law_sq[2], pairs[2];  // rank 0: summed integer tallies
+  std::uint64_t work = 0;                                 // rank 0: summed
+  double seconds_simulate = 0, seconds_metrics = 0;       // rank 0: summed
+  bool operator==(const EnsembleState&) const = default;
+};
+
+// Asked before each replica is taken, with the longest replica time seen so far on this
+// rank; true stops the ensemble after the replicas in flight (signals, wall-time budget).
+using StopRequest = std::function<bool(double longest_replica_seconds)>;
+
 struct EnsembleResult {
+  bool interrupted = false;  // stopped by a StopRequest: state says where, nothing else is set
+  EnsembleState state;       // also when complete: a later model's checkpoint needs it
   long replicas = 0;
   std::vector<std::string> metric_names;            // "<kind>_<sign>", e.g. "w1_plus"
   std::vector<std::vector<double>> values;          // per metric: [R * nt], replica-major (rank 0)
@@ -50,7 +70,10 @@ struct EnsembleResult {
 // every output time with the reference mean-field trajectory (MF for SDE, MFeps for RW)
 // and, when continuum is given (RW with metrics.rw_against_mf), with MF as well: those
 // metrics are named "mf/<kind>_<sign>".
+// resume continues from a saved state (every rank passes it; see EnsembleState).
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-                            const Trajectory& reference, const Trajectory* continuum = nullptr);
+                            const Trajectory& reference, const Trajectory* continuum = nullptr,
+                            const EnsembleState* resume = nullptr,
+                            const StopRequest& stop = nullptr);
 
 }  // namespace dislo

@@ -4,9 +4,11 @@
 
 #include <mpi.h>
 
+#include <map>
 #include <string>
 
 #include "dislo/config.hpp"
+#include "dislo/ensemble.hpp"
 
 namespace dislo {
 
@@ -20,14 +22,19 @@ struct RunSummary {
 class Run {
  public:
   // Collective over comm. Checks that the study can run with this build (InputError if not).
-  Run(MPI_Comm comm, Study study);
-  // Collective. Solves, writes study.run.output atomically; returns the timings.
+  // resume: continue from the checkpoint beside the output, when there is one.
+  Run(MPI_Comm comm, Study study, bool resume = false);
+  // Collective. Solves, writes study.run.output atomically; returns the timings. A stop
+  // request (SIGTERM, SIGUSR1, run.walltime) during the ensembles writes a checkpoint and
+  // throws Interrupted; a fresh run beside a checkpoint is refused (InputError).
   RunSummary run();
 
  private:
   MPI_Comm comm_;
   Study study_;
   int rank_ = 0, size_ = 1;
+  bool resume_ = false;
+  std::map<std::string, EnsembleState> load_checkpoint() const;
 };
 
 }  // namespace dislo

@@ -1,0 +1,43 @@
+#pragma once
+// Checkpoints of interrupted runs (docs/hpc.md): the ensembles' states, tied to the study
+// and the dislo version that wrote them. One file beside the output, OUT.checkpoint,
+// written atomically by one process; a reader refuses a file that is corrupt or belongs
+// to another study or version (InputError: exit 2), and never overwrites anything.
+
+#include <csignal>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "dislo/config.hpp"
+#include "dislo/ensemble.hpp"
+
+namespace dislo {
+
+// What a resumed run must match: the resolved study (without run.walltime, which a
+// requeued job may change) and the version.
+std::string checkpoint_identity(const Study& study);
+
+// Ensemble states by model name ("sde", "rw"), in the order they ran.
+using Checkpoint = std::map<std::string, EnsembleState>;
+
+std::string checkpoint_path(const Study& study);
+// Writes to a temporary file beside path, then renames it over path.
+void write_checkpoint(const std::string& path, const std::string& identity,
+                      const Checkpoint& checkpoint);
+// Throws InputError naming the file and the reason when it cannot be used.
+Checkpoint read_checkpoint(const std::string& path, const std::string& identity);
+
+// The interruption flag: set by SIGTERM and SIGUSR1 once install_interrupt_handlers() ran.
+void install_interrupt_handlers();
+bool interrupt_requested();
+void request_interrupt();  // as a signal would (tests)
+
+// Thrown by Run::run() after a checkpoint was written; the driver exits with kExitInterrupted.
+class Interrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+inline constexpr int kExitInterrupted = 3;
+
+}  // namespace dislo

@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Checkpoint and restart end to end (`dislo run --resume`), run by ctest.
+
+- Killed part-way twice by SIGUSR1 (forwarded by mpiexec to every rank, as Slurm's
+  --signal does), resumed each time: exit status 3 after each interruption, 0 at the end,
+  the checkpoint gone, and every dataset and attribute of the output (provenance and
+  timings aside) bit-identical to an uninterrupted run of the same study.
+- The same with the wall-time budget (`run.walltime`) instead of a signal, on 3 ranks,
+  resumed on 2 (a checkpoint does not depend on the rank count).
+- Refusals, each with exit status 2 and nothing overwritten: a fresh run beside a
+  checkpoint, a checkpoint of another study, a corrupt checkpoint.
+"""
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+import h5py
+import numpy as np
+
+ARGS = None
+
+STUDY = """
+[model]
+n = 200
+lattice = 32
+delta = 0.0625
+T = 0.2
+[run]
+models = ["sde", "rw"]
+replicas = 200
+times = [0.0, 0.1, 0.2]
+output = "out.h5"
+[mf]
+M = 64
+[metrics]
+grid = 16
+law_bins = 16
+"""
+
+PROVENANCE = ("created", "git_revision", "dislo_version", "mpi_ranks", "wall_seconds", "study")
+INTERRUPTED = 3
+
+
+def contents(path):
+    out = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            out[name] = obj[...]
+        for key, value in obj.attrs.items():
+            if key not in PROVENANCE and not key.startswith("seconds"):
+                out[f"{name}@{key}"] = np.asarray(value)
+
+    with h5py.File(path, "r") as f:
+        visit("", f)
+        f.visititems(visit)
+    return out
+
+
+class Checkpoint(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="dislo-checkpoint-")
+        with open(os.path.join(self.dir, "study.toml"), "w") as f:
+            f.write(STUDY)
+
+    def command(self, ranks, *extra):
+        return [ARGS.mpiexec, "-n", str(ranks), "--oversubscribe", ARGS.dislo, "run",
+                "study.toml", *extra]
+
+    def run_dislo(self, ranks, *extra):
+        return subprocess.run(self.command(ranks, *extra), cwd=self.dir, capture_output=True,
+                              text=True, timeout=600)
+
+    def reference(self):
+        r = self.run_dislo(2, "-o", "reference.h5")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return contents(os.path.join(self.dir, "reference.h5"))
+
+    def assert_same(self, ref, path):
+        got = contents(path)
+        self.assertEqual(set(got), set(ref))
+        for name, value in ref.items():
+            self.assertEqual(value.tobytes(), got[name].tobytes(), name)
+
+    def interrupt_after(self, seconds, *extra):
+        """Starts a run, sends SIGUSR1 to mpiexec after `seconds`, returns the exit status."""
+        p = subprocess.Popen(self.command(2, *extra), cwd=self.dir, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(seconds)
+        p.send_signal(signal.SIGUSR1)
+        out, err = p.communicate(timeout=600)
+        return p.returncode, out + err
+
+    def test_killed_twice_then_resumed_gives_the_same_output(self):
+        ref = self.reference()
+        checkpoint = os.path.join(self.dir, "out.h5.checkpoint")
+        statuses = []
+        for delay in (1.5, 1.0):
+            status, log = self.interrupt_after(delay, "--resume")
+            statuses.append(status)
+            self.assertEqual(status, INTERRUPTED, log)
+            self.assertTrue(os.path.exists(checkpoint), log)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "out.h5")), log)
+            self.assertIn("checkpoint", log)
+        r = self.run_dislo(2, "--resume")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("resuming from", r.stdout)
+        self.assertFalse(os.path.exists(checkpoint))
+        self.assert_same(ref, os.path.join(self.dir, "out.h5"))
+
+    def test_walltime_budget_checkpoints_and_resumes_on_other_rank_counts(self):
+        ref = self.reference()
+        r = subprocess.run(
+            [ARGS.mpiexec, "-n", "3", "--oversubscribe", ARGS.dislo, "run", "study.toml",
+             "--set", "run.walltime=1.2"], cwd=self.dir, capture_output=True, text=True,
+            timeout=600)
+        self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
+        for ranks in (1, 2):  # resume on fewer ranks, in as many goes as it takes
+            r = self.run_dislo(ranks, "--resume", "--set", "run.walltime=1.2")
+            if r.returncode == 0:
+                break
+            self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
+        if r.returncode != 0:
+            r = self.run_dislo(2, "--resume")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assert_same(ref, os.path.join(self.dir, "out.h5"))
+
+    def test_refusals_leave_everything_in_place(self):
+        checkpoint = os.path.join(self.dir, "out.h5.checkpoint")
+        r = self.run_dislo(2, "--set", "run.walltime=1.0")
+        self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
+        with open(checkpoint, "rb") as f:
+            saved = f.read()
+        for extra, reason in ((("--set", "run.walltime=1.0"), "continue it with --resume"),
+                              (("--resume", "--set", "model.n=100"), "another study")):
+            r = self.run_dislo(2, *extra)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(reason, r.stderr)
+            # One line from dislo (mpiexec adds its own about the exit status).
+            ours = [l for l in r.stderr.splitlines() if l.startswith("dislo:")]
+            self.assertEqual(len(ours), 1, r.stderr)
+        corrupt = bytearray(saved)
+        corrupt[len(corrupt) // 2] ^= 0xFF
+        with open(checkpoint, "wb") as f:
+            f.write(corrupt)
+        r = self.run_dislo(2, "--resume")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("corrupt", r.stderr)
+        with open(checkpoint, "rb") as f:
+            self.assertEqual(f.read(), bytes(corrupt))
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out.h5")))
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dislo", required=True)
+    ap.add_argument("--mpiexec", required=True)
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+
+
+if __name__ == "__main__":
+    main()
