@@ -47,6 +47,31 @@ void mf_rhs(benchmark::State& state) {
       benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// Strong scaling of MF: a fixed number (20) of right-hand-side evaluations of the M x M
+// problem on all ranks together; rate = evaluations per second of the whole problem
+// (tools and jobscripts/scaling.sbatch compare 1 and 2 ranks).
+void mf_strong(benchmark::State& state) {
+  const int M = static_cast<int>(state.range(0));
+  const dislo::Study study = bench_study(M, 128);
+  dislo::MeanField mf(PETSC_COMM_WORLD, study, dislo::Kernel(study.kernel, study.model.delta));
+  mf.set_initial(dislo::InitialDensity(study.initial));
+  const std::size_t n = mf.grid().real_size();
+  std::vector<double> u(2 * n), g(2 * n);
+  std::copy(mf.rho(+1).begin(), mf.rho(+1).end(), u.begin());
+  std::copy(mf.rho(-1).begin(), mf.rho(-1).end(), u.begin() + n);
+  int size = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  constexpr int kEvaluations = 20;
+  for (auto _ : state) {
+    MPI_Barrier(PETSC_COMM_WORLD);
+    for (int k = 0; k < kEvaluations; ++k) mf.drift(u.data(), g.data());
+    MPI_Barrier(PETSC_COMM_WORLD);
+  }
+  state.counters["rate"] =
+      benchmark::Counter(double(state.iterations()) * kEvaluations, benchmark::Counter::kIsRate);
+  state.counters["ranks"] = size;
+}
+
 // One evaluation of the full MFeps right-hand side (forces by FFT, rates, fluxes).
 void mfeps_rhs(benchmark::State& state) {
   const int L = static_cast<int>(state.range(0));
@@ -262,6 +287,7 @@ class QuietReporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 BENCHMARK(mf_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(mf_strong)->Arg(1024)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(mfeps_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
@@ -282,7 +308,7 @@ BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {
   // On several ranks only whole-study benchmarks run, unless --benchmark_filter names some.
-  std::string whole_studies = "default_study|ensemble_study|default_ensemble";
+  std::string whole_studies = "default_study|ensemble_study|default_ensemble|mf_strong";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i], key = "--benchmark_filter=";
     if (arg.rfind(key, 0) == 0) whole_studies = arg.substr(key.size());

@@ -172,11 +172,12 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& identity)
   const std::string theirs = r.text();
   if (theirs != identity) {
     const std::string their_version = theirs.substr(0, theirs.find('\n'));
-    if (their_version != version_line())
+    const std::string our_version = identity.substr(0, identity.find('\n'));
+    if (their_version != our_version)
       throw InputError(
           fmt::format("checkpoint {}: written by {}, this is {} (refused; nothing "
                       "was overwritten)",
-                      path, their_version, version_line()));
+                      path, their_version, our_version));
     throw InputError(
         fmt::format("checkpoint {}: written for another study (the resolved "
                     "studies differ; refused, nothing was overwritten)",

@@ -2,6 +2,7 @@
 
 #include <fftw3.h>
 #include <fmt/core.h>
+#include <petscsys.h>
 
 #include <algorithm>
 #include <chrono>
@@ -68,6 +69,22 @@ std::vector<double> cell_average(const std::vector<double>& rho, int N, int G) {
   for (std::size_t c = 0; c < out.size(); ++c) out[c] = count[c] > 0 ? out[c] / count[c] : 0.0;
   return out;
 }
+
+// PETSc log events: -log_view splits each ensemble stage into simulation and metrics.
+struct Events {
+  PetscLogEvent simulate = 0, metrics = 0;
+  static const Events& get() {
+    static const Events events = [] {
+      Events e;
+      PetscClassId id = 0;
+      PetscClassIdRegister("dislo", &id);
+      PetscLogEventRegister("DisloSimulate", id, &e.simulate);
+      PetscLogEventRegister("DisloMetrics", id, &e.metrics);
+      return e;
+    }();
+    return events;
+  }
+};
 
 // What one replica contributes: metric values, kappa, and integer law counts.
 struct Tally {
@@ -210,6 +227,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     long n_plus = 0;
     const auto replica_start = clock_type::now();
     auto t0 = replica_start;
+    const Events& events = Events::get();
+    PetscLogEventBegin(events.simulate, 0, 0, 0, 0);
     if (sde) {
       sde_engine->start(std::uint64_t(r));
       row[0] = sde_engine->kappa();
@@ -220,8 +239,10 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       n_plus = walk->signs().n_plus;
     }
     result.seconds_simulate += seconds_since(t0);
+    PetscLogEventEnd(events.simulate, 0, 0, 0, 0);
     for (int t = 0; t < nt; ++t) {
       t0 = clock_type::now();
+      PetscLogEventBegin(events.simulate, 0, 0, 0, 0);
       if (sde) {
         sde_engine->advance_to(times[t]);
         rep.x.assign(sde_engine->x().begin(), sde_engine->x().end());
@@ -238,7 +259,9 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         }
       }
       result.seconds_simulate += seconds_since(t0);
+      PetscLogEventEnd(events.simulate, 0, 0, 0, 0);
       t0 = clock_type::now();
+      PetscLogEventBegin(events.metrics, 0, 0, 0, 0);
       for (int s = 0; s < 2; ++s) {
         const long lo = s == 0 ? 0 : n_plus, hi = s == 0 ? n_plus : n;
         const std::span<const double> px(rep.x.data() + lo, std::size_t(hi - lo));
@@ -297,6 +320,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         for (long i = 0; i < last; ++i) add_pair(i, i + o < n ? i + o : i + o - n);
       }
       result.seconds_metrics += seconds_since(t0);
+      PetscLogEventEnd(events.metrics, 0, 0, 0, 0);
     }
     result.work += sde ? sde_engine->particle_steps() : walk->events();
     rows.insert(rows.end(), row.begin(), row.end());

@@ -1,6 +1,7 @@
 #include "dislo/run.hpp"
 
 #include <fmt/core.h>
+#include <petscsys.h>
 
 #include <algorithm>
 #include <chrono>
@@ -25,6 +26,30 @@ using clock_type = std::chrono::steady_clock;
 double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
+
+// PETSc log stages, one per phase, so that -log_view shows where a run's time goes.
+struct Stages {
+  PetscLogStage mf = 0, mfeps = 0, sde = 0, rw = 0, output = 0;
+  static const Stages& get() {
+    static const Stages stages = [] {
+      Stages st;
+      PetscLogStageRegister("dislo MF", &st.mf);
+      PetscLogStageRegister("dislo MFeps", &st.mfeps);
+      PetscLogStageRegister("dislo SDE ensemble", &st.sde);
+      PetscLogStageRegister("dislo RW ensemble", &st.rw);
+      PetscLogStageRegister("dislo output", &st.output);
+      return st;
+    }();
+    return stages;
+  }
+};
+class StageScope {
+ public:
+  explicit StageScope(PetscLogStage stage) { PetscLogStagePush(stage); }
+  ~StageScope() { PetscLogStagePop(); }
+  StageScope(const StageScope&) = delete;
+  StageScope& operator=(const StageScope&) = delete;
+};
 
 std::string iso8601_now() {
   const std::time_t now = std::time(nullptr);
@@ -260,6 +285,7 @@ RunSummary Run::run() {
   // written) whenever their particle model runs.
   const bool rw_mf = want_rw && study_.metrics.rw_against_mf;
   if (study_.run.has_model("mf") || want_sde || rw_mf) {
+    const StageScope stage(Stages::get().mf);
     auto t0 = clock_type::now();
     MeanField mf(comm_, study_, kernel);
     mf.set_initial(rho0);
@@ -269,6 +295,7 @@ RunSummary Run::run() {
     summary.mf_steps = mf.stats().steps;
   }
   if (study_.run.has_model("mfeps") || want_rw) {
+    const StageScope stage(Stages::get().mfeps);
     auto t0 = clock_type::now();
     LatticeMeanField mfeps(comm_, study_, kernel);
     mfeps.set_initial(rho0);
@@ -283,6 +310,7 @@ RunSummary Run::run() {
   for (ParticleModel model : {ParticleModel::sde, ParticleModel::rw}) {
     const bool is_sde = model == ParticleModel::sde;
     if (!(is_sde ? want_sde : want_rw)) continue;
+    const StageScope stage(is_sde ? Stages::get().sde : Stages::get().rw);
     auto t0 = clock_type::now();
     const std::string name = is_sde ? "sde" : "rw";
     const auto saved = states.find(name);
@@ -332,7 +360,10 @@ RunSummary Run::run() {
   out.set_attribute("/summary", "seconds_io", summary.seconds_io);
   out.set_attribute("/summary", "mf_steps", std::int64_t(summary.mf_steps));
   out.set_attribute("/summary", "mfeps_steps", std::int64_t(summary.mfeps_steps));
-  out.finalise();
+  {
+    const StageScope stage(Stages::get().output);
+    out.finalise();
+  }
   if (rank_ == 0 && !states.empty()) std::filesystem::remove(checkpoint_path(study_));
   summary.seconds_io += seconds_since(t0);
   summary.wall_seconds = seconds_since(start);

@@ -47,12 +47,14 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
   row_bwd_ = fftw_plan_dft_c2r_1d(N, line_in_, line_real_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
   col_fwd_ = fftw_plan_dft_1d(N, line_in_, line_out_, FFTW_FORWARD, FFTW_ESTIMATE);
   col_bwd_ = fftw_plan_dft_1d(N, line_in_, line_out_, FFTW_BACKWARD, FFTW_ESTIMATE);
+  // The transposes only move data, so every algorithm gives the same bits: FFTW may time
+  // its candidates (FFTW_MEASURE, remembered as wisdom for later grids) and keep the fastest.
   to_columns_ =
       fftw_mpi_plan_many_transpose(N, cols, 2, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
-                                   rows_, columns_, comm, FFTW_ESTIMATE);
+                                   rows_, columns_, comm, FFTW_MEASURE);
   to_rows_ =
       fftw_mpi_plan_many_transpose(cols, N, 2, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
-                                   columns_, rows_, comm, FFTW_ESTIMATE);
+                                   columns_, rows_, comm, FFTW_MEASURE);
   if (!row_fwd_ || !row_bwd_ || !col_fwd_ || !col_bwd_ || !to_columns_ || !to_rows_)
     throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transform");
 

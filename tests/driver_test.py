@@ -74,6 +74,15 @@ class Driver(unittest.TestCase):
         with h5py.File(out) as f:
             self.assertEqual(f["mf"].attrs["ts_type"], "rk")
 
+    def test_log_view_shows_a_stage_per_phase(self):
+        out = os.path.join(self.dir, "log.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", out, "--set", 'run.models=["mf", "sde"]',
+                 "--set", "run.replicas=2", "--set", "model.n=40", "-log_view"], self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name in ("dislo MF", "dislo SDE ensemble", "dislo output", "DisloSimulate",
+                     "DisloMetrics"):
+            self.assertIn(name, r.stdout)
+
     def test_set_overrides_and_check_prints_resolved_study(self):
         r = run([ARGS.dislo, "check", self.study, "--set", "model.beta=2.5"], self.dir, 0)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -29,3 +29,15 @@ add_test(NAME checkpoint
                  --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
 set_tests_properties(checkpoint PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# The job scripts on a real single-node Slurm (docs/hpc.md); needs the bench program.
+if(TARGET dislo-bench)
+  add_test(NAME slurm
+           COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/slurm_test.py
+                   --dislo $<TARGET_FILE:dislo> --bench $<TARGET_FILE:dislo-bench>
+                   --mpiexec ${DISLO_MPIEXEC} --jobscripts ${PROJECT_SOURCE_DIR}/jobscripts
+                   --cluster-script ${PROJECT_SOURCE_DIR}/tools/slurm-cluster.sh)
+  # Slurm's slurmd uses both cores: nothing else runs beside it.
+  set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endif()

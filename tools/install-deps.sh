@@ -12,6 +12,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev libfmt-dev librandom123-dev liblemon-dev
   python3-h5py python3-matplotlib python3-scipy python3-numpy python3-pot
   clang-format
+  slurmctld slurmd slurm-client munge
 )
 missing=()
 for p in "${packages[@]}"; do
