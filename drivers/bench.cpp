@@ -29,16 +29,24 @@ dislo::Study bench_study(int M, int L) {
   return s;
 }
 
+// A mean-field solver's initial state as one vector (rho+ then rho-), the layout the
+// right-hand sides take.
+template <class Solver>
+std::vector<double> initial_state(const Solver& solver) {
+  const std::size_t n = solver.grid().real_size();
+  std::vector<double> u(2 * n);
+  std::copy(solver.rho(+1).begin(), solver.rho(+1).end(), u.begin());
+  std::copy(solver.rho(-1).begin(), solver.rho(-1).end(), u.begin() + n);
+  return u;
+}
+
 // One evaluation of the MF drift (the explicit part; the implicit part is diagonal).
 void mf_rhs(benchmark::State& state) {
   const int M = static_cast<int>(state.range(0));
   const dislo::Study study = bench_study(M, 128);
   dislo::MeanField mf(PETSC_COMM_WORLD, study, dislo::Kernel(study.kernel, study.model.delta));
   mf.set_initial(dislo::InitialDensity(study.initial));
-  const std::size_t n = mf.grid().real_size();
-  std::vector<double> u(2 * n), g(2 * n);
-  std::copy(mf.rho(+1).begin(), mf.rho(+1).end(), u.begin());
-  std::copy(mf.rho(-1).begin(), mf.rho(-1).end(), u.begin() + n);
+  std::vector<double> u = initial_state(mf), g(u.size());
   for (auto _ : state) {
     mf.drift(u.data(), g.data());
     benchmark::DoNotOptimize(g.data());
@@ -55,10 +63,7 @@ void mf_strong(benchmark::State& state) {
   const dislo::Study study = bench_study(M, 128);
   dislo::MeanField mf(PETSC_COMM_WORLD, study, dislo::Kernel(study.kernel, study.model.delta));
   mf.set_initial(dislo::InitialDensity(study.initial));
-  const std::size_t n = mf.grid().real_size();
-  std::vector<double> u(2 * n), g(2 * n);
-  std::copy(mf.rho(+1).begin(), mf.rho(+1).end(), u.begin());
-  std::copy(mf.rho(-1).begin(), mf.rho(-1).end(), u.begin() + n);
+  std::vector<double> u = initial_state(mf), g(u.size());
   int size = 1;
   MPI_Comm_size(PETSC_COMM_WORLD, &size);
   constexpr int kEvaluations = 20;
@@ -79,10 +84,7 @@ void mfeps_rhs(benchmark::State& state) {
   dislo::LatticeMeanField mfeps(PETSC_COMM_WORLD, study,
                                 dislo::Kernel(study.kernel, study.model.delta));
   mfeps.set_initial(dislo::InitialDensity(study.initial));
-  const std::size_t n = mfeps.grid().real_size();
-  std::vector<double> u(2 * n), f(2 * n);
-  std::copy(mfeps.rho(+1).begin(), mfeps.rho(+1).end(), u.begin());
-  std::copy(mfeps.rho(-1).begin(), mfeps.rho(-1).end(), u.begin() + n);
+  std::vector<double> u = initial_state(mfeps), f(u.size());
   for (auto _ : state) {
     mfeps.rhs(u.data(), f.data());
     benchmark::DoNotOptimize(f.data());

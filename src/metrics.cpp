@@ -153,28 +153,33 @@ TransportSolver::TransportSolver(int H, int stencil_size) : impl_(std::make_uniq
   const double h = 1.0 / H;
   d.nodes.reserve(std::size_t(H) * H);
   for (int k = 0; k < H * H; ++k) d.nodes.push_back(d.g.addNode());
-  std::vector<std::pair<int, int>> stencil;
+  struct Step {
+    int p, q;
+    double length;  // set below, once the length factor is known
+  };
+  std::vector<Step> stencil;
   for (int p = -radius; p <= radius; ++p)
     for (int q = -radius; q <= radius; ++q)
-      if ((p || q) && std::gcd(std::abs(p), std::abs(q)) == 1) stencil.emplace_back(p, q);
+      if ((p || q) && std::gcd(std::abs(p), std::abs(q)) == 1) stencil.push_back({p, q, 0.0});
   // Far apart, graph distance / Euclidean is the norm whose unit ball is the hull of the
   // unit stencil vectors: 1 along them, 1/cos(gap/2) midway between neighbours at the
   // widest angular gap. Scaling lengths by 2/(2 + excess) centres that range on 1.
   std::vector<double> angles;
-  for (auto [p, q] : stencil) angles.push_back(std::atan2(double(q), double(p)));
+  for (const auto& st : stencil) angles.push_back(std::atan2(double(st.q), double(st.p)));
   std::sort(angles.begin(), angles.end());
   double gap = angles.front() + 2 * std::numbers::pi - angles.back();
   for (std::size_t k = 1; k < angles.size(); ++k) gap = std::max(gap, angles[k] - angles[k - 1]);
   const double excess = 1 / std::cos(gap / 2) - 1;
   length_factor_ = 2 / (2 + excess);
+  for (auto& st : stencil) st.length = length_factor_ * h * std::hypot(double(st.p), double(st.q));
   for (int i = 0; i < H; ++i)
     for (int j = 0; j < H; ++j)
-      for (auto [p, q] : stencil) {
+      for (const auto& [p, q, length] : stencil) {
         const int ti = (i + p + H) % H, tj = (j + q + H) % H;
         const auto arc =
             d.g.addArc(d.nodes[std::size_t(i) * H + j], d.nodes[std::size_t(ti) * H + tj]);
-        d.length[arc] = length_factor_ * h * std::hypot(double(p), double(q));
-        d.cost[arc] = std::llround(d.length[arc] * kCostScale);
+        d.length[arc] = length;
+        d.cost[arc] = std::llround(length * kCostScale);
       }
   // Distortion: graph distances from node 0 (Dijkstra over the stencil) against torus
   // distances. (LEMON's own Dijkstra needs std::allocator members removed in C++20.)
@@ -189,9 +194,9 @@ TransportSolver::TransportSolver(int H, int stencil_size) : impl_(std::make_uniq
       heap.pop();
       if (dv > dist[v]) continue;
       const int i = v / H, j = v % H;
-      for (auto [p, q] : stencil) {
+      for (const auto& [p, q, length] : stencil) {
         const int t = ((i + p + H) % H) * H + (j + q + H) % H;
-        const double nd = dv + length_factor_ * h * std::hypot(double(p), double(q));
+        const double nd = dv + length;
         if (nd < dist[t]) {
           dist[t] = nd;
           heap.emplace(nd, t);

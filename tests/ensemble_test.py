@@ -18,6 +18,7 @@ import unittest
 
 import h5py
 import numpy as np
+from h5contents import contents
 from scipy.stats import chi2
 
 ARGS = None
@@ -114,25 +115,12 @@ def run(study_text, out, ranks, cwd):
     return p
 
 
-PROVENANCE = ("created", "git_revision", "dislo_version", "mpi_ranks", "wall_seconds")
-
-
 def datasets(path):
-    """Every dataset by name, and every attribute but provenance and timings as '@name'."""
-    out = {}
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            out[name] = obj[...]
-        for key, value in obj.attrs.items():
-            if key not in PROVENANCE and not key.startswith("seconds"):
-                out[f"{name}@{key}"] = np.asarray(value)
-
+    """Every dataset and attribute but provenance and timings (h5contents), and the
+    replica counts."""
     with h5py.File(path, "r") as f:
-        visit("", f)
-        f.visititems(visit)
         count = {m: int(f[f"{m}/replicas"].attrs["count"]) for m in ("sde", "rw")}
-    return out, count
+    return contents(path), count
 
 
 class Ensemble(unittest.TestCase):

@@ -23,8 +23,7 @@ import tempfile
 import time
 import unittest
 
-import h5py
-import numpy as np
+from h5contents import contents
 
 ARGS = None
 
@@ -44,25 +43,6 @@ M = 64
 grid = 16
 law_bins = 16
 """
-
-PROVENANCE = ("created", "git_revision", "dislo_version", "mpi_ranks", "wall_seconds")
-
-
-def contents(path):
-    out = {}
-
-    def visit(name, obj):
-        if isinstance(obj, h5py.Dataset):
-            out[name] = obj[...]
-        for key, value in obj.attrs.items():
-            if key not in PROVENANCE and not key.startswith("seconds"):
-                out[f"{name}@{key}"] = np.asarray(value)
-
-    with h5py.File(path, "r") as f:
-        visit("", f)
-        f.visititems(visit)
-    return out
-
 
 class Slurm(unittest.TestCase):
     cluster = None
