@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,41 @@ void print_info() {
       hmaj, hmin, hrel, mpi);
 }
 
+// The studies to run: one point with --sweep-index, else all; -o names the single
+// output, or the table of a whole sweep (its points' outputs follow from it).
+std::vector<dislo::Study> select_points(std::vector<dislo::Study> points, long index,
+                                        const std::string& output) {
+  const bool sweep = points[0].sweep.index >= 0;
+  if (index >= 0) {
+    if (!sweep)
+      throw dislo::InputError(
+          fmt::format("{}: --sweep-index {}: the study has no [sweep]", points[0].source, index));
+    if (index >= long(points.size()))
+      throw dislo::InputError(fmt::format("{}: --sweep-index {}: the sweep has {} points (0 to {})",
+                                          points[0].source, index, points.size(),
+                                          points.size() - 1));
+    points = {points[std::size_t(index)]};
+    if (!output.empty()) points[0].run.output = output;
+    return points;
+  }
+  if (!output.empty())
+    for (auto& p : points) {
+      p.run.output =
+          sweep ? dislo::sweep_point_output(output, p.sweep.index, p.sweep.points) : output;
+      p.sweep.table = output;
+    }
+  return points;
+}
+
+void print_check(const std::vector<dislo::Study>& points, long index) {
+  const auto& first = points[0];
+  if (first.sweep.index >= 0 && index < 0) {
+    fmt::print("# sweep of {} points into {}; point 0 follows\n", points.size(), first.sweep.table);
+    for (const auto& p : points) fmt::print("#   point {}: {}\n", p.sweep.index, p.run.output);
+  }
+  fmt::print("{}", dislo::to_toml(first));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,9 +118,29 @@ int main(int argc, char** argv) {
   bool resume = false;
   run_cmd->add_flag("--resume", resume,
                     "continue from the checkpoint an interrupted run left beside the output");
+  long sweep_index = -1;
+  const auto index_help = "only this point (0-based) of the study's [sweep]";
+  run_cmd->add_option("--sweep-index", sweep_index, index_help)->check(CLI::NonNegativeNumber);
   auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
   check_cmd->add_option("study", study_file, "study file (TOML)");
   check_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
+  check_cmd->add_option("--sweep-index", sweep_index, index_help)->check(CLI::NonNegativeNumber);
+  std::vector<std::string> inputs;
+  auto* collect_cmd = app.add_subcommand(
+      "collect", "merge finished runs into one table (one row per run and time)");
+  std::string sweep_study;
+  auto* inputs_opt = collect_cmd->add_option("inputs", inputs, "dislo output files");
+  auto* sweep_opt = collect_cmd->add_option(
+      "--sweep", sweep_study, "collect every point of this study's [sweep] into its table");
+  collect_cmd->add_option("--set", sets, "override a study key (with --sweep)")->take_all();
+  collect_cmd->add_option("-o,--output", output, "the table (HDF5; with --sweep: run.output)");
+  inputs_opt->excludes(sweep_opt);
+  collect_cmd->callback([&] {
+    if (inputs.empty() && sweep_study.empty())
+      throw CLI::ValidationError("collect", "give the runs' files or --sweep STUDY");
+    if (!inputs.empty() && output.empty())
+      throw CLI::ValidationError("collect", "-o TABLE is required with input files");
+  });
   app.add_subcommand("info", "version, git revision, library versions, build type");
 
   std::vector<std::string> reversed(ours.rbegin(), ours.rend());
@@ -108,16 +164,32 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("info")) {
       if (rank == 0) print_info();
+    } else if (app.got_subcommand("collect")) {
+      if (!sweep_study.empty()) {
+        const auto points = select_points(dislo::load_sweep(sweep_study, sets), -1, output);
+        if (points[0].sweep.index < 0)
+          throw dislo::InputError(
+              fmt::format("{}: --sweep: the study has no [sweep]", sweep_study));
+        for (const auto& p : points) inputs.push_back(p.run.output);
+        output = points[0].sweep.table;
+      }
+      const auto rows = dislo::collect(PETSC_COMM_WORLD, inputs, output);
+      if (rank == 0) fmt::print("{} runs, {} rows -> {}\n", inputs.size(), rows, output);
     } else {
-      dislo::Study study = dislo::load_study(study_file, sets);
-      if (!output.empty()) study.run.output = output;
-      if (rank == 0)
-        for (const auto& w : study.warnings) fmt::print(stderr, "warning: {}\n", w);
+      auto points = select_points(dislo::load_sweep(study_file, sets), sweep_index, output);
+      if (rank == 0) {
+        std::set<std::string> warnings;  // the points of a sweep often share them
+        for (const auto& p : points) warnings.insert(p.warnings.begin(), p.warnings.end());
+        for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+      }
       if (app.got_subcommand("check")) {
-        if (rank == 0) fmt::print("{}", dislo::to_toml(study));
+        if (rank == 0) print_check(points, sweep_index);
+      } else if (points.size() > 1 || (points[0].sweep.index >= 0 && sweep_index < 0)) {
+        dislo::install_interrupt_handlers();
+        dislo::run_sweep(PETSC_COMM_WORLD, points, resume);
       } else {
         dislo::install_interrupt_handlers();
-        dislo::Run run(PETSC_COMM_WORLD, std::move(study), resume);
+        dislo::Run run(PETSC_COMM_WORLD, std::move(points[0]), resume);
         const auto summary = run.run();
         if (rank == 0)
           fmt::print("done in {:.2f} s (mf {:.2f} s, mfeps {:.2f} s, io {:.2f} s)\n",

@@ -7,8 +7,11 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -78,12 +81,28 @@ const std::vector<SectionSchema>& schema() {
       {"mfeps", {"rtol", "atol", "ts_type"}},
       {"sde", {"dt", "force", "pm_tolerance", "noise_refinement", "ode_rtol", "ode_atol"}},
       {"rw", {"algorithm"}},
+      {"chaos", {"coupling", "frames", "time_change_max_n"}},
+      {"sweep", {"n", "lattice", "delta", "beta", "T", "kernel", "seed", "mode"}},
   };
   return s;
 }
 
-// Sections that the contract names but that this version does not implement yet.
-const std::set<std::string, std::less<>> kNotYetAvailable{"chaos", "sweep"};
+// The keys a [sweep] may vary, in sweep order (the last varies fastest), and where each
+// lands in the study.
+struct SweepKey {
+  const char* name;
+  const char* section;
+  const char* key;
+};
+constexpr std::array<SweepKey, 7> kSweepKeys{{{"n", "model", "n"},
+                                              {"lattice", "model", "lattice"},
+                                              {"delta", "model", "delta"},
+                                              {"beta", "model", "beta"},
+                                              {"T", "model", "T"},
+                                              {"kernel", "potential", "kind"},
+                                              {"seed", "run", "seed"}}};
+// More points than this is a typo, not a study.
+constexpr long kMaxSweepPoints = 1000000;
 
 const SectionSchema* find_section(std::string_view name) {
   for (const auto& s : schema())
@@ -187,15 +206,17 @@ std::string render(const toml::node& node) {
 
 class Reader {
  public:
-  Reader(std::string source, const toml::table& root, std::set<std::string> overridden)
-      : source_(std::move(source)), root_(root), overridden_(std::move(overridden)) {}
+  // labels: how a key is named in messages when its value did not come from the file's
+  // own section ("model.n" -> "--set model.n" or "sweep.n[2]").
+  Reader(std::string source, const toml::table& root, std::map<std::string, std::string> labels)
+      : source_(std::move(source)), root_(root), labels_(std::move(labels)) {}
 
   const std::string& source() const { return source_; }
 
   [[noreturn]] void fail(std::string_view section, std::string_view key, const toml::node* value,
                          std::string_view what) const {
     std::string loc = fmt::format("{}.{}", section, key);
-    if (overridden_.count(loc)) loc = "--set " + loc;
+    if (auto it = labels_.find(loc); it != labels_.end()) loc = it->second;
     if (value) throw InputError(fmt::format("{}: {} = {}: {}", source_, loc, render(*value), what));
     throw InputError(fmt::format("{}: {}: {}", source_, loc, what));
   }
@@ -212,9 +233,6 @@ class Reader {
     for (auto&& [name, node] : root_) {
       const auto* s = find_section(name.str());
       if (!s) {
-        if (kNotYetAvailable.count(name.str()))
-          throw InputError(fmt::format("{}: [{}]: not yet available in this version (allowed: {})",
-                                       source_, name.str(), section_names()));
         throw InputError(fmt::format("{}: [{}]: unknown section (allowed: {})", source_, name.str(),
                                      section_names()));
       }
@@ -307,7 +325,7 @@ class Reader {
  private:
   std::string source_;
   const toml::table& root_;
-  std::set<std::string> overridden_;
+  std::map<std::string, std::string> labels_;
 };
 
 // Choice among names; the value must be a string.
@@ -736,6 +754,27 @@ Study resolve(const Reader& r) {
       r.fail("rw", "algorithm", r.get("rw", "algorithm"), "must be \"veto\" or \"reference\"");
     s.rw.algorithm = *v;
   }
+  // [chaos]
+  if (const auto* c = r.get("chaos", "coupling")) {
+    const auto* b = c->as_boolean();
+    if (!b) r.fail("chaos", "coupling", c, "expected true or false");
+    s.chaos.coupling = b->get();
+  }
+  if (auto v = r.integer("chaos", "frames")) {
+    if (*v < 1 || *v > 100000)
+      r.fail("chaos", "frames", r.get("chaos", "frames"), "must be an integer in [1, 100000]");
+    s.chaos.frames = static_cast<int>(*v);
+  }
+  if (auto v = r.integer("chaos", "time_change_max_n")) {
+    if (*v < 0)
+      r.fail("chaos", "time_change_max_n", r.get("chaos", "time_change_max_n"),
+             "must be an integer >= 0");
+    s.chaos.time_change_max_n = static_cast<long>(*v);
+  }
+  if (s.chaos.coupling && !(s.run.has_model("sde") || s.run.has_model("rw")))
+    r.fail("chaos", "coupling", r.get("chaos", "coupling"),
+           "couples particle models: run.models needs \"sde\" or \"rw\"");
+
   // A sign with particles needs mass to draw them from.
   const bool particles = s.run.has_model("sde") || s.run.has_model("rw");
   if (particles && m.n_plus &&
@@ -849,8 +888,11 @@ std::string toml_blobs(const std::vector<Blob>& blobs) {
 
 }  // namespace
 
-Study parse_study(const std::string& toml_text, const std::string& source_name,
-                  const std::vector<std::string>& overrides) {
+namespace {
+// The file's table with the overrides applied; labels records which keys they set.
+toml::table parse_root(const std::string& toml_text, const std::string& source_name,
+                       const std::vector<std::string>& overrides,
+                       std::map<std::string, std::string>& labels) {
   toml::table root;
   try {
     root = toml::parse(toml_text, std::string_view(source_name));
@@ -859,20 +901,151 @@ Study parse_study(const std::string& toml_text, const std::string& source_name,
                                  e.source().begin.line, e.source().begin.column,
                                  one_line(e.description())));
   }
-  std::set<std::string> overridden;
-  for (const auto& o : overrides) overridden.insert(apply_override(root, source_name, o));
-  Reader reader(source_name, root, std::move(overridden));
-  return resolve(reader);
+  for (const auto& o : overrides) {
+    const std::string key = apply_override(root, source_name, o);
+    labels[key] = "--set " + key;
+  }
+  return root;
 }
 
-Study load_study(const std::string& path, const std::vector<std::string>& overrides) {
-  if (path.empty()) return parse_study("", "<default>", overrides);
+std::string read_study_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(fmt::format("{}: cannot open the study file for reading", path));
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) throw InputError(fmt::format("{}: cannot read the study file", path));
-  return parse_study(text.str(), path, overrides);
+  return text.str();
+}
+}  // namespace
+
+Study parse_study(const std::string& toml_text, const std::string& source_name,
+                  const std::vector<std::string>& overrides) {
+  std::map<std::string, std::string> labels;
+  const toml::table root = parse_root(toml_text, source_name, overrides, labels);
+  Reader reader(source_name, root, std::move(labels));
+  reader.check_structure();
+  if (root.contains("sweep"))
+    throw InputError(
+        fmt::format("{}: [sweep]: a sweep is several studies; run it with dislo run "
+                    "(all points, or one with --sweep-index)",
+                    source_name));
+  return resolve(reader);
+}
+
+Study load_study(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parse_study("", "<default>", overrides);
+  return parse_study(read_study_file(path), path, overrides);
+}
+
+std::string sweep_point_output(const std::string& output, long index, long points) {
+  const std::filesystem::path p(output);
+  const int width = static_cast<int>(std::to_string(std::max(points - 1, 0L)).size());
+  const std::string name =
+      fmt::format("{}-{:0{}}{}", p.stem().string(), index, width, p.extension().string());
+  return (p.parent_path() / name).string();
+}
+
+std::vector<Study> parse_sweep(const std::string& toml_text, const std::string& source_name,
+                               const std::vector<std::string>& overrides) {
+  std::map<std::string, std::string> labels;
+  const toml::table root = parse_root(toml_text, source_name, overrides, labels);
+  Reader(source_name, root, labels).check_structure();
+  const auto* sweep = root.get_as<toml::table>("sweep");
+  if (!sweep) return {resolve(Reader(source_name, root, std::move(labels)))};
+
+  auto sweep_label = [&](std::string_view key) {
+    const std::string loc = fmt::format("sweep.{}", key);
+    return labels.count(loc) ? "--set " + loc : loc;
+  };
+  bool zip = false;
+  if (const auto* m = sweep->get("mode")) {
+    const auto* text = m->as_string();
+    if (!text || (text->get() != "product" && text->get() != "zip"))
+      throw InputError(fmt::format("{}: {} = {}: must be \"product\" or \"zip\"", source_name,
+                                   sweep_label("mode"), render(*m)));
+    zip = text->get() == "zip";
+  }
+  struct Axis {
+    const SweepKey* key;
+    const toml::array* values;
+  };
+  std::vector<Axis> axes;
+  for (const auto& k : kSweepKeys) {
+    const auto* node = sweep->get(k.name);
+    if (!node) continue;
+    const auto* values = node->as_array();
+    if (!values || values->empty())
+      throw InputError(fmt::format("{}: {} = {}: expected a non-empty array of values of {}.{}",
+                                   source_name, sweep_label(k.name), render(*node), k.section,
+                                   k.key));
+    axes.push_back({&k, values});
+  }
+  if (axes.empty())
+    throw InputError(
+        fmt::format("{}: [sweep]: no values to sweep (keys: n, lattice, delta, beta, "
+                    "T, kernel, seed)",
+                    source_name));
+  long points = zip ? long(axes[0].values->size()) : 1;
+  for (const auto& a : axes) {
+    const long size = long(a.values->size());
+    if (zip && size != points)
+      throw InputError(
+          fmt::format("{}: {} has {} values but sweep.{} has {}: zipped lists need equal lengths",
+                      source_name, sweep_label(a.key->name), size, axes[0].key->name, points));
+    if (!zip) {
+      if (points > kMaxSweepPoints / size)
+        throw InputError(
+            fmt::format("{}: [sweep]: more than {} points", source_name, kMaxSweepPoints));
+      points *= size;
+    }
+  }
+
+  std::vector<Study> studies;
+  for (long p = 0; p < points; ++p) {
+    toml::table point = root;
+    point.erase("sweep");
+    auto point_labels = labels;
+    std::string values_text;
+    long rest = p;
+    std::vector<std::size_t> chosen(axes.size());
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      const auto size = long(axes[a].values->size());
+      chosen[a] = std::size_t(zip ? p : rest % size);
+      rest /= zip ? 1 : size;
+    }
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      const SweepKey& k = *axes[a].key;
+      const toml::node& value = *axes[a].values->get(chosen[a]);
+      if (!point.contains(k.section)) point.insert(k.section, toml::table{});
+      auto* section = point.get(k.section)->as_table();
+      if (!section)
+        throw InputError(
+            fmt::format("{}: {}: expected a table [{}]", source_name, k.section, k.section));
+      value.visit([&](auto&& v) { section->insert_or_assign(k.key, v); });
+      point_labels[fmt::format("{}.{}", k.section, k.key)] =
+          fmt::format("{}[{}]", sweep_label(k.name), chosen[a]);
+      values_text +=
+          fmt::format("{}{} = {}", values_text.empty() ? "" : ", ", k.name, render(value));
+    }
+    try {
+      Study s = resolve(Reader(source_name, point, std::move(point_labels)));
+      s.sweep.index = p;
+      s.sweep.points = points;
+      for (const auto& a : axes) s.sweep.keys.emplace_back(a.key->name);
+      s.sweep.table = s.run.output;
+      s.run.output = sweep_point_output(s.run.output, p, points);
+      studies.push_back(std::move(s));
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("{} (sweep point {} of {}: {})", e.what(), p, points, values_text));
+    }
+  }
+  return studies;
+}
+
+std::vector<Study> load_sweep(const std::string& path, const std::vector<std::string>& overrides) {
+  if (path.empty()) return parse_sweep("", "<default>", overrides);
+  return parse_sweep(read_study_file(path), path, overrides);
 }
 
 std::string to_toml(const Study& s) {
@@ -952,7 +1125,17 @@ std::string to_toml(const Study& s) {
 
   o += "\n[rw]\n";
   line("algorithm", quote(s.rw.algorithm));
-  return o;
+
+  o += "\n[chaos]\n";
+  line("coupling", s.chaos.coupling ? "true" : "false");
+  line("frames", std::to_string(s.chaos.frames));
+  line("time_change_max_n", std::to_string(s.chaos.time_change_max_n));
+  if (s.sweep.index < 0) return o;
+  std::string keys;
+  for (const auto& k : s.sweep.keys) keys += (keys.empty() ? "" : ", ") + k;
+  return fmt::format("# sweep point {} of {} (0-based; swept: {})\n", s.sweep.index, s.sweep.points,
+                     keys) +
+         o;
 }
 
 }  // namespace dislo

@@ -248,6 +248,9 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
 }
 
 RunSummary Run::run() {
+  if (study_.chaos.coupling)
+    throw InputError(fmt::format("{}: chaos.coupling = true: not yet available in this build",
+                                 study_.source));
   RunSummary summary;
   const auto start = clock_type::now();
   Checkpoint states = load_checkpoint();
@@ -270,6 +273,20 @@ RunSummary Run::run() {
   out.set_attribute("/", "seed", std::int64_t(study_.run.seed));
   out.set_attribute("/", "study", to_toml(study_));
   out.write_vector("/times", study_.run.times);
+  if (study_.sweep.index >= 0) {
+    // The point's swept values, typed, for scripts that read a point without parsing the study.
+    out.set_attribute("/", "sweep_index", std::int64_t(study_.sweep.index));
+    out.set_attribute("/", "sweep_points", std::int64_t(study_.sweep.points));
+    const ModelParams& m = study_.model;
+    for (const auto& key : study_.sweep.keys) {
+      if (key == "n") out.set_attribute("/", key, std::int64_t(m.n));
+      if (key == "lattice") out.set_attribute("/", key, std::int64_t(m.lattice));
+      if (key == "delta") out.set_attribute("/", key, m.delta);
+      if (key == "beta") out.set_attribute("/", key, m.beta);
+      if (key == "T") out.set_attribute("/", key, m.T);
+      if (key == "kernel") out.set_attribute("/", key, std::string(to_string(study_.kernel)));
+    }
+  }
   out.set_attribute("/potential", "kind", std::string(to_string(study_.kernel)));
   out.set_attribute("/potential", "delta", study_.model.delta);
   out.set_attribute("/potential", "C_V", constants.C_V);
@@ -368,6 +385,59 @@ RunSummary Run::run() {
   summary.seconds_io += seconds_since(t0);
   summary.wall_seconds = seconds_since(start);
   return summary;
+}
+
+std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,
+                    const std::string& output) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  // kind: 0 fine, 1 bad input, 2 any other failure.
+  long result[2] = {0, 0};
+  std::string message;
+  if (rank == 0) try {
+      result[1] = long(collect_runs(inputs, output));
+    } catch (const InputError& e) {
+      result[0] = 1;
+      message = e.what();
+    } catch (const std::exception& e) {
+      result[0] = 2;
+      message = e.what();
+    }
+  MPI_Bcast(result, 2, MPI_LONG, 0, comm);
+  if (result[0] != 0) {
+    int length = int(message.size());
+    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+    message.resize(std::size_t(length));
+    MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
+    if (result[0] == 1) throw InputError(message);
+    throw std::runtime_error(message);
+  }
+  return std::size_t(result[1]);
+}
+
+void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::vector<std::string> outputs;
+  for (const Study& point : points) {
+    outputs.push_back(point.run.output);
+    int finished = rank == 0 && resume && std::filesystem::exists(point.run.output) &&
+                   !std::filesystem::exists(checkpoint_path(point));
+    MPI_Bcast(&finished, 1, MPI_INT, 0, comm);
+    if (rank == 0)
+      fmt::print("sweep point {} of {}{}\n", point.sweep.index, point.sweep.points,
+                 finished ? ": finished before, kept" : "");
+    if (finished) continue;
+    Run run(comm, point, resume);
+    const auto summary = run.run();
+    if (rank == 0)
+      fmt::print("sweep point {}: {} written in {:.2f} s\n", point.sweep.index, point.run.output,
+                 summary.wall_seconds);
+  }
+  const auto rows = collect(comm, outputs, points.front().sweep.table);
+  if (rank == 0)
+    fmt::print("sweep: {} points collected into {} ({} rows)\n", points.size(),
+               points.front().sweep.table, rows);
 }
 
 }  // namespace dislo

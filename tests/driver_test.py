@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """End-to-end tests of the dislo executable (run by ctest with Debian's python3)."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -130,6 +131,82 @@ class Driver(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(png, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+
+    def test_sweep_all_points_equal_single_points_and_collect(self):
+        study = os.path.join(self.dir, "sweep.toml")
+        with open(study, "w") as f:
+            f.write(SMALL.replace('models = ["mf", "mfeps"]',
+                                  'models = ["mf", "sde"]\nreplicas = 3')
+                    + '[metrics]\nkinds = ["w1", "hs"]\n'
+                    + '[sweep]\nn = [12, 24]\ndelta = [0.125, 0.25]\n')
+        table = os.path.join(self.dir, "table.h5")
+        r = run([ARGS.dislo, "run", study, "-o", table], self.dir, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        points = [os.path.join(self.dir, f"table-{i}.h5") for i in range(4)]
+        for p in points:
+            self.check_contract(p)
+        # Product order: delta fastest. Point 2 alone (another rank count, another name)
+        # gives the same bytes as the same point run within the whole sweep.
+        single = os.path.join(self.dir, "single.h5")
+        r = run([ARGS.dislo, "run", study, "--sweep-index", "2", "-o", single], self.dir, 1)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(points[2]) as a, h5py.File(single) as b:
+            self.assertEqual((a.attrs["sweep_index"], a.attrs["sweep_points"]), (2, 4))
+            self.assertEqual((a.attrs["n"], a.attrs["delta"]), (24, 0.125))
+            for name in ("mf/rho_plus", "sde/metrics/w1_plus/mean", "sde/metrics/hs_minus/stderr",
+                         "sde/law/rho_plus"):
+                self.assertEqual(a[name][...].tobytes(), b[name][...].tobytes(), name)
+        # The table: one row per (point, time), values at the runs' own paths.
+        with h5py.File(table) as t:
+            self.assertEqual(t.attrs["rows"], 12)
+            np.testing.assert_array_equal(t["point"][...], np.repeat([0, 1, 2, 3], 3))
+            np.testing.assert_array_equal(t["n"][...], np.repeat([12, 12, 24, 24], 3))
+            np.testing.assert_array_equal(t["delta"][...], np.repeat([0.125, 0.25] * 2, 3))
+            np.testing.assert_array_equal(t["t"][...], np.tile([0.0, 0.05, 0.1], 4))
+            np.testing.assert_array_equal(t["eps"][...], np.full(12, 1 / 32))
+            self.assertEqual({k.decode() if isinstance(k, bytes) else k for k in t["kernel"][...]},
+                             {"gaussian"})
+            np.testing.assert_array_equal(t["sde/replicas"][...], np.full(12, 3))
+            for i, p in enumerate(points):
+                with h5py.File(p) as f:
+                    for name in ("sde/metrics/w1_plus/mean", "mf/mass_minus", "sde/law/l2_plus"):
+                        np.testing.assert_array_equal(t[name][3 * i:3 * i + 3], f[name][...])
+        # Resume keeps finished points (their files untouched).
+        before = os.stat(points[0]).st_mtime_ns
+        r = run([ARGS.dislo, "run", study, "-o", table, "--resume"], self.dir, 1)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("finished before, kept", r.stdout)
+        self.assertEqual(os.stat(points[0]).st_mtime_ns, before)
+        # collect by hand gives the same table; bad inputs exit 2 with one line.
+        again = os.path.join(self.dir, "again.h5")
+        r = run([ARGS.dislo, "collect"] + points + ["-o", again], self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(table) as a, h5py.File(again) as b:
+            self.assertEqual(sorted(a.keys()), sorted(b.keys()))
+            np.testing.assert_array_equal(a["sde/metrics/hs_plus/mean"][...],
+                                          b["sde/metrics/hs_plus/mean"][...])
+        for args, needle in ((points[:1] * 2, "listed twice"), ([study], "not an HDF5 file"),
+                             ([os.path.join(self.dir, "none.h5")], "no such file")):
+            bad = os.path.join(self.dir, "bad-table.h5")
+            r = run([ARGS.dislo, "collect"] + args + ["-o", bad], self.dir, 0)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+            self.assertIn(needle, r.stderr)
+            self.assertFalse(os.path.exists(bad))
+        r = run([ARGS.dislo, "run", study, "--sweep-index", "4"], self.dir, 0)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--sweep-index 4: the sweep has 4 points (0 to 3)", r.stderr)
+        r = run([ARGS.dislo, "run", self.study, "--sweep-index", "0"], self.dir, 0)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("the study has no [sweep]", r.stderr)
+        # The fit tool reads the table.
+        tool = os.path.join(ARGS.source, "tools", "fit_rates.py")
+        p = subprocess.run([sys.executable, tool, table, "--y", "sde/metrics/w1_plus/mean",
+                            "--x", "n", "--where", "delta=0.125", "--json"],
+                           capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        fit = json.loads(p.stdout)
+        self.assertEqual((fit["points"], fit["weighted"], fit["t"]), (2, True, 0.1))
 
 
 if __name__ == "__main__":

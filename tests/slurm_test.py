@@ -9,8 +9,10 @@ the outputs, and always stops Slurm again:
 - long-run.sbatch: Slurm's warning signal (sent with scancel --batch --signal=USR1 once
   the ensembles run, as --signal=B:USR1@T would) makes dislo checkpoint, the job requeues
   itself and resumes, and the final output equals the direct run's;
-- scaling.sbatch: the weak and strong series on 1 and 2 tasks, a complete table.
-Job arrays for sweeps need the sweep issue's `--sweep-index`: not here yet.
+- scaling.sbatch: the weak and strong series on 1 and 2 tasks, a complete table;
+- submit-sweep.sh: a sweep as a job array (sweep.sbatch, --sweep-index) and the
+  dependent collect job (collect.sbatch): every point and the table equal the whole
+  sweep run directly.
 """
 import argparse
 import atexit
@@ -43,6 +45,14 @@ M = 64
 grid = 16
 law_bins = 16
 """
+
+SWEEP = STUDY.replace("replicas = 120", "replicas = 6").replace(
+    'models = ["mf", "mfeps", "sde", "rw"]', 'models = ["mf", "sde"]') + """
+[sweep]
+n = [30, 60]
+delta = [0.0625, 0.125]
+"""
+
 
 class Slurm(unittest.TestCase):
     cluster = None
@@ -159,6 +169,43 @@ class Slurm(unittest.TestCase):
             self.assertGreater(float(r[3]), 0)
         print("[ measured ] " + "; ".join(f"{r[0]} {r[1]} tasks: efficiency {float(r[3]):.3f}"
                                           for r in rows))
+
+    def test_sweep_as_job_array_then_collect(self):
+        with open(os.path.join(self.dir, "sweep.toml"), "w") as f:
+            f.write(SWEEP.replace('[run]', '[run]\noutput = "sweep.h5"'))
+        with open(os.path.join(self.dir, "direct-sweep.toml"), "w") as f:
+            f.write(SWEEP.replace('[run]', '[run]\noutput = "direct-sweep.h5"'))
+        r = subprocess.run([ARGS.mpiexec, "-n", "2", "--oversubscribe", ARGS.dislo, "run",
+                            "direct-sweep.toml"], cwd=self.dir, env=self.env,
+                           capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run([os.path.join(ARGS.jobscripts, "submit-sweep.sh"), "sweep.toml"],
+                           cwd=self.dir, env=dict(self.env, DISLO=ARGS.dislo),
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        array = re.search(r"array (\d+) points 4", r.stdout)
+        collect = re.search(r"collect (\d+)", r.stdout)
+        self.assertTrue(array and collect, r.stdout)
+        state, code = self.wait(collect.group(1))
+        self.assertEqual((state, code), ("COMPLETED", "0:0"), self.log(collect.group(1)))
+        for i in range(4):
+            got = contents(os.path.join(self.dir, f"sweep-{i}.h5"))
+            want = contents(os.path.join(self.dir, f"direct-sweep-{i}.h5"))
+            self.assertEqual(set(got), set(want))
+            for name, value in want.items():
+                if name != "@study":
+                    self.assertEqual(value.tobytes(), got[name].tobytes(), (i, name))
+        got = contents(os.path.join(self.dir, "sweep.h5"), also_ignore=("rows",))
+        want = contents(os.path.join(self.dir, "direct-sweep.h5"), also_ignore=("rows",))
+        self.assertEqual(set(got), set(want))
+        self.assertEqual(len(got["t"]), 12)
+        for name, value in want.items():
+            if name in ("sources", "wall_seconds"):
+                continue
+            if value.dtype == object:  # strings
+                self.assertEqual(value.tolist(), got[name].tolist(), name)
+            else:
+                self.assertEqual(value.tobytes(), got[name].tobytes(), name)
 
 
 def main():

@@ -462,7 +462,7 @@ TEST(ConfigReject, UnknownKey) {
 
 TEST(ConfigReject, UnknownSection) {
   EXPECT_THAT(error_of("[modle]\nn = 3"), HasSubstr("[modle]: unknown section (allowed: model"));
-  EXPECT_THAT(error_of("[sweep]\nx = 1"), HasSubstr("[sweep]: not yet available"));
+  EXPECT_THAT(error_of("[sweep]\nx = 1"), HasSubstr("sweep.x: unknown key (allowed: n, lattice"));
   EXPECT_THAT(error_of("n = 3"), HasSubstr("[n]: unknown section"));
   EXPECT_THAT(error_of("model = 3"), HasSubstr("model = 3: expected a table [model]"));
 }
@@ -651,6 +651,116 @@ TEST(Config, WarningOutsideAssumption2) {
   EXPECT_THAT(parse_study("[model]\nbeta = \"inf\"", "s").warnings,
               ::testing::ElementsAre(HasSubstr("beta = inf > delta/eps = 8")));
   EXPECT_THAT(to_toml(s), Not(HasSubstr("Assumption")));
+}
+
+// ---------------------------------------------------------------- [sweep]
+
+// The InputError message of parse_sweep(text); fails the test if it parses.
+std::string sweep_error_of(const std::string& text) {
+  try {
+    parse_sweep(text, "study.toml");
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    return msg;
+  }
+  ADD_FAILURE() << "no InputError for:\n" << text;
+  return {};
+}
+
+TEST(ConfigSweep, ProductVariesTheLastKeyFastest) {
+  const auto points = parse_sweep(
+      "[run]\noutput = \"out/s.h5\"\n[sweep]\ndelta = [0.1, 0.2, 0.3]\nn = [10, 20]\n"
+      "kernel = [\"gaussian\"]",
+      "study.toml");
+  ASSERT_EQ(points.size(), 6u);
+  // Sweep order is n, lattice, delta, beta, T, kernel, seed whatever the file's order.
+  const std::vector<std::pair<long, double>> expected{{10, 0.1}, {10, 0.2}, {10, 0.3},
+                                                      {20, 0.1}, {20, 0.2}, {20, 0.3}};
+  for (std::size_t p = 0; p < points.size(); ++p) {
+    EXPECT_EQ(points[p].model.n, expected[p].first);
+    EXPECT_EQ(points[p].model.n_plus, expected[p].first / 2);  // the default follows n
+    EXPECT_EQ(points[p].model.delta, expected[p].second);
+    EXPECT_EQ(points[p].sweep.index, long(p));
+    EXPECT_EQ(points[p].sweep.points, 6);
+    EXPECT_EQ(points[p].sweep.keys, (std::vector<std::string>{"n", "delta", "kernel"}));
+    EXPECT_EQ(points[p].sweep.table, "out/s.h5");
+    EXPECT_EQ(points[p].run.output, "out/s-" + std::to_string(p) + ".h5");
+  }
+  // A point's resolved study names the point and reads back as the same parameters.
+  const std::string text = to_toml(points[4]);
+  EXPECT_THAT(text, HasSubstr("# sweep point 4 of 6 (0-based; swept: n, delta, kernel)"));
+  Study back = parse_study(text, "back.toml");
+  EXPECT_EQ(back.model, points[4].model);
+  EXPECT_EQ(back.run.output, points[4].run.output);
+}
+
+TEST(ConfigSweep, ZipPairsTheLists) {
+  const auto points = parse_sweep(
+      "[sweep]\nmode = \"zip\"\nlattice = [16, 32, 64]\ndelta = [0.25, 0.125, 0.0625]\n"
+      "beta = [2, \"inf\", 8]\nseed = [3, 4, 5]\nT = [0.5, 1, 2]",
+      "study.toml");
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[1].model.lattice, 32);
+  EXPECT_EQ(points[1].model.delta, 0.125);
+  EXPECT_TRUE(points[1].model.noiseless());
+  EXPECT_EQ(points[2].run.seed, 5u);
+  EXPECT_EQ(points[2].model.T, 2.0);
+  EXPECT_EQ(points[0].run.output, "dislo-0.h5");
+}
+
+TEST(ConfigSweep, WithoutSweepOneStudyAndNoPoint) {
+  const auto points = parse_sweep("[model]\nn = 7", "study.toml");
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0].sweep.index, -1);
+  EXPECT_EQ(points[0], parse_study("[model]\nn = 7", "study.toml"));
+  // --set can make a sweep.
+  EXPECT_EQ(parse_sweep("", "study.toml", {"sweep.n=[4, 8, 16]"}).size(), 3u);
+}
+
+TEST(ConfigSweep, PointOutputNames) {
+  EXPECT_EQ(sweep_point_output("a/b/run.h5", 3, 12), "a/b/run-03.h5");
+  EXPECT_EQ(sweep_point_output("run.h5", 0, 1), "run-0.h5");
+  EXPECT_EQ(sweep_point_output("run", 7, 100), "run-07");
+}
+
+TEST(ConfigSweep, Rejections) {
+  // A bad point names the sweep key, its position, and the point.
+  EXPECT_THAT(sweep_error_of("[sweep]\ndelta = [0.1, 0.001]"),
+              HasSubstr("study.toml: sweep.delta[1] = 0.001: must satisfy eps = 1/lattice = "
+                        "0.0078125 <= delta <= 0.5 (sweep point 1 of 2: delta = 0.001)"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nlattice = [4]"),
+              HasSubstr("model.delta = 0.0625 (default): must satisfy eps = 1/lattice = 0.25"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nn = [10, 0]"), HasSubstr("sweep.n[1] = 0: must be"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nkernel = [\"cia\"]"),
+              HasSubstr("sweep.kernel[0] = \"cia\""));
+  EXPECT_THAT(sweep_error_of("[sweep]\nn = 10"),
+              HasSubstr("sweep.n = 10: expected a non-empty array of values of model.n"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nn = []"), HasSubstr("expected a non-empty array"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nmode = \"zip\"\nn = [1, 2]\ndelta = [0.1]"),
+              HasSubstr("sweep.delta has 1 values but sweep.n has 2"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nmode = \"cartesian\"\nn = [1]"),
+              HasSubstr("sweep.mode = \"cartesian\": must be \"product\" or \"zip\""));
+  EXPECT_THAT(sweep_error_of("[sweep]\nmode = \"zip\""), HasSubstr("[sweep]: no values to sweep"));
+  EXPECT_THAT(sweep_error_of("[sweep]\nn = [1, 2]\nfoo = 3"), HasSubstr("sweep.foo: unknown key"));
+  // One study cannot be a sweep.
+  EXPECT_THAT(error_of("[sweep]\nn = [1, 2]"), HasSubstr("[sweep]: a sweep is several studies"));
+}
+
+// ---------------------------------------------------------------- [chaos]
+
+TEST(ConfigChaos, DefaultsAndRoundTrip) {
+  const Study s =
+      parse_study("[run]\nmodels = [\"sde\"]\n[chaos]\ncoupling = true\nframes = 64", "study.toml");
+  EXPECT_TRUE(s.chaos.coupling);
+  EXPECT_EQ(s.chaos.frames, 64);
+  EXPECT_EQ(s.chaos.time_change_max_n, 200);
+  EXPECT_EQ(parse_study(to_toml(s), "back.toml").chaos, s.chaos);
+  EXPECT_THAT(error_of("[chaos]\ncoupling = true"),
+              HasSubstr("chaos.coupling = true: couples particle models"));
+  EXPECT_THAT(error_of("[chaos]\ncoupling = 1"), HasSubstr("expected true or false"));
+  EXPECT_THAT(error_of("[chaos]\nframes = 0"), HasSubstr("chaos.frames = 0: must be an integer"));
+  EXPECT_THAT(error_of("[chaos]\ntime_change_max_n = -1"), HasSubstr("must be an integer >= 0"));
 }
 
 }  // namespace

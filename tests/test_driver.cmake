@@ -41,3 +41,9 @@ if(TARGET dislo-bench)
   set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endif()
+
+# The convergence-rate fit tool on synthetic collected tables (docs/sweeps.md).
+add_test(NAME fit_rates
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fit_rates_test.py
+                 ${PROJECT_SOURCE_DIR}/tools ${CMAKE_CURRENT_BINARY_DIR}/fit_rates_tmp)
+set_tests_properties(fit_rates PROPERTIES LABELS "integration" TIMEOUT 300)

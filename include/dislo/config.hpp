@@ -125,6 +125,27 @@ struct RwParams {
   bool operator==(const RwParams&) const = default;
 };
 
+// [chaos]: the propagation-of-chaos couplings (docs/chaos.md).
+struct ChaosParams {
+  bool coupling = false;
+  // Snapshots of the mean-field force over [0, T] that drive the coupled processes Xbar
+  // (linear in time between snapshots for SDE, the interval's mean for RW).
+  int frames = 256;
+  // The time-change coupling costs O(n) per event: run it only up to this n.
+  long time_change_max_n = 200;
+  bool operator==(const ChaosParams&) const = default;
+};
+
+// Where a study sits in a [sweep] (docs/study-file.md): which point, of how many, and the
+// swept keys ("n", "lattice", "delta", "beta", "T", "kernel", "seed") in sweep order.
+struct SweepPoint {
+  long index = -1;  // -1: the study is not a sweep point
+  long points = 0;
+  std::vector<std::string> keys;
+  std::string table;  // the sweep's run.output: where all points are collected
+  bool operator==(const SweepPoint&) const = default;
+};
+
 struct Study {
   std::string source = "<default>";  // file name, for messages
   ModelParams model;
@@ -136,6 +157,8 @@ struct Study {
   MfepsParams mfeps;
   SdeParams sde;
   RwParams rw;
+  ChaosParams chaos;
+  SweepPoint sweep;
   std::vector<std::string> warnings;  // e.g. outside Assumption 2; printed by the driver
   bool operator==(const Study&) const = default;
 };
@@ -146,6 +169,18 @@ struct Study {
 Study load_study(const std::string& path, const std::vector<std::string>& overrides = {});
 Study parse_study(const std::string& toml_text, const std::string& source_name,
                   const std::vector<std::string>& overrides = {});
+
+// Every point of the study's [sweep] (docs/study-file.md), each resolved and validated
+// as a study of its own with run.output = sweep_point_output(base output, index, points);
+// a study without [sweep] gives itself alone (sweep.index = -1). Errors in a point name
+// the point and its values.
+std::vector<Study> load_sweep(const std::string& path,
+                              const std::vector<std::string>& overrides = {});
+std::vector<Study> parse_sweep(const std::string& toml_text, const std::string& source_name,
+                               const std::vector<std::string>& overrides = {});
+// "dir/sweep.h5", point 3 of 12 -> "dir/sweep-03.h5" (the index zero-padded to the
+// width of the largest index).
+std::string sweep_point_output(const std::string& output, long index, long points);
 
 // The resolved study as TOML text (every key, defaults filled in); parse_study of it
 // gives back the same study.

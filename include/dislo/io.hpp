@@ -61,4 +61,13 @@ class OutputFile {
 std::vector<double> read_square_dataset(const std::string& file, const std::string& dataset,
                                         int& G);
 
+// Merges finished runs into one table, serially (dislo collect; docs/hdf5-layout.md,
+// "Collected tables"): one row per (run, output time); parameter columns point, file, t,
+// n, n_plus, lattice, eps, delta, beta, T, seed, kernel from each run's study; every 1-D
+// per-time dataset of the runs at its own path (NaN where a run lacks it); sde/replicas,
+// rw/replicas and wall_seconds per run. Written atomically. Returns the number of rows.
+// Throws InputError naming the file when an input is missing, listed twice or not a
+// dislo output.
+std::size_t collect_runs(const std::vector<std::string>& inputs, const std::string& output);
+
 }  // namespace dislo

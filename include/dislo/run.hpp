@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "dislo/config.hpp"
 #include "dislo/ensemble.hpp"
@@ -36,5 +37,14 @@ class Run {
   bool resume_ = false;
   std::map<std::string, EnsembleState> load_checkpoint() const;
 };
+
+// Collective. Runs the points of a sweep (load_sweep) one after another, each to its own
+// output, then collects them into the sweep's table (sweep.table). With resume, points
+// whose output exists with no checkpoint beside it are kept, not run again.
+void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume);
+
+// Collective: collect_runs (io.hpp) on rank 0; its errors are thrown on every rank.
+std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,
+                    const std::string& output);
 
 }  // namespace dislo
