@@ -771,6 +771,9 @@ Study resolve(const Reader& r) {
              "must be an integer >= 0");
     s.chaos.time_change_max_n = static_cast<long>(*v);
   }
+  if (s.chaos.coupling && m.noiseless())
+    r.fail("chaos", "coupling", r.get("chaos", "coupling"),
+           "the couplings share the noise: model.beta must be finite");
   if (s.chaos.coupling && !(s.run.has_model("sde") || s.run.has_model("rw")))
     r.fail("chaos", "coupling", r.get("chaos", "coupling"),
            "couples particle models: run.models needs \"sde\" or \"rw\"");

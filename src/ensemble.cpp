@@ -12,6 +12,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "dislo/chaos.hpp"
 #include "dislo/metrics.hpp"
 #include "dislo/randomwalk.hpp"
 #include "dislo/sde.hpp"
@@ -122,7 +123,8 @@ struct Replica {
 
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
                             const Trajectory& reference, const Trajectory* continuum,
-                            const EnsembleState* resume, const StopRequest& stop) {
+                            const EnsembleState* resume, const StopRequest& stop,
+                            const ChaosForces* chaos) {
   int rank = 0, size = 1;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -150,6 +152,18 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     for (const auto& k : mp.kinds)
       for (const char* s : {"plus", "minus"})
         result.metric_names.push_back((c ? "mf/" : "") + k + "_" + s);
+  // The couplings' distances come after the metrics: metric index first_chaos + c.
+  const int first_chaos = static_cast<int>(result.metric_names.size());
+  const bool coupled =
+      study.chaos.coupling && chaos && (sde ? chaos->mf != nullptr : chaos->mfeps != nullptr);
+  const bool time_change = coupled && !sde && n <= study.chaos.time_change_max_n;
+  if (coupled) {
+    if (sde)
+      result.metric_names.emplace_back("chaos/coupling");
+    else
+      result.metric_names.insert(result.metric_names.end(),
+                                 {"chaos/thinning", "chaos/time_change"});
+  }
   const int nm = static_cast<int>(result.metric_names.size());
   result.law_grid = G;
 
@@ -179,10 +193,18 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   TransportSolver solver(H, mp.stencil);
   std::unique_ptr<SdeEngine> sde_engine;
   std::unique_ptr<LatticeWalk> walk;
-  if (sde)
+  std::unique_ptr<CoupledWalks> thinning, time_changed;
+  if (sde) {
     sde_engine = std::make_unique<SdeEngine>(study);
-  else
+    if (coupled) sde_engine->couple(chaos->mf);
+  } else {
     walk = make_lattice_walk(study);
+    if (coupled)
+      thinning = std::make_unique<CoupledWalks>(study, *chaos->mfeps, CoupledWalks::Kind::thinning);
+    if (time_change)
+      time_changed =
+          std::make_unique<CoupledWalks>(study, *chaos->mfeps, CoupledWalks::Kind::time_change);
+  }
 
   Tally tally;
   for (int s = 0; s < 2; ++s) {
@@ -257,16 +279,31 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         walk->start(std::uint64_t(r));
         row[0] = walk->kappa();
         n_plus = walk->signs().n_plus;
+        for (auto* pair : {thinning.get(), time_changed.get()})
+          if (pair) pair->start(std::uint64_t(r), walk->signs(), walk->x(), walk->y());
       }
     }
     for (int t = 0; t < nt; ++t) {
       {
         const PhaseTimer timer(result.seconds_simulate, events.simulate);
+        const auto chaos_value = [&](int c) -> double& {
+          return row[std::size_t(1 + (first_chaos + c) * nt + t)];
+        };
         if (sde) {
           sde_engine->advance_to(times[t]);
           rep.x.assign(sde_engine->x().begin(), sde_engine->x().end());
           rep.y.assign(sde_engine->y().begin(), sde_engine->y().end());
+          if (coupled) chaos_value(0) = sde_engine->coupling_distance();
         } else {
+          if (thinning) {
+            thinning->advance_to(times[t]);
+            chaos_value(0) = thinning->distance();
+          }
+          if (coupled) {
+            if (time_changed) time_changed->advance_to(times[t]);
+            chaos_value(1) =
+                time_changed ? time_changed->distance() : std::numeric_limits<double>::quiet_NaN();
+          }
           walk->advance_to(times[t]);
           rep.ix.assign(walk->x().begin(), walk->x().end());
           rep.iy.assign(walk->y().begin(), walk->y().end());

@@ -261,6 +261,12 @@ void LatticeMeanField::set_state(std::span<const double> plus, std::span<const d
 }
 
 void LatticeMeanField::advance_to(double t) { ts_->advance_to(t); }
+
+void LatticeMeanField::interaction_gradient(std::vector<double>& gx, std::vector<double>& gy) {
+  forces(ts_->state());
+  gx = fx_;
+  gy = fy_;
+}
 double LatticeMeanField::time() const { return ts_->time(); }
 
 std::span<const double> LatticeMeanField::rho(int sign) const {

@@ -8,8 +8,12 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <memory>
+#include <optional>
 
+#include "dislo/chaos.hpp"
 #include "dislo/checkpoint.hpp"
 #include "dislo/ensemble.hpp"
 #include "dislo/initial.hpp"
@@ -60,12 +64,11 @@ std::string iso8601_now() {
 
 // Solves one mean-field model through the output times, streaming each slice to the file.
 // The whole N x N field on every rank of the solver's grid.
-template <class Solver>
-std::vector<double> gather_field(const Solver& solver, int sign) {
-  const auto& grid = solver.grid();
+
+// Local rows of a grid field (row_start.., local_rows x N) whole on every rank.
+std::vector<double> gather_rows(const SpectralGrid& grid, const std::vector<double>& local) {
   int size = 1;
   MPI_Comm_size(grid.comm(), &size);
-  const auto local = solver.rho(sign);
   const int mine = static_cast<int>(std::size_t(grid.local_rows()) * grid.N());
   std::vector<int> counts(size), displs(size);
   MPI_Allgather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, grid.comm());
@@ -76,11 +79,20 @@ std::vector<double> gather_field(const Solver& solver, int sign) {
   return full;
 }
 
+template <class Solver>
+std::vector<double> gather_field(const Solver& solver, int sign) {
+  const auto local = solver.rho(sign);
+  return gather_rows(solver.grid(), std::vector<double>(local.begin(), local.end()));
+}
+
 // Solves one mean-field model through the output times, streaming each slice to the file
 // and, when keep is given, keeping the whole fields for the ensembles.
+// With frames, on_frame() is also called at each of those times (the chaos forces).
 template <class Solver>
 void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const std::string& group,
-                     int rank, double& seconds_solve, double& seconds_io, Trajectory* keep) {
+                     int rank, double& seconds_solve, double& seconds_io, Trajectory* keep,
+                     const std::vector<double>& frames = {},
+                     const std::function<void()>& on_frame = nullptr) {
   if (keep) keep->N = solver.grid().N();
   const auto& times = study.run.times;
   const int G = solver.grid().N();
@@ -88,10 +100,22 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
   out.create_field(group + "/rho_minus", times, G);
   std::vector<double> mass_plus, mass_minus;
   double min_density = solver.min_density();
+  std::size_t next_frame = 0;
+  auto frames_until = [&](double t, bool inclusive) {
+    while (next_frame < frames.size() &&
+           (frames[next_frame] < t || (inclusive && frames[next_frame] == t))) {
+      const auto t0 = clock_type::now();
+      solver.advance_to(frames[next_frame++]);
+      seconds_solve += seconds_since(t0);
+      on_frame();
+    }
+  };
   for (std::size_t t = 0; t < times.size(); ++t) {
+    frames_until(times[t], false);
     auto t0 = clock_type::now();
     solver.advance_to(times[t]);
     seconds_solve += seconds_since(t0);
+    frames_until(times[t], true);
     t0 = clock_type::now();
     const int rows = solver.grid().local_rows(), row0 = solver.grid().row_start();
     out.write_field_rows(group + "/rho_plus", int(t), row0, rows, solver.rho(+1).data());
@@ -112,6 +136,7 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
       std::fflush(stdout);
     }
   }
+  frames_until(std::numeric_limits<double>::infinity(), true);
   out.write_vector(group + "/mass_plus", mass_plus);
   out.write_vector(group + "/mass_minus", mass_minus);
   const auto s = solver.stats();
@@ -162,8 +187,9 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
   for (std::size_t m = 0; m < res.metric_names.size(); ++m) {
     // "mf/<kind>_<sign>" (RW against MF) goes to <group>/metrics_mf/<kind>_<sign>.
     const std::string& name = res.metric_names[m];
-    const std::string g = name.rfind("mf/", 0) == 0 ? group + "/metrics_mf/" + name.substr(3)
-                                                    : group + "/metrics/" + name;
+    const std::string g = name.rfind("mf/", 0) == 0      ? group + "/metrics_mf/" + name.substr(3)
+                          : name.rfind("chaos/", 0) == 0 ? group + "/" + name
+                                                         : group + "/metrics/" + name;
     out.write_vector(g + "/mean",
                      std::vector<double>(mean.begin() + m * nt, mean.begin() + (m + 1) * nt));
     out.write_vector(g + "/stderr",
@@ -200,6 +226,30 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
   out.set_attribute(group + "/metrics", "hs_modes", std::int64_t(study.metrics.hs_modes));
 }
 }  // namespace
+
+// Lemma 4.2's right-hand side at the output times, with the replicas' mean kappa.
+void write_chaos_bound(MPI_Comm comm, OutputFile& out, const std::string& group, const Study& study,
+                       const EnsembleResult& res, double C_V, double interpolation_error) {
+  double kappa = 0;
+  for (double k : res.kappa) kappa += k;
+  kappa /= std::max<double>(1, double(res.kappa.size()));
+  MPI_Bcast(&kappa, 1, MPI_DOUBLE, 0, comm);
+  std::vector<double> bound;
+  for (double t : study.run.times)
+    bound.push_back(coupling_bound(C_V, study.model.delta, study.model.n, kappa, t));
+  out.write_vector(group + "/chaos/bound", bound);
+  out.set_attribute(group + "/chaos", "C_V", C_V);
+  out.set_attribute(group + "/chaos", "kappa_mean", kappa);
+  out.set_attribute(group + "/chaos", "frames", std::int64_t(study.chaos.frames));
+  out.set_attribute(group + "/chaos", "bound_formula",
+                    std::string("2 C_V t/delta (1/sqrt(n) + kappa) exp(2 C_V t/delta^2) "
+                                "(Lemma 4.2)"));
+  if (group == "/sde")
+    out.set_attribute(group + "/chaos", "force_interpolation_error", interpolation_error);
+  else
+    out.set_attribute(group + "/chaos", "time_change_max_n",
+                      std::int64_t(study.chaos.time_change_max_n));
+}
 
 // The checkpoint to continue from (resume) or to protect (a fresh run refuses to start
 // beside one). Every rank gets complete/done/partial; rank 0 also the data.
@@ -248,9 +298,6 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
 }
 
 RunSummary Run::run() {
-  if (study_.chaos.coupling)
-    throw InputError(fmt::format("{}: chaos.coupling = true: not yet available in this build",
-                                 study_.source));
   RunSummary summary;
   const auto start = clock_type::now();
   Checkpoint states = load_checkpoint();
@@ -297,6 +344,12 @@ RunSummary Run::run() {
   const InitialDensity rho0(study_.initial);
   const bool want_sde = study_.run.has_model("sde"), want_rw = study_.run.has_model("rw");
   Trajectory mf_trajectory, mfeps_trajectory;
+  // [chaos]: the mean-field forces at the frame times drive the coupled processes.
+  const bool chaos_sde = study_.chaos.coupling && want_sde;
+  const bool chaos_rw = study_.chaos.coupling && want_rw;
+  const std::vector<double> frames = frame_times(study_.model.T, study_.chaos.frames);
+  std::optional<ContinuumForce> mf_force;
+  std::optional<LatticeForce> mfeps_force;
   mfeps_trajectory.lattice = true;
   // SDE replicas are compared with MF, RW replicas with MFeps: those are solved (and
   // written) whenever their particle model runs.
@@ -307,8 +360,13 @@ RunSummary Run::run() {
     MeanField mf(comm_, study_, kernel);
     mf.set_initial(rho0);
     summary.seconds_mf += seconds_since(t0);
+    if (chaos_sde)
+      mf_force.emplace(kernel, mf.grid().N(), mf.dealias_cutoff(), study_.model.T,
+                       study_.chaos.frames);
     solve_and_write(mf, study_, out, "/mf", rank_, summary.seconds_mf, summary.seconds_io,
-                    want_sde || rw_mf ? &mf_trajectory : nullptr);
+                    want_sde || rw_mf ? &mf_trajectory : nullptr,
+                    chaos_sde ? frames : std::vector<double>{},
+                    [&] { mf_force->add_frame(gather_field(mf, +1), gather_field(mf, -1)); });
     summary.mf_steps = mf.stats().steps;
   }
   if (study_.run.has_model("mfeps") || want_rw) {
@@ -318,11 +376,20 @@ RunSummary Run::run() {
     mfeps.set_initial(rho0);
     out.set_attribute("/potential", "lattice_truncation_bound", mfeps.truncation_bound());
     summary.seconds_mfeps += seconds_since(t0);
-    solve_and_write(mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps, summary.seconds_io,
-                    want_rw ? &mfeps_trajectory : nullptr);
+    if (chaos_rw) mfeps_force.emplace(study_.model.lattice, study_.model.T, study_.chaos.frames);
+    solve_and_write(
+        mfeps, study_, out, "/mfeps", rank_, summary.seconds_mfeps, summary.seconds_io,
+        want_rw ? &mfeps_trajectory : nullptr, chaos_rw ? frames : std::vector<double>{}, [&] {
+          std::vector<double> gx, gy;
+          mfeps.interaction_gradient(gx, gy);
+          mfeps_force->add_frame(gather_rows(mfeps.grid(), gx), gather_rows(mfeps.grid(), gy));
+        });
     summary.mfeps_steps = mfeps.stats().steps;
   }
 
+  ChaosForces chaos_forces;
+  if (mf_force) chaos_forces.mf = &*mf_force;
+  if (mfeps_force) chaos_forces.mfeps = &*mfeps_force;
   std::int64_t particle_steps = 0, events = 0;
   for (ParticleModel model : {ParticleModel::sde, ParticleModel::rw}) {
     const bool is_sde = model == ParticleModel::sde;
@@ -334,7 +401,7 @@ RunSummary Run::run() {
     EnsembleResult res =
         run_ensemble(comm_, study_, model, is_sde ? mf_trajectory : mfeps_trajectory,
                      !is_sde && rw_mf ? &mf_trajectory : nullptr,
-                     saved == states.end() ? nullptr : &saved->second, stop);
+                     saved == states.end() ? nullptr : &saved->second, stop, &chaos_forces);
     states[name] = std::move(res.state);
     if (res.interrupted) {
       const auto& st = states[name];
@@ -349,6 +416,9 @@ RunSummary Run::run() {
     (is_sde ? summary.seconds_sde : summary.seconds_rw) = seconds_since(t0);
     t0 = clock_type::now();
     write_ensemble(comm_, out, is_sde ? "/sde" : "/rw", study_, res);
+    if (study_.chaos.coupling)
+      write_chaos_bound(comm_, out, is_sde ? "/sde" : "/rw", study_, res, constants.C_V,
+                        is_sde && mf_force ? mf_force->interpolation_error() : 0.0);
     summary.seconds_io += seconds_since(t0);
     double work = double(res.work), metrics_share = res.seconds_metrics;
     MPI_Bcast(&work, 1, MPI_DOUBLE, 0, comm_);

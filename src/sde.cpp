@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "dislo/chaos.hpp"
 #include "ts_driver.hpp"
 
 namespace dislo {
@@ -67,6 +68,10 @@ void SdeEngine::start(std::uint64_t replica) {
   signs_ = sampler_.signs(*rng_);
   kappa_ = mass_discrepancy(signs_, sampler_.density().mass(+1));
   sampler_.continuum(*rng_, signs_, x_, y_);
+  if (coupled_) {
+    xb_ = x_;
+    yb_ = y_;
+  }
   std::fill(ux_.begin(), ux_.end(), 0.0);
   std::fill(uy_.begin(), uy_.end(), 0.0);
   t_ = 0;
@@ -88,6 +93,10 @@ void SdeEngine::set_positions(std::span<const double> x, std::span<const double>
   std::copy(y.begin(), y.end(), y_.begin());
   std::fill(ux_.begin(), ux_.end(), 0.0);
   std::fill(uy_.begin(), uy_.end(), 0.0);
+  if (coupled_) {
+    xb_ = x_;
+    yb_ = y_;
+  }
   if (noiseless()) {
     x0_ = x_;
     y0_ = y_;
@@ -101,7 +110,27 @@ void SdeEngine::set_positions(std::span<const double> x, std::span<const double>
   }
 }
 
-void SdeEngine::euler_maruyama_step(double h) {
+void SdeEngine::couple(const ContinuumForce* force) {
+  if (force && noiseless())
+    throw std::invalid_argument("SdeEngine::couple: the coupling needs a finite beta");
+  coupled_ = force;
+  xb_.clear();
+  yb_.clear();
+}
+
+double SdeEngine::coupling_distance() const {
+  if (!coupled_ || x_.empty()) return 0;
+  double sum = 0;
+  for (std::size_t i = 0; i < x_.size(); ++i) {
+    double dx = std::abs(x_[i] - xb_[i]), dy = std::abs(y_[i] - yb_[i]);
+    dx = std::min(dx, 1 - dx);
+    dy = std::min(dy, 1 - dy);
+    sum += std::sqrt(dx * dx + dy * dy);
+  }
+  return sum / double(x_.size());
+}
+
+void SdeEngine::euler_maruyama_step(double h, double t_start) {
   force_->compute(x_, y_, signs_.b, fx_, fy_);
   // Increment sqrt(2h/beta) xi, xi the normalised sum of 2^r finer normals (counter =
   // (particle, fine step), ziggurat normals), so runs at dt and dt/2 with r and r-1 share Brownian
@@ -124,6 +153,16 @@ void SdeEngine::euler_maruyama_step(double h) {
     yi -= std::floor(yi);
     x_[i] = xi < 1 ? xi : 0;  // floor rounding can give exactly 1
     y_[i] = yi < 1 ? yi : 0;
+    if (coupled_) {
+      // Xbar_i: the same increment, the mean-field force -b g at the step's start.
+      const auto g = (*coupled_)(xb_[i], yb_[i], t_start);
+      double xb = xb_[i] - signs_.b[i] * g[0] * h + scale * zx;
+      double yb = yb_[i] - signs_.b[i] * g[1] * h + scale * zy;
+      xb -= std::floor(xb);
+      yb -= std::floor(yb);
+      xb_[i] = xb < 1 ? xb : 0;
+      yb_[i] = yb < 1 ? yb : 0;
+    }
   }
   ++step_index_;
   particle_steps_ += n;
@@ -138,7 +177,8 @@ void SdeEngine::advance_to(double t) {
   }
   const auto steps = static_cast<std::uint64_t>(std::ceil((t - t_) / dt_ * (1 - 1e-12)));
   const double h = (t - t_) / double(std::max<std::uint64_t>(steps, 1));
-  for (std::uint64_t k = 0; k < std::max<std::uint64_t>(steps, 1); ++k) euler_maruyama_step(h);
+  for (std::uint64_t k = 0; k < std::max<std::uint64_t>(steps, 1); ++k)
+    euler_maruyama_step(h, t_ + double(k) * h);
   t_ = t;
 }
 

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """End-to-end tests of particle ensembles (`dislo run` with sde and rw), run by ctest.
 
-- The same study (all four models) on 1, 2, 3 and 4 ranks: the output passes the
-  contract checker and every dataset is bit-identical (attributes other than provenance
-  are compared too).
+- The same study (all four models, with the chaos couplings) on 1, 2, 3 and 4 ranks: the
+  output passes the contract checker and every dataset is bit-identical (attributes
+  other than provenance are compared too).
 - Propagation of chaos: for n = 2000 the replica-averaged one-particle law of RW agrees
   with MFeps, and that of SDE with MF, within the Monte Carlo error: the chi-square
   statistic of the law against the mean field, over cells, has p >= 1e-5 (8 tests: a
@@ -40,6 +40,9 @@ M = 64
 grid = 16
 law_bins = 16
 rw_against_mf = true
+[chaos]
+coupling = true
+frames = 16
 """
 
 CHAOS = """
@@ -148,6 +151,13 @@ class Ensemble(unittest.TestCase):
                 self.assertEqual(value.dtype, other[name].dtype, f"{name} on {ranks} ranks")
                 self.assertEqual(value.shape, other[name].shape, f"{name} on {ranks} ranks")
                 self.assertEqual(value.tobytes(), other[name].tobytes(), f"{name} on {ranks} ranks")
+        # The couplings (Lemma 4.2, 5.2): zero at t = 0, positive after, below the bound.
+        for name in ("sde/chaos/coupling", "rw/chaos/thinning", "rw/chaos/time_change"):
+            mean = ref[name + "/mean"]
+            self.assertEqual(mean[0], 0.0, name)
+            self.assertTrue(np.all(mean[1:] > 0), name)
+            self.assertTrue(np.all(mean[1:] < ref[name.split("/")[0] + "/chaos/bound"][1:]), name)
+            self.assertEqual(ref[name + "/values"].shape, (10, 3))
         # RW is also compared with MF (Corollary 1.8): close to its comparison with MFeps.
         for k in ("bl", "w1", "hs"):
             a, b = ref[f"rw/metrics_mf/{k}_plus/mean"], ref[f"rw/metrics/{k}_plus/mean"]

@@ -761,6 +761,9 @@ TEST(ConfigChaos, DefaultsAndRoundTrip) {
   EXPECT_THAT(error_of("[chaos]\ncoupling = 1"), HasSubstr("expected true or false"));
   EXPECT_THAT(error_of("[chaos]\nframes = 0"), HasSubstr("chaos.frames = 0: must be an integer"));
   EXPECT_THAT(error_of("[chaos]\ntime_change_max_n = -1"), HasSubstr("must be an integer >= 0"));
+  EXPECT_THAT(
+      error_of("[model]\nbeta = \"inf\"\n[run]\nmodels = [\"sde\"]\n[chaos]\ncoupling = true"),
+      HasSubstr("model.beta must be finite"));
 }
 
 }  // namespace

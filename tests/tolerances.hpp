@@ -51,6 +51,11 @@ inline constexpr double p_value = 1e-5;
 // SDE weak order in dt (expect 1).
 inline constexpr double weak_order_min = 0.8, weak_order_max = 1.2;
 
+// Chaos couplings (test_chaos): the MF gradient field tabulated on G >= 128 points per
+// side and interpolated by tensor cubic Lagrange: error <= (9/16)(h^4/24)(2 pi)^4 (kx^4 +
+// ky^4) relative for mode (kx, ky), 2.3e-6 for (1, 2) at h = 1/128, plus 6e-8 from float
+// storage; a factor 4 of margin.
+inline constexpr double coupled_force = 1e-5;
 
 // Metrics (test_metrics): network simplex against POT's emd and scipy's LP on the same
 // grid problem; both exact up to the 1e-14 rounding of integer supplies (issue 4 asks 1e-6).

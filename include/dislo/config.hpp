@@ -130,7 +130,7 @@ struct ChaosParams {
   bool coupling = false;
   // Snapshots of the mean-field force over [0, T] that drive the coupled processes Xbar
   // (linear in time between snapshots for SDE, the interval's mean for RW).
-  int frames = 256;
+  int frames = 128;
   // The time-change coupling costs O(n) per event: run it only up to this n.
   long time_change_max_n = 200;
   bool operator==(const ChaosParams&) const = default;

@@ -28,6 +28,15 @@ struct Trajectory {
 
 enum class ParticleModel { sde, rw };
 
+class ContinuumForce;
+class LatticeForce;
+// The mean-field forces driving the coupled processes ([chaos] coupling = true): MF's for
+// SDE, MFeps's for RW (chaos.hpp).
+struct ChaosForces {
+  const ContinuumForce* mf = nullptr;
+  const LatticeForce* mfeps = nullptr;
+};
+
 // Where an ensemble stands: enough to continue it with the same results. Every rank
 // holds complete, done and partial; rank 0 also holds rows and the summed counts.
 struct EnsembleState {
@@ -49,7 +58,9 @@ struct EnsembleResult {
   bool interrupted = false;  // stopped by a StopRequest: state says where, nothing else is set
   EnsembleState state;       // also when complete: a later model's checkpoint needs it
   long replicas = 0;
-  std::vector<std::string> metric_names;            // "<kind>_<sign>", e.g. "w1_plus"
+  // "<kind>_<sign>", e.g. "w1_plus"; with chaos also "chaos/coupling" (SDE) or
+  // "chaos/thinning" and "chaos/time_change" (RW): (1/n) sum_i |X_i - Xbar_i|.
+  std::vector<std::string> metric_names;
   std::vector<std::vector<double>> values;          // per metric: [R * nt], replica-major (rank 0)
   std::vector<double> mean, stderr_;                // per metric: [nt] each, concatenated
   std::vector<double> kappa;                        // [R] (rank 0)
@@ -71,9 +82,10 @@ struct EnsembleResult {
 // and, when continuum is given (RW with metrics.rw_against_mf), with MF as well: those
 // metrics are named "mf/<kind>_<sign>".
 // resume continues from a saved state (every rank passes it; see EnsembleState).
+// chaos (with study.chaos.coupling) adds the coupling distances of every replica.
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
                             const Trajectory& reference, const Trajectory* continuum = nullptr,
                             const EnsembleState* resume = nullptr,
-                            const StopRequest& stop = nullptr);
+                            const StopRequest& stop = nullptr, const ChaosForces* chaos = nullptr);
 
 }  // namespace dislo

@@ -38,6 +38,9 @@ class LatticeMeanField {
   double min_density() const;
   SolverStats stats() const;
   double truncation_bound() const { return truncation_bound_; }
+  // Collective. g = grad V_delta conv_eps (rho+ - rho-) at the local sites for the current
+  // state, exactly as the rates use it: F(l, b) = -b g(l).
+  void interaction_gradient(std::vector<double>& gx, std::vector<double>& gy);
 
   // The full right-hand side of the master equation (for tests and benchmarks).
   void rhs(const double* u, double* f);

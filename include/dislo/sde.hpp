@@ -17,6 +17,8 @@
 
 namespace dislo {
 
+class ContinuumForce;
+
 // The Euler-Maruyama step the study gets when sde.dt = "auto": the diffusive step
 // sqrt(2 dt/beta) is a quarter of delta and the drift step F dt an eighth of delta
 // (docs/particles.md gives the weak error measured at this step).
@@ -38,6 +40,15 @@ class SdeEngine {
   // Replace the positions (in [0, 1)^2) of the started replica at the current time; the
   // displacement restarts from zero (tests, and restoring a checkpointed state).
   void set_positions(std::span<const double> x, std::span<const double> y);
+
+  // Couples every later replica to Xbar (Lemma 4.2, eq. 64): each particle moved by the
+  // mean-field force -b g(Xbar_i, t) of `force` with X's own Euler-Maruyama increments,
+  // from X's initial positions. nullptr: no coupling. Finite beta only.
+  void couple(const ContinuumForce* force);
+  // (1/n) sum_i |X_i - Xbar_i| (torus distance); 0 without coupling.
+  double coupling_distance() const;
+  std::span<const double> xbar() const { return xb_; }
+  std::span<const double> ybar() const { return yb_; }
 
   double time() const { return t_; }
   long n() const { return signs_.n(); }
@@ -67,13 +78,15 @@ class SdeEngine {
   double kappa_ = 0, t_ = 0;
   std::uint64_t step_index_ = 0, particle_steps_ = 0;
   std::vector<double> x_, y_, ux_, uy_, fx_, fy_;
+  const ContinuumForce* coupled_ = nullptr;
+  std::vector<double> xb_, yb_;
 
   // beta = inf.
   TS ts_ = nullptr;
   Vec u_ = nullptr;
   std::vector<double> x0_, y0_;
   static PetscErrorCode ode_rhs(TS, PetscReal, Vec, Vec, void*);
-  void euler_maruyama_step(double h);
+  void euler_maruyama_step(double h, double t_start);
   void ode_advance(double t);
 };
 

@@ -1,0 +1,1 @@
+dislo_add_test(test_chaos SOURCES test_chaos.cpp RANKS 1 LABELS model)

@@ -1,0 +1,289 @@
+// The propagation-of-chaos couplings (chaos.hpp, docs/chaos.md): the mean-field force
+// tables against exact fields; each coupling's marginals against their exact laws (X: the
+// particle model, unchanged by the coupling or against the n = 2 master equation; Xbar:
+// the mean field itself, MF or MFeps); identical dynamics give distance 0 exactly.
+// Fixed seeds; every chi-square test asserts p >= tol::p_value (false-failure probability
+// 1e-5 each, 7 in this program: below 1e-4 in all).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <numeric>
+
+#include "dislo/chaos.hpp"
+#include "dislo/lattice.hpp"
+#include "dislo/meanfield.hpp"
+#include "dislo/metrics.hpp"
+#include "dislo/sde.hpp"
+#include "master_equation.hpp"
+#include "statistics.hpp"
+#include "test_support.hpp"
+#include "tolerances.hpp"
+
+using namespace dislo;
+using dislo::testing::chi2_goodness;
+using dislo::testing::master_equation_n2;
+using dislo::testing::particle_study;
+using dislo::testing::wrap;
+
+namespace {
+constexpr double two_pi = 2 * std::numbers::pi;
+
+// rho+- = 1/2 (1 +- a cos(2 pi (k1 x + k2 y))) on the N x N nodes: w = a cos(...).
+void cosine_pair(int N, double a, int k1, int k2, std::vector<double>& plus,
+                 std::vector<double>& minus) {
+  plus.resize(std::size_t(N) * N);
+  minus.resize(plus.size());
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j) {
+      const double c = a * std::cos(two_pi * (k1 * double(i) / N + k2 * double(j) / N));
+      plus[std::size_t(i) * N + j] = 0.5 * (1 + c);
+      minus[std::size_t(i) * N + j] = 0.5 * (1 - c);
+    }
+}
+
+// Study for the coupled walks: n = 2 (one of each sign) on an 8 x 8 lattice, cosine data.
+Study walk_study() {
+  Study study = particle_study(KernelKind::gaussian, 2, 1, 8, 0.125, 8.0);
+  study.initial.kind = InitialKind::cosine;
+  study.initial.amplitude = 0.8;
+  study.initial.amplitude_minus = -0.8;
+  study.model.T = 0.15;
+  return study;
+}
+
+}  // namespace
+
+TEST(ChaosForce, ContinuumTableInterpolatesTheExactGradient) {
+  // w = a(t) cos(2 pi (x + 2 y)), a = 1 at t = 0 and 3 at t = T: g = grad V_delta * w =
+  // -2 pi a Vhat_delta(5) sin(...) (1, 2).
+  const Kernel kernel(KernelKind::gaussian, 0.0625);
+  const int N = 64, kc = N / 3;
+  const double T = 0.5;
+  ContinuumForce force(kernel, N, kc, T, 1);
+  std::vector<double> plus, minus;
+  for (double a : {1.0, 3.0}) {
+    cosine_pair(N, a, 1, 2, plus, minus);
+    force.add_frame(plus, minus);
+  }
+  EXPECT_EQ(force.table_size(), 128);
+  const double vhat = kernel.vhat(5);
+  const double largest = 2 * two_pi * 3 * vhat;
+  double worst = 0;
+  for (int p = 0; p < 200; ++p) {
+    const double x = std::fmod(0.37 * p + 0.011, 1.0), y = std::fmod(0.71 * p + 0.029, 1.0);
+    const double t = T * (p % 11) / 10.0;
+    const double a = 1 + 2 * t / T;
+    const double s = -two_pi * a * vhat * std::sin(two_pi * (x + 2 * y));
+    const auto g = force(x, y, t);
+    worst = std::max({worst, std::abs(g[0] - s), std::abs(g[1] - 2 * s)});
+  }
+  std::printf("[ measured ] MF gradient table: max error %.2e relative (bound %.0e)\n",
+              worst / largest, tol::coupled_force);
+  EXPECT_LT(worst / largest, tol::coupled_force);
+  EXPECT_LT(force.interpolation_error(), tol::coupled_force);
+}
+
+TEST(ChaosForce, LatticeFramesArePiecewiseConstantMeans) {
+  LatticeForce force(4, 1.0, 2);
+  std::vector<double> gx(16), gy(16);
+  for (int f = 0; f < 3; ++f) {
+    std::fill(gx.begin(), gx.end(), f);
+    std::fill(gy.begin(), gy.end(), -2.0 * f);
+    force.add_frame(gx, gy);
+  }
+  EXPECT_EQ(force.interval(0.0), 0);
+  EXPECT_EQ(force.interval(0.49), 0);
+  EXPECT_EQ(force.interval(0.5), 1);
+  EXPECT_EQ(force.interval(1.0), 1);  // T belongs to the last interval
+  EXPECT_EQ(force.at(1, 2, 3)[0], 1.5);
+  EXPECT_EQ(force.at(1, 2, 3)[1], -3.0);
+  EXPECT_EQ(force.max_abs(), 4.0);
+  EXPECT_DOUBLE_EQ(force.interval_end(0), 0.5);
+}
+
+TEST(ChaosForce, LemmaBoundFormula) {
+  // 2 C_V t/delta (1/sqrt(n) + kappa) exp(2 C_V t/delta^2) at C_V = 0.5, delta = 0.5, n = 4.
+  EXPECT_DOUBLE_EQ(coupling_bound(0.5, 0.5, 4, 0.25, 1.0), 2 * 0.75 * std::exp(4.0));
+  EXPECT_EQ(coupling_bound(0.5, 0.5, 4, 0.25, 0.0), 0.0);
+}
+
+TEST(ChaosCoupling, IdenticalDynamicsGiveDistanceZero) {
+  // One particle feels no interaction, and neutral data (rho+ = rho-) give g = 0: X and
+  // Xbar then move identically under every coupling.
+  Study study = particle_study(KernelKind::gaussian, 1, 1, 16, 0.125, 4.0);
+  study.model.T = 0.5;
+  const Kernel kernel(study.kernel, study.model.delta);
+  ContinuumForce continuum(kernel, 32, 10, study.model.T, 4);
+  const std::vector<double> half(32 * 32, 0.5);
+  for (int f = 0; f <= 4; ++f) continuum.add_frame(half, half);
+  SdeEngine sde(study);
+  sde.couple(&continuum);
+  sde.start(3);
+  sde.advance_to(study.model.T);
+  EXPECT_EQ(sde.coupling_distance(), 0.0);
+  EXPECT_EQ(sde.xbar()[0], sde.x()[0]);
+
+  LatticeForce lattice(16, study.model.T, 4);
+  const std::vector<double> zero(16 * 16, 0.0);
+  for (int f = 0; f <= 4; ++f) lattice.add_frame(zero, zero);
+  const Signs signs{{1}, 1};
+  for (auto kind : {CoupledWalks::Kind::thinning, CoupledWalks::Kind::time_change}) {
+    CoupledWalks walks(study, lattice, kind);
+    const std::vector<std::int32_t> x{5}, y{9};
+    walks.start(7, signs, x, y);
+    walks.advance_to(study.model.T);
+    EXPECT_GT(walks.events(), 20u);
+    EXPECT_EQ(walks.distance(), 0.0);
+    EXPECT_EQ(walks.x()[0], walks.xbar()[0]);
+    EXPECT_EQ(walks.y()[0], walks.ybar()[0]);
+  }
+}
+
+TEST(ChaosCoupling, SdeCouplingLeavesTheReplicaUnchanged) {
+  Study study = particle_study(KernelKind::gaussian, 40, 20, 16, 0.125, 4.0);
+  const Kernel kernel(study.kernel, study.model.delta);
+  ContinuumForce force(kernel, 32, 10, study.model.T, 2);
+  std::vector<double> plus, minus;
+  cosine_pair(32, 0.5, 1, 0, plus, minus);
+  for (int f = 0; f <= 2; ++f) force.add_frame(plus, minus);
+  SdeEngine alone(study), coupled(study);
+  coupled.couple(&force);
+  alone.start(11);
+  coupled.start(11);
+  alone.advance_to(0.3);
+  coupled.advance_to(0.3);
+  for (std::size_t i = 0; i < 40; ++i) {
+    EXPECT_EQ(alone.x()[i], coupled.x()[i]);
+    EXPECT_EQ(alone.y()[i], coupled.y()[i]);
+  }
+  EXPECT_GT(coupled.coupling_distance(), 0.0);
+}
+
+TEST(ChaosCoupling, SdeXbarFollowsTheMeanField) {
+  // Xbar's particles are independent with the law of MF (McKean-Vlasov): their histogram
+  // at T against MF's exact cell masses; the initial law is rejected (power).
+  Study study = particle_study(KernelKind::gaussian, 50, 25, 16, 0.125, 4.0);
+  study.initial.kind = InitialKind::cosine;
+  study.initial.amplitude = 0.8;
+  study.initial.amplitude_minus = -0.8;
+  study.model.T = 0.2;
+  study.mf.M = 32;
+  const Kernel kernel(study.kernel, study.model.delta);
+  MeanField mf(MPI_COMM_SELF, study, kernel);
+  const InitialDensity rho0(study.initial);
+  mf.set_initial(rho0);
+  const int frames = 64;
+  ContinuumForce force(kernel, 32, mf.dealias_cutoff(), study.model.T, frames);
+  std::vector<double> start_plus;
+  for (double t : frame_times(study.model.T, frames)) {
+    mf.advance_to(t);
+    const auto p = mf.rho(+1), m = mf.rho(-1);
+    force.add_frame(p, m);
+    if (t == 0) start_plus.assign(p.begin(), p.end());
+  }
+  const int H = 8;
+  auto probabilities = [&](std::span<const double> density) {
+    auto cells = cell_masses_spectral(density, 32, H).mass;
+    const double total = std::accumulate(cells.begin(), cells.end(), 0.0);
+    for (auto& c : cells) c /= total;
+    return cells;
+  };
+  const auto exact = probabilities(mf.rho(+1));
+  const auto initial = probabilities(start_plus);
+  SdeEngine engine(study);
+  engine.couple(&force);
+  std::vector<double> counts(std::size_t(H) * H, 0.0);
+  for (int r = 0; r < 400; ++r) {
+    engine.start(std::uint64_t(r));
+    engine.advance_to(study.model.T);
+    for (long i = 0; i < engine.signs().n_plus; ++i) {
+      const int a = int(std::lround(engine.xbar()[i] * H)) % H;
+      const int b = int(std::lround(engine.ybar()[i] * H)) % H;
+      counts[std::size_t(a) * H + b] += 1;
+    }
+  }
+  const auto c = chi2_goodness(counts, exact);
+  const auto wrong = chi2_goodness(counts, initial);
+  std::printf(
+      "[ measured ] SDE Xbar+ against MF at T: chi2 = %.1f, dof %d, p = %.3f; against "
+      "rho0: p = %.1e\n",
+      c.stat, c.dof, c.p, wrong.p);
+  EXPECT_GE(c.p, tol::p_value);
+  EXPECT_LT(wrong.p, tol::p_value);
+}
+
+TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
+  // X: RW_2^eps, against the master equation (position of particle 1, relative vector).
+  // Xbar: two independent walks with MFeps's rates, so Xbar_1 has the law rho_eps+(T) /
+  // mass. For both couplings; 60000 replicas each.
+  const Study study = walk_study();
+  const int L = study.model.lattice, S = L * L;
+  const double T = study.model.T;
+  const InitialDensity rho0(study.initial);
+  std::vector<double> pp(S), pm(S);
+  double zp = 0, zm = 0;
+  for (int s = 0; s < S; ++s) {
+    pp[s] = rho0(+1, double(s / L) / L, double(s % L) / L);
+    pm[s] = rho0(-1, double(s / L) / L, double(s % L) / L);
+    zp += pp[s];
+    zm += pm[s];
+  }
+  std::vector<double> p0(std::size_t(S) * S);
+  for (int a = 0; a < S; ++a)
+    for (int c = 0; c < S; ++c) p0[std::size_t(a) * S + c] = pp[a] / zp * pm[c] / zm;
+  const auto joint = master_equation_n2(study, p0, T, true);
+  std::vector<double> first(S, 0.0), relative(S, 0.0);
+  for (int a = 0; a < S; ++a)
+    for (int c = 0; c < S; ++c) {
+      first[a] += joint[std::size_t(a) * S + c];
+      relative[wrap(a / L - c / L, L) * L + wrap(a % L - c % L, L)] +=
+          joint[std::size_t(a) * S + c];
+    }
+
+  const Kernel kernel(study.kernel, study.model.delta);
+  LatticeMeanField mfeps(MPI_COMM_SELF, study, kernel);
+  mfeps.set_initial(rho0);
+  const int frames = 32;
+  LatticeForce force(L, T, frames);
+  for (double t : frame_times(T, frames)) {
+    mfeps.advance_to(t);
+    std::vector<double> gx, gy;
+    mfeps.interaction_gradient(gx, gy);
+    force.add_frame(gx, gy);
+  }
+  std::vector<double> mean_field(mfeps.rho(+1).begin(), mfeps.rho(+1).end());
+  const double total = std::accumulate(mean_field.begin(), mean_field.end(), 0.0);
+  for (auto& v : mean_field) v /= total;
+
+  // Initial sites as the RW engines draw them (InitialSampler), per replica.
+  InitialSampler sampler(study.initial, study.model, L);
+  for (auto kind : {CoupledWalks::Kind::thinning, CoupledWalks::Kind::time_change}) {
+    const char* name = kind == CoupledWalks::Kind::thinning ? "thinning" : "time change";
+    CoupledWalks walks(study, force, kind);
+    std::vector<double> h_first(S, 0.0), h_relative(S, 0.0), h_bar(S, 0.0);
+    std::vector<std::int32_t> x, y;
+    for (int r = 0; r < 60000; ++r) {
+      const CounterRng rng(study.run.seed, std::uint64_t(r));
+      const Signs signs = sampler.signs(rng);
+      x.resize(2);
+      y.resize(2);
+      sampler.lattice(rng, signs, x, y);
+      walks.start(std::uint64_t(r), signs, x, y);
+      walks.advance_to(T);
+      h_first[walks.x()[0] * L + walks.y()[0]] += 1;
+      h_relative[wrap(walks.x()[0] - walks.x()[1], L) * L + wrap(walks.y()[0] - walks.y()[1], L)] +=
+          1;
+      h_bar[walks.xbar()[0] * L + walks.ybar()[0]] += 1;
+    }
+    const auto a = chi2_goodness(h_first, first), b = chi2_goodness(h_relative, relative),
+               c = chi2_goodness(h_bar, mean_field);
+    std::printf(
+        "[ measured ] %s: X l1 p = %.3f, X l1 - l2 p = %.3f, Xbar+ against MFeps p = %.3f\n", name,
+        a.p, b.p, c.p);
+    EXPECT_GE(a.p, tol::p_value) << name;
+    EXPECT_GE(b.p, tol::p_value) << name;
+    EXPECT_GE(c.p, tol::p_value) << name;
+  }
+}
