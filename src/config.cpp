@@ -583,7 +583,7 @@ Study resolve(const Reader& r) {
   // [run]
   RunParams& run = s.run;
   if (auto v = r.strings("run", "models")) {
-    check_subset(r, "run", "models", *v, {"mf", "mfeps", "sde", "rw"}, true);
+    check_subset(r, "run", "models", *v, {"mf", "mfeps", "sde", "rw", "exact2"}, true);
     run.models = *v;
   }
   if ((node = r.get("run", "replicas"))) {
@@ -777,6 +777,22 @@ Study resolve(const Reader& r) {
   if (s.chaos.coupling && !(s.run.has_model("sde") || s.run.has_model("rw")))
     r.fail("chaos", "coupling", r.get("chaos", "coupling"),
            "couples particle models: run.models needs \"sde\" or \"rw\"");
+
+  // exact2: the two-particle laws (exact2.hpp) exist for these studies only.
+  if (s.run.has_model("exact2")) {
+    const auto* models = r.get("run", "models");
+    const auto rule = [&](bool ok, const std::string& what) {
+      if (!ok) r.fail("run", "models", models, "\"exact2\" needs " + what);
+    };
+    rule(m.n == 2, fmt::format("model.n = 2 (is {})", m.n));
+    rule(m.n_plus.has_value(), "fixed signs (model.n_plus = 0, 1 or 2, not \"random\")");
+    rule(!m.noiseless(), "a finite model.beta");
+    rule(s.initial.kind == InitialKind::uniform || s.initial.kind == InitialKind::cosine,
+         "initial.kind = \"uniform\" or \"cosine\"");
+    rule(s.initial.kind != InitialKind::cosine ||
+             2 * std::max(std::abs(s.initial.k[0]), std::abs(s.initial.k[1])) < m.lattice / 2,
+         fmt::format("twice initial.k's components below lattice/2 = {}", m.lattice / 2));
+  }
 
   // A sign with particles needs mass to draw them from.
   const bool particles = s.run.has_model("sde") || s.run.has_model("rw");

@@ -16,6 +16,7 @@
 #include "dislo/chaos.hpp"
 #include "dislo/checkpoint.hpp"
 #include "dislo/ensemble.hpp"
+#include "dislo/exact2.hpp"
 #include "dislo/initial.hpp"
 #include "dislo/io.hpp"
 #include "dislo/lattice.hpp"
@@ -33,7 +34,7 @@ double seconds_since(clock_type::time_point t0) {
 
 // PETSc log stages, one per phase, so that -log_view shows where a run's time goes.
 struct Stages {
-  PetscLogStage mf = 0, mfeps = 0, sde = 0, rw = 0, output = 0;
+  PetscLogStage mf = 0, mfeps = 0, sde = 0, rw = 0, exact2 = 0, output = 0;
   static const Stages& get() {
     static const Stages stages = [] {
       Stages st;
@@ -41,6 +42,7 @@ struct Stages {
       PetscLogStageRegister("dislo MFeps", &st.mfeps);
       PetscLogStageRegister("dislo SDE ensemble", &st.sde);
       PetscLogStageRegister("dislo RW ensemble", &st.rw);
+      PetscLogStageRegister("dislo exact2", &st.exact2);
       PetscLogStageRegister("dislo output", &st.output);
       return st;
     }();
@@ -251,6 +253,51 @@ void write_chaos_bound(MPI_Comm comm, OutputFile& out, const std::string& group,
                       std::int64_t(study.chaos.time_change_max_n));
 }
 
+// The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
+// distance at the output times, and the SDE law's norm for scale.
+void write_exact2(MPI_Comm comm, OutputFile& out, const Study& study) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const std::size_t nt = study.run.times.size();
+  std::vector<double> values(2 * nt + 4, 0.0);
+  std::string error;
+  if (rank == 0) try {
+      TwoParticleLaws laws(study);
+      for (std::size_t t = 0; t < nt; ++t) {
+        laws.advance_to(study.run.times[t]);
+        values[t] = laws.l2_distance();
+        values[nt + t] = laws.l2_norm_sde();
+        fmt::print("exact2: t = {:<8g} L2 distance RW - SDE {:.6e} (norm {:.6e})\n",
+                   study.run.times[t], values[t], values[nt + t]);
+      }
+      values[2 * nt] = laws.fokker_planck_grid();
+      values[2 * nt + 1] = laws.modes();
+      values[2 * nt + 2] = double(laws.rw_steps());
+      values[2 * nt + 3] = double(laws.fp_steps());
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+  int failed = error.empty() ? 0 : 1;
+  MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
+  if (failed) {
+    int length = int(error.size());
+    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+    error.resize(std::size_t(length));
+    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm);
+    throw std::runtime_error(error);
+  }
+  values = shared(comm, values);
+  out.write_vector("/exact2/l2_law_distance",
+                   std::vector<double>(values.begin(), values.begin() + long(nt)));
+  out.write_vector("/exact2/l2_law_norm",
+                   std::vector<double>(values.begin() + long(nt), values.begin() + long(2 * nt)));
+  out.set_attribute("/exact2", "lattice", std::int64_t(study.model.lattice));
+  out.set_attribute("/exact2", "fokker_planck_grid", std::int64_t(values[2 * nt]));
+  out.set_attribute("/exact2", "x1_modes", std::int64_t(values[2 * nt + 1]));
+  out.set_attribute("/exact2", "rw_steps", std::int64_t(values[2 * nt + 2]));
+  out.set_attribute("/exact2", "fp_steps", std::int64_t(values[2 * nt + 3]));
+}
+
 // The checkpoint to continue from (resume) or to protect (a fresh run refuses to start
 // beside one). Every rank gets complete/done/partial; rank 0 also the data.
 std::map<std::string, EnsembleState> Run::load_checkpoint() const {
@@ -387,6 +434,13 @@ RunSummary Run::run() {
     summary.mfeps_steps = mfeps.stats().steps;
   }
 
+  if (study_.run.has_model("exact2")) {
+    const StageScope stage(Stages::get().exact2);
+    const auto t0 = clock_type::now();
+    write_exact2(comm_, out, study_);
+    summary.seconds_exact2 = seconds_since(t0);
+  }
+
   ChaosForces chaos_forces;
   if (mf_force) chaos_forces.mf = &*mf_force;
   if (mfeps_force) chaos_forces.mfeps = &*mfeps_force;
@@ -440,6 +494,7 @@ RunSummary Run::run() {
   out.set_attribute("/summary", "rw_events", events);
   out.set_attribute("/summary", "seconds_sde", summary.seconds_sde);
   out.set_attribute("/summary", "seconds_rw", summary.seconds_rw);
+  out.set_attribute("/summary", "seconds_exact2", summary.seconds_exact2);
   out.set_attribute("/summary", "seconds_metrics", summary.seconds_metrics);
   out.set_attribute("/summary", "seconds_setup", summary.seconds_setup);
   out.set_attribute("/summary", "seconds_mf", summary.seconds_mf);

@@ -57,6 +57,12 @@ inline constexpr double weak_order_min = 0.8, weak_order_max = 1.2;
 // storage; a factor 4 of margin.
 inline constexpr double coupled_force = 1e-5;
 
+// Exact two-particle laws (test_exact2): RK5(4) at rtol 1e-10 against uniformisation (exact
+// to 1e-15): the global error of 1e-10 per unit step accumulated over ~100 steps.
+inline constexpr double exact_law = 1e-8;
+// Fokker-Planck (spectral in space, RK at rtol 1e-10) against the Gibbs density.
+inline constexpr double exact_law_gibbs = 1e-8;
+
 // Metrics (test_metrics): network simplex against POT's emd and scipy's LP on the same
 // grid problem; both exact up to the 1e-14 rounding of integer supplies (issue 4 asks 1e-6).
 inline constexpr double transport_reference = 1e-9;

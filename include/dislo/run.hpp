@@ -17,6 +17,7 @@ struct RunSummary {
   double wall_seconds = 0;
   double seconds_mf = 0, seconds_mfeps = 0, seconds_io = 0, seconds_setup = 0;
   double seconds_sde = 0, seconds_rw = 0, seconds_metrics = 0;  // metrics: inside sde/rw
+  double seconds_exact2 = 0;
   long mf_steps = 0, mfeps_steps = 0;
 };
 
