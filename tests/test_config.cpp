@@ -429,8 +429,9 @@ TEST(ConfigReject, KernelKind) {
 }
 
 TEST(ConfigReject, Models) {
-  EXPECT_THAT(error_of("[run]\nmodels = []"),
-              HasSubstr("run.models = []: must be a non-empty subset of [mf, mfeps, sde, rw]"));
+  EXPECT_THAT(
+      error_of("[run]\nmodels = []"),
+      HasSubstr("run.models = []: must be a non-empty subset of [mf, mfeps, sde, rw, exact2]"));
   EXPECT_THAT(error_of("[run]\nmodels = [\"mf\", \"mf\"]"),
               HasSubstr("run.models = [\"mf\", \"mf\"]: must be"));
   EXPECT_THAT(error_of("[run]\nmodels = [\"pde\"]"), HasSubstr("run.models = [\"pde\"]"));
@@ -745,6 +746,20 @@ TEST(ConfigSweep, Rejections) {
   EXPECT_THAT(sweep_error_of("[sweep]\nn = [1, 2]\nfoo = 3"), HasSubstr("sweep.foo: unknown key"));
   // One study cannot be a sweep.
   EXPECT_THAT(error_of("[sweep]\nn = [1, 2]"), HasSubstr("[sweep]: a sweep is several studies"));
+}
+
+TEST(ConfigExact2, ValidStudiesOnly) {
+  const std::string ok =
+      "[model]\nn = 2\nn_plus = 1\n[initial]\nkind = \"cosine\"\n[run]\nmodels = [\"exact2\"]";
+  EXPECT_TRUE(parse_study(ok, "study.toml").run.has_model("exact2"));
+  EXPECT_THAT(error_of("[run]\nmodels = [\"exact2\"]"),
+              HasSubstr("run.models = [\"exact2\"]: \"exact2\" needs model.n = 2 (is 1000)"));
+  EXPECT_THAT(error_of("[model]\nn = 2\nn_plus = \"random\"\n[run]\nmodels = [\"exact2\"]"),
+              HasSubstr("needs fixed signs"));
+  EXPECT_THAT(error_of(ok + "\n[potential]\nkind = \"cai\"\n", {"initial.k=[40, 0]"}),
+              HasSubstr("twice initial.k's components below lattice/2 = 64"));
+  EXPECT_THAT(error_of(ok, {"initial.kind=uniform", "model.beta=inf"}),
+              HasSubstr("finite model.beta"));
 }
 
 // ---------------------------------------------------------------- [chaos]
