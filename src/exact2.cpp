@@ -142,23 +142,37 @@ void TwoParticleLaws::set_initial(const Study& study) {
       z2 += rho0(s2, a * eps, b * eps) * eps * eps;
     }
   const std::size_t S = std::size_t(L_) * L_;
+  // Site values and phases once: the sums below are O(L^4).
+  std::vector<double> first(S), second(S);
+  for (int a = 0; a < L_; ++a)
+    for (int b = 0; b < L_; ++b) {
+      first[std::size_t(a) * L_ + b] = rho0(s1, a * eps, b * eps) / z1;
+      second[std::size_t(a) * L_ + b] = rho0(s2, a * eps, b * eps) / z2;
+    }
+  std::vector<cplx> phase(S);
   PetscScalar* u = nullptr;
   petsc_check(VecGetArray(rw_u_, &u), "VecGetArray");
-  for (std::size_t k = 0; k < modes_.size(); ++k)
+  for (std::size_t k = 0; k < modes_.size(); ++k) {
+    for (int a = 0; a < L_; ++a)
+      for (int b = 0; b < L_; ++b)
+        phase[std::size_t(a) * L_ + b] =
+            std::polar(1.0, -two_pi * (modes_[k][0] * a + modes_[k][1] * b) / L_);
     for (int ra = 0; ra < L_; ++ra)
       for (int rb = 0; rb < L_; ++rb) {
         cplx sum = 0;
         for (int a = 0; a < L_; ++a)
           for (int b = 0; b < L_; ++b) {
-            const double f = rho0(s1, a * eps, b * eps) / z1 *
-                             rho0(s2, wrap(a - ra, L_) * eps, wrap(b - rb, L_) * eps) / z2;
-            sum += f * std::polar(1.0, -two_pi * (modes_[k][0] * a + modes_[k][1] * b) / L_);
+            const std::size_t l1 = std::size_t(a) * L_ + b;
+            const double f =
+                first[l1] * second[std::size_t(wrap(a - ra, L_)) * L_ + wrap(b - rb, L_)];
+            sum += f * phase[l1];
           }
         sum /= double(S);
         const std::size_t idx = 2 * (k * S + std::size_t(ra) * L_ + rb);
         u[idx] = sum.real();
         u[idx + 1] = sum.imag();
       }
+  }
   petsc_check(VecRestoreArray(rw_u_, &u), "VecRestoreArray");
   // SDE: integral over x1 of p0(x1, x1 - r) e^{-2 pi i k.x1}, by the rectangle rule on a
   // grid that integrates the trigonometric polynomial exactly.

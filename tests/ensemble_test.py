@@ -158,6 +158,16 @@ class Ensemble(unittest.TestCase):
             self.assertTrue(np.all(mean[1:] > 0), name)
             self.assertTrue(np.all(mean[1:] < ref[name.split("/")[0] + "/chaos/bound"][1:]), name)
             self.assertEqual(ref[name + "/values"].shape, (10, 3))
+        # The plot tool draws metrics, laws and the couplings against their bound.
+        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
+                            "plot_ensemble.py")
+        prefix = os.path.join(self.dir, "plot")
+        p = subprocess.run([sys.executable, tool, os.path.join(self.dir, "ranks1", "tiny.h5"),
+                            "-o", prefix], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for suffix in ("metrics", "laws", "chaos"):
+            with open(f"{prefix}-{suffix}.png", "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         # RW is also compared with MF (Corollary 1.8): close to its comparison with MFeps.
         for k in ("bl", "w1", "hs"):
             a, b = ref[f"rw/metrics_mf/{k}_plus/mean"], ref[f"rw/metrics/{k}_plus/mean"]

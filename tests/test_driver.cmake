@@ -47,3 +47,12 @@ add_test(NAME fit_rates
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fit_rates_test.py
                  ${PROJECT_SOURCE_DIR}/tools ${CMAKE_CURRENT_BINARY_DIR}/fit_rates_tmp)
 set_tests_properties(fit_rates PROPERTIES LABELS "integration" TIMEOUT 300)
+
+# The validation report's studies, reduced (tools/validation_report.py, docs/validation.md):
+# orders in eps, slopes in n, coupling below its bound, the Gibbs dipole.
+add_test(NAME validation_report
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/validation_report.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC} --ranks 2
+                 --work ${CMAKE_CURRENT_BINARY_DIR}/validation_report --reduced)
+set_tests_properties(validation_report PROPERTIES LABELS "validation" TIMEOUT 900 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
