@@ -11,6 +11,7 @@
 #include <string>
 #include <type_traits>
 
+#include "dislo/chaos.hpp"
 #include "dislo/config.hpp"
 #include "dislo/lattice.hpp"
 #include "dislo/meanfield.hpp"
@@ -176,6 +177,61 @@ void sde_steps(benchmark::State& state, const char* method) {
 void sde_pm(benchmark::State& state) { sde_steps(state, "pm"); }
 void sde_direct(benchmark::State& state) { sde_steps(state, "direct"); }
 
+// The couplings of docs/chaos.md, driven by the mean-field force of a cosine state
+// (w = 0.5 cos(2 pi x), constant in time): SDE particle-steps/s with Xbar beside X, and
+// events/s (X's and Xbar's jumps) of the two RW couplings, which keep X's forces exact
+// with O(n) work per event.
+void sde_coupled(benchmark::State& state) {
+  const long n = state.range(0);
+  dislo::Study study = particle_study(n);
+  study.model.T = 1e6;  // the frames span every benchmark's time
+  const dislo::Kernel kernel(study.kernel, study.model.delta);
+  const int M = 128, frames = 4;
+  dislo::ContinuumForce force(kernel, M, M / 3, study.model.T, frames);
+  std::vector<double> plus(std::size_t(M) * M), minus(plus.size());
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < M; ++j) {
+      const double c = 0.25 * std::cos(2 * std::numbers::pi * i / M);
+      plus[std::size_t(i) * M + j] = 0.5 + c;
+      minus[std::size_t(i) * M + j] = 0.5 - c;
+    }
+  for (int f = 0; f <= frames; ++f) force.add_frame(plus, minus);
+  dislo::SdeEngine sde(study);
+  sde.couple(&force);
+  sde.start(0);
+  for (auto _ : state) sde.advance_to(sde.time() + sde.step());
+  state.counters["rate"] =
+      benchmark::Counter(double(sde.particle_steps()), benchmark::Counter::kIsRate);
+}
+
+void rw_coupled(benchmark::State& state, dislo::CoupledWalks::Kind kind) {
+  const long n = state.range(0);
+  dislo::Study study = particle_study(n);
+  study.model.T = 1e6;  // the frames span every benchmark's time
+  const int L = study.model.lattice, frames = 4;
+  dislo::LatticeForce force(L, study.model.T, frames);
+  std::vector<double> gx(std::size_t(L) * L), gy(gx.size(), 0.0);
+  for (int i = 0; i < L; ++i)
+    for (int j = 0; j < L; ++j)
+      gx[std::size_t(i) * L + j] = 0.02 * std::sin(2 * std::numbers::pi * i / L);
+  for (int f = 0; f <= frames; ++f) force.add_frame(gx, gy);
+  dislo::VetoWalk walk(study);
+  walk.start(0);
+  dislo::CoupledWalks pair(study, force, kind);
+  pair.start(0, walk.signs(), walk.x(), walk.y());
+  // About 2e4 events per iteration: the total rate of X and Xbar is about 8n/(beta eps^2).
+  const double dt = 2e4 * 4.0 / (double(L) * L) / (8.0 * double(n));
+  for (auto _ : state) pair.advance_to(pair.time() + dt);
+  state.counters["rate"] = benchmark::Counter(double(pair.events()), benchmark::Counter::kIsRate);
+  state.counters["distance"] = pair.distance();
+}
+void rw_coupled_thinning(benchmark::State& state) {
+  rw_coupled(state, dislo::CoupledWalks::Kind::thinning);
+}
+void rw_coupled_time_change(benchmark::State& state) {
+  rw_coupled(state, dislo::CoupledWalks::Kind::time_change);
+}
+
 // One distance between 1000 random atoms (mass 1/2) and a smooth density on the H x H grid.
 std::pair<dislo::GridMeasure, dislo::GridMeasure> metric_case(int H) {
   const dislo::Study study = particle_study(1000);
@@ -295,6 +351,9 @@ BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillise
 BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(sde_coupled)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(rw_coupled_thinning)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(rw_coupled_time_change)->Arg(20)->Arg(200)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_bl)
     ->Args({32, 0})

@@ -101,6 +101,8 @@ constexpr std::array<SweepKey, 7> kSweepKeys{{{"n", "model", "n"},
                                               {"T", "model", "T"},
                                               {"kernel", "potential", "kind"},
                                               {"seed", "run", "seed"}}};
+// RW couplings: warn above this many pair updates per replica (minutes at ~1e8 per second).
+constexpr double kCouplingWarnUpdates = 1e10;
 // More points than this is a typo, not a study.
 constexpr long kMaxSweepPoints = 1000000;
 
@@ -814,6 +816,17 @@ Study resolve(const Reader& r) {
   }
 
   // Warnings.
+  if (s.chaos.coupling && s.run.has_model("rw")) {
+    // Each RW coupling keeps X's forces exact: O(n) work per event, 4n/(beta eps^2) events
+    // per unit time for X and as many for Xbar.
+    const double n = double(m.n), events = 8 * n * m.T / (m.beta * m.eps() * m.eps());
+    const double updates = events * n * (m.n <= s.chaos.time_change_max_n ? 2 : 1);
+    if (updates > kCouplingWarnUpdates)
+      s.warnings.push_back(fmt::format(
+          "{}: chaos.coupling with \"rw\": the RW couplings cost O(n) per event, about {:.1e} "
+          "pair updates per replica (docs/chaos.md); a smaller n or lattice runs faster",
+          s.source, updates));
+  }
   const double ratio = m.delta / m.eps();
   if (m.beta > ratio)
     s.warnings.push_back(fmt::format(

@@ -776,6 +776,12 @@ TEST(ConfigChaos, DefaultsAndRoundTrip) {
   EXPECT_THAT(error_of("[chaos]\ncoupling = 1"), HasSubstr("expected true or false"));
   EXPECT_THAT(error_of("[chaos]\nframes = 0"), HasSubstr("chaos.frames = 0: must be an integer"));
   EXPECT_THAT(error_of("[chaos]\ntime_change_max_n = -1"), HasSubstr("must be an integer >= 0"));
+  // The RW couplings' O(n) per event: a warning when a replica needs over 1e10 updates.
+  const std::string rw = "[run]\nmodels = [\"rw\"]\n[chaos]\ncoupling = true\n[model]\nT = 0.5\n";
+  EXPECT_TRUE(parse_study(rw + "n = 100\nlattice = 32", "study.toml").warnings.empty());
+  const auto warned = parse_study(rw + "n = 1000\nlattice = 128", "study.toml").warnings;
+  ASSERT_EQ(warned.size(), 1u);
+  EXPECT_THAT(warned[0], HasSubstr("about 1.6e+10 pair updates per replica"));
   EXPECT_THAT(
       error_of("[model]\nbeta = \"inf\"\n[run]\nmodels = [\"sde\"]\n[chaos]\ncoupling = true"),
       HasSubstr("model.beta must be finite"));
