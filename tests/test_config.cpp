@@ -777,7 +777,8 @@ TEST(ConfigChaos, DefaultsAndRoundTrip) {
   EXPECT_THAT(error_of("[chaos]\nframes = 0"), HasSubstr("chaos.frames = 0: must be an integer"));
   EXPECT_THAT(error_of("[chaos]\ntime_change_max_n = -1"), HasSubstr("must be an integer >= 0"));
   // The RW couplings' O(n) per event: a warning when a replica needs over 1e10 updates.
-  const std::string rw = "[run]\nmodels = [\"rw\"]\n[chaos]\ncoupling = true\n[model]\nT = 0.5\n";
+  const std::string rw =
+      "[run]\nmodels = [\"rw\"]\n[chaos]\ncoupling = true\n[model]\nT = 0.5\ndelta = 0.125\n";
   EXPECT_TRUE(parse_study(rw + "n = 100\nlattice = 32", "study.toml").warnings.empty());
   const auto warned = parse_study(rw + "n = 1000\nlattice = 128", "study.toml").warnings;
   ASSERT_EQ(warned.size(), 1u);
