@@ -18,13 +18,15 @@ MeanField::MeanField(MPI_Comm comm, const Study& study, const Kernel& kernel)
       hyper_(study.mf.hyperviscosity),
       kc_(study.mf.M / 3),
       grid_(std::make_unique<SpectralGrid>(comm, study.mf.M)) {
-  const int cols = grid_->spectral_cols();
+  const int N = grid_->N();
   vhat_.assign(grid_->spectral_size(), 0.0);
-  for (int i = 0; i < grid_->local_rows(); ++i) {
-    const int kx = grid_->kx(i);
-    for (int j = 0; j < cols; ++j)
-      if (std::abs(kx) <= kc_ && j <= kc_)
-        vhat_[std::size_t(i) * cols + j] = kernel.vhat(double(kx) * kx + double(j) * j);
+  for (int c = 0; c < grid_->spectral_lines(); ++c) {
+    const int ky = grid_->spectral_ky(c);
+    for (int i = 0; i < N; ++i) {
+      const int kx = grid_->kx_of(i);
+      if (std::abs(kx) <= kc_ && ky <= kc_)
+        vhat_[std::size_t(c) * N + i] = kernel.vhat(double(kx) * kx + double(ky) * ky);
+    }
   }
   w_hat_.resize(grid_->spectral_size());
   a_hat_.resize(grid_->spectral_size());
@@ -60,12 +62,12 @@ double MeanField::linear_symbol(int kx, int ky) const {
 
 // Zero every mode beyond the 2/3 cutoff (|kx| or |ky| > M/3).
 void MeanField::project(double* field) {
-  const int cols = grid_->spectral_cols();
+  const int N = grid_->N();
   grid_->forward(field, a_hat_.data());
-  for (int i = 0; i < grid_->local_rows(); ++i) {
-    const bool row_kept = std::abs(grid_->kx(i)) <= kc_;
-    for (int j = 0; j < cols; ++j)
-      if (!row_kept || j > kc_) a_hat_[std::size_t(i) * cols + j] = 0;
+  for (int c = 0; c < grid_->spectral_lines(); ++c) {
+    const bool line_kept = grid_->spectral_ky(c) <= kc_;
+    for (int i = 0; i < N; ++i)
+      if (!line_kept || std::abs(grid_->kx_of(i)) > kc_) a_hat_[std::size_t(c) * N + i] = 0;
   }
   grid_->backward(a_hat_.data(), field);
 }
@@ -75,19 +77,19 @@ void MeanField::project(double* field) {
 // on the kept modes, which are all the output keeps. Nine FFTs per call.
 void MeanField::drift(const double* u, double* g) {
   const std::size_t n = grid_->real_size();
-  const int cols = grid_->spectral_cols();
+  const int N = grid_->N(), lines = grid_->spectral_lines();
   const double* plus = u;
   const double* minus = u + n;
   for (std::size_t k = 0; k < n; ++k) px_[k] = plus[k] - minus[k];
   grid_->forward(px_.data(), w_hat_.data());
   // grad Phi: (2 pi i k) Vhat_delta w_hat
-  for (int i = 0; i < grid_->local_rows(); ++i) {
-    const double kx = grid_->kx(i);
-    for (int j = 0; j < cols; ++j) {
-      const std::size_t idx = std::size_t(i) * cols + j;
+  for (int c = 0; c < lines; ++c) {
+    const double ky = grid_->spectral_ky(c);
+    for (int i = 0; i < N; ++i) {
+      const std::size_t idx = std::size_t(c) * N + i;
       const cplx phi = vhat_[idx] * w_hat_[idx] * cplx(0, two_pi);
-      a_hat_[idx] = kx * phi;
-      b_hat_[idx] = double(j) * phi;
+      a_hat_[idx] = double(grid_->kx_of(i)) * phi;
+      b_hat_[idx] = ky * phi;
     }
   }
   grid_->backward(a_hat_.data(), gx_.data());
@@ -101,19 +103,21 @@ void MeanField::drift(const double* u, double* g) {
     grid_->forward(px_.data(), a_hat_.data());
     grid_->forward(py_.data(), b_hat_.data());
     const double sign = s == 0 ? 1.0 : -1.0;
-    for (int i = 0; i < grid_->local_rows(); ++i) {
-      const int kx = grid_->kx(i);
-      const bool row_kept = std::abs(kx) <= kc_;
-      for (int j = 0; j < cols; ++j) {
-        const std::size_t idx = std::size_t(i) * cols + j;
-        if (!row_kept || j > kc_) {
+    for (int c = 0; c < lines; ++c) {
+      const int ky = grid_->spectral_ky(c);
+      const bool line_kept = ky <= kc_;
+      for (int i = 0; i < N; ++i) {
+        const std::size_t idx = std::size_t(c) * N + i;
+        const int kx = grid_->kx_of(i);
+        if (!line_kept || std::abs(kx) > kc_) {
           a_hat_[idx] = 0;
           continue;
         }
-        a_hat_[idx] = sign * cplx(0, two_pi) * (double(kx) * a_hat_[idx] + double(j) * b_hat_[idx]);
+        a_hat_[idx] =
+            sign * cplx(0, two_pi) * (double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx]);
       }
     }
-    if (grid_->row_start() == 0 && grid_->local_rows() > 0) a_hat_[0] = 0;  // mass exactly kept
+    if (grid_->holds_mean()) a_hat_[0] = 0;  // mass exactly kept
     grid_->backward(a_hat_.data(), g + s * n);
   }
 }

@@ -35,6 +35,7 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
   local_rows_ = static_cast<int>(n0);
   row_start_ = static_cast<int>(s0);
   local_cols_ = static_cast<int>(n1);
+  col_start_ = static_cast<int>(s1);
   const ptrdiff_t doubles = std::max<ptrdiff_t>({alloc, 2 * n0 * cols, 2 * n1 * N, 2});
   rows_ = fftw_alloc_real(doubles);
   columns_ = fftw_alloc_real(doubles);
@@ -45,8 +46,10 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
   // FFTW_ESTIMATE: the plan, hence the rounding, is the same in every run.
   row_fwd_ = fftw_plan_dft_r2c_1d(N, line_real_, line_out_, FFTW_ESTIMATE);
   row_bwd_ = fftw_plan_dft_c2r_1d(N, line_in_, line_real_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
-  col_fwd_ = fftw_plan_dft_1d(N, line_in_, line_out_, FFTW_FORWARD, FFTW_ESTIMATE);
-  col_bwd_ = fftw_plan_dft_1d(N, line_in_, line_out_, FFTW_BACKWARD, FFTW_ESTIMATE);
+  // Column lines transform in place (transform_columns).
+  col_fwd_ = fftw_plan_dft_1d(N, line_in_, line_in_, FFTW_FORWARD, FFTW_ESTIMATE);
+  col_bwd_ = fftw_plan_dft_1d(N, line_in_, line_in_, FFTW_BACKWARD, FFTW_ESTIMATE);
+  line_alignment_ = fftw_alignment_of(reinterpret_cast<double*>(line_in_));
   // The transposes only move data, so every algorithm gives the same bits: FFTW may time
   // its candidates (FFTW_MEASURE, remembered as wisdom for later grids) and keep the fastest.
   to_columns_ =
@@ -79,14 +82,20 @@ void SpectralGrid::transform_columns(fftw_plan plan) {
   auto* col = reinterpret_cast<fftw_complex*>(columns_);
   for (int c = 0; c < local_cols_; ++c) {
     fftw_complex* line = col + std::size_t(c) * N_;
-    std::memcpy(line_in_, line, sizeof(fftw_complex) * N_);
-    fftw_execute_dft(plan, line_in_, line_out_);
-    std::memcpy(line, line_out_, sizeof(fftw_complex) * N_);
+    // In place when the line has the plan's SIMD alignment (always, for even N and
+    // FFTW's allocator); the same plan on every line either way.
+    if (fftw_alignment_of(reinterpret_cast<double*>(line)) == line_alignment_) {
+      fftw_execute_dft(plan, line, line);
+    } else {
+      std::memcpy(line_in_, line, sizeof(fftw_complex) * N_);
+      fftw_execute_dft(plan, line_in_, line_in_);
+      std::memcpy(line, line_in_, sizeof(fftw_complex) * N_);
+    }
   }
 }
 
 void SpectralGrid::forward(const double* in, cplx* out) {
-  const int cols = spectral_cols();
+  const int cols = N_ / 2 + 1;
   auto* row = reinterpret_cast<fftw_complex*>(rows_);
   for (int i = 0; i < local_rows_; ++i) {
     std::memcpy(line_real_, in + std::size_t(i) * N_, sizeof(double) * N_);
@@ -95,14 +104,12 @@ void SpectralGrid::forward(const double* in, cplx* out) {
   }
   fftw_execute(to_columns_);
   transform_columns(col_fwd_);
-  fftw_execute(to_rows_);
-  std::memcpy(static_cast<void*>(out), rows_, sizeof(cplx) * spectral_size());
+  std::memcpy(static_cast<void*>(out), columns_, sizeof(cplx) * spectral_size());
 }
 
 void SpectralGrid::backward(const cplx* in, double* out) {
-  const int cols = spectral_cols();
-  std::memcpy(rows_, static_cast<const void*>(in), sizeof(cplx) * spectral_size());
-  fftw_execute(to_columns_);
+  const int cols = N_ / 2 + 1;
+  std::memcpy(columns_, static_cast<const void*>(in), sizeof(cplx) * spectral_size());
   transform_columns(col_bwd_);
   fftw_execute(to_rows_);
   const double scale = 1.0 / (double(N_) * double(N_));

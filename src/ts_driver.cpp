@@ -246,14 +246,14 @@ std::string TsDriver::ts_type() const {
 
 void TsDriver::apply_linear(const double* u, double* out, double shift, bool inverse) {
   const std::size_t block = grid_.real_size();
-  const int cols = grid_.spectral_cols();
+  const int N = grid_.N();
   for (int s = 0; s < model_.species; ++s) {
     grid_.forward(u + s * block, spec_.data());
-    for (int i = 0; i < grid_.local_rows(); ++i) {
-      const int kx = grid_.kx(i);
-      for (int j = 0; j < cols; ++j) {
-        const double m = shift - model_.linear_symbol(kx, j);
-        spec_[std::size_t(i) * cols + j] *= inverse ? 1.0 / m : m;
+    for (int c = 0; c < grid_.spectral_lines(); ++c) {
+      const int ky = grid_.spectral_ky(c);
+      for (int i = 0; i < N; ++i) {
+        const double m = shift - model_.linear_symbol(grid_.kx_of(i), ky);
+        spec_[std::size_t(c) * N + i] *= inverse ? 1.0 / m : m;
       }
     }
     grid_.backward(spec_.data(), out + s * block);
