@@ -208,6 +208,25 @@ class Driver(unittest.TestCase):
         fit = json.loads(p.stdout)
         self.assertEqual((fit["points"], fit["weighted"], fit["t"]), (2, True, 0.1))
 
+    def test_exact_two_particle_laws_meet_contract(self):
+        study = os.path.join(self.dir, "exact2.toml")
+        with open(study, "w") as f:
+            f.write("[model]\nn = 2\nn_plus = 1\nlattice = 16\ndelta = 0.125\nbeta = 4.0\n"
+                    "T = 0.05\n[initial]\nkind = \"cosine\"\n[run]\nmodels = [\"exact2\"]\n"
+                    "times = [0.0, 0.025, 0.05]\n")
+        out = os.path.join(self.dir, "exact2.h5")
+        r = run([ARGS.dislo, "run", study, "-o", out], self.dir, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_contract(out)
+        with h5py.File(out) as f:
+            d = f["exact2/l2_law_distance"][...]
+            self.assertLess(d[0], 1e-12)  # the same initial law on the lattice
+            self.assertTrue(np.all(d[1:] > 1e-4))
+            self.assertEqual(f["exact2"].attrs["fokker_planck_grid"], 64)
+        r = run([ARGS.dislo, "check", study, "--set", "model.n=3"], self.dir, 0)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn('"exact2" needs model.n = 2 (is 3)', r.stderr)
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
