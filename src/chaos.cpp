@@ -228,27 +228,7 @@ void CoupledWalks::move(std::vector<std::int32_t>& x, std::vector<std::int32_t>&
 void CoupledWalks::move_x(std::size_t i, int dir) {
   const int ox = x_[i], oy = y_[i];
   move(x_, y_, i, dir);
-  const std::size_t n = x_.size();
-  const auto& g = grad_->g;
-  auto at = [&](int dx, int dy) {
-    dx += dx < 0 ? L_ : 0;
-    dy += dy < 0 ? L_ : 0;
-    return &g[2 * (std::size_t(dx) * L_ + dy)];
-  };
-  double ax = 0, ay = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    if (j == i) continue;
-    // Partner j loses i's old contribution and gains the new one; i's sum is recomputed.
-    const double* old_g = at(x_[j] - ox, y_[j] - oy);
-    const double* new_g = at(x_[j] - x_[i], y_[j] - y_[i]);
-    fx_[j] += b_[i] * (new_g[0] - old_g[0]);
-    fy_[j] += b_[i] * (new_g[1] - old_g[1]);
-    const double* mine = at(x_[i] - x_[j], y_[i] - y_[j]);
-    ax += b_[j] * mine[0];
-    ay += b_[j] * mine[1];
-  }
-  fx_[i] = ax;
-  fy_[i] = ay;
+  grad_->moved(i, ox, oy, x_, y_, b_, fx_, fy_);
 }
 
 void CoupledWalks::start(std::uint64_t replica, const Signs& signs, std::span<const std::int32_t> x,
@@ -260,18 +240,9 @@ void CoupledWalks::start(std::uint64_t replica, const Signs& signs, std::span<co
   xb_ = x_;
   yb_ = y_;
   const std::size_t n = x_.size();
-  fx_.assign(n, 0);
-  fy_.assign(n, 0);
-  const auto& g = grad_->g;
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      int dx = x_[i] - x_[j], dy = y_[i] - y_[j];
-      dx += dx < 0 ? L_ : 0;
-      dy += dy < 0 ? L_ : 0;
-      fx_[i] += b_[j] * g[2 * (std::size_t(dx) * L_ + dy)];
-      fy_[i] += b_[j] * g[2 * (std::size_t(dx) * L_ + dy) + 1];
-    }
+  fx_.resize(n);
+  fy_.resize(n);
+  grad_->sums(x_, y_, b_, fx_, fy_);
   t_ = 0;
   events_ = 0;
   draws_ = 0;

@@ -22,6 +22,41 @@ LatticeGradient::LatticeGradient(const Kernel& kernel, int L_) : L(L_) {
   }
 }
 
+void LatticeGradient::sums(std::span<const std::int32_t> x, std::span<const std::int32_t> y,
+                           std::span<const int> b, std::span<double> fx,
+                           std::span<double> fy) const {
+  const std::size_t n = x.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    double ax = 0, ay = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (j == i) continue;
+      const double* v = at(x[i] - x[j], y[i] - y[j]);
+      ax += b[j] * v[0];
+      ay += b[j] * v[1];
+    }
+    fx[i] = ax;
+    fy[i] = ay;
+  }
+}
+
+void LatticeGradient::moved(std::size_t i, int old_x, int old_y, std::span<const std::int32_t> x,
+                            std::span<const std::int32_t> y, std::span<const int> b,
+                            std::span<double> fx, std::span<double> fy) const {
+  double ax = 0, ay = 0;
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    if (j == i) continue;
+    const double* before = at(x[j] - old_x, y[j] - old_y);
+    const double* after = at(x[j] - x[i], y[j] - y[i]);
+    fx[j] += b[i] * (after[0] - before[0]);
+    fy[j] += b[i] * (after[1] - before[1]);
+    const double* mine = at(x[i] - x[j], y[i] - y[j]);
+    ax += b[j] * mine[0];
+    ay += b[j] * mine[1];
+  }
+  fx[i] = ax;
+  fy[i] = ay;
+}
+
 LatticeWalk::LatticeWalk(const Study& study, const char* who)
     : L_(study.model.lattice),
       beta_(study.model.beta),
@@ -172,23 +207,7 @@ ReferenceWalk::ReferenceWalk(const Study& study)
   rates_.resize(4 * n);
 }
 
-void ReferenceWalk::refresh_forces() {
-  const std::size_t n = x_.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    double ax = 0, ay = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      int dx = x_[i] - x_[j], dy = y_[i] - y_[j];
-      dx += dx < 0 ? L_ : 0;
-      dy += dy < 0 ? L_ : 0;
-      const double* g = &grad_->g[2 * (std::size_t(dx) * L_ + dy)];
-      ax += signs_.b[j] * g[0];
-      ay += signs_.b[j] * g[1];
-    }
-    fx_[i] = ax;
-    fy_[i] = ay;
-  }
-}
+void ReferenceWalk::refresh_forces() { grad_->sums(x_, y_, signs_.b, fx_, fy_); }
 
 void ReferenceWalk::update_rates() {
   const std::size_t n = x_.size();
@@ -213,7 +232,6 @@ void ReferenceWalk::start(std::uint64_t replica) {
 
 void ReferenceWalk::advance_to(double t) {
   if (t < t_) throw std::invalid_argument("ReferenceWalk::advance_to: time runs backwards");
-  const std::size_t n = x_.size();
   for (;;) {
     double total = 0;
     for (double r : rates_) total += r;
@@ -234,25 +252,7 @@ void ReferenceWalk::advance_to(double t) {
     const int oldx = x_[i], oldy = y_[i];
     jump(i, int(k % 4));
     // O(n) incremental update: every partner's force changes by the moved particle.
-    double ax = 0, ay = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (j == i) continue;
-      auto at = [&](int px, int py, int qx, int qy) {
-        int dx = px - qx, dy = py - qy;
-        dx += dx < 0 ? L_ : 0;
-        dy += dy < 0 ? L_ : 0;
-        return &grad_->g[2 * (std::size_t(dx) * L_ + dy)];
-      };
-      const double* before = at(x_[j], y_[j], oldx, oldy);
-      const double* after = at(x_[j], y_[j], x_[i], y_[i]);
-      fx_[j] += signs_.b[i] * (after[0] - before[0]);
-      fy_[j] += signs_.b[i] * (after[1] - before[1]);
-      const double* mine = at(x_[i], y_[i], x_[j], y_[j]);
-      ax += signs_.b[j] * mine[0];
-      ay += signs_.b[j] * mine[1];
-    }
-    fx_[i] = ax;
-    fy_[i] = ay;
+    grad_->moved(i, oldx, oldy, x_, y_, signs_.b, fx_, fy_);
     update_rates();
   }
 }

@@ -169,6 +169,33 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
 }
 
 namespace {
+// Runs f on rank 0 only; what it throws is thrown on every rank (bad input as InputError,
+// anything else as runtime_error), so that no rank waits for a collective that never comes.
+template <class F>
+void on_root(MPI_Comm comm, F&& f) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  int kind = 0;  // 0 fine, 1 bad input, 2 any other failure
+  std::string message;
+  if (rank == 0) try {
+      f();
+    } catch (const InputError& e) {
+      kind = 1;
+      message = e.what();
+    } catch (const std::exception& e) {
+      kind = 2;
+      message = e.what();
+    }
+  MPI_Bcast(&kind, 1, MPI_INT, 0, comm);
+  if (kind == 0) return;
+  int length = int(message.size());
+  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
+  message.resize(std::size_t(length));
+  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
+  if (kind == 1) throw InputError(message);
+  throw std::runtime_error(message);
+}
+
 // Rank 0's vector on every rank (the collective writes need equal shapes everywhere).
 std::vector<double> shared(MPI_Comm comm, std::vector<double> v) {
   unsigned long long n = v.size();
@@ -256,36 +283,22 @@ void write_chaos_bound(MPI_Comm comm, OutputFile& out, const std::string& group,
 // The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
 // distance at the output times, and the SDE law's norm for scale.
 void write_exact2(MPI_Comm comm, OutputFile& out, const Study& study) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
   const std::size_t nt = study.run.times.size();
   std::vector<double> values(2 * nt + 4, 0.0);
-  std::string error;
-  if (rank == 0) try {
-      TwoParticleLaws laws(study);
-      for (std::size_t t = 0; t < nt; ++t) {
-        laws.advance_to(study.run.times[t]);
-        values[t] = laws.l2_distance();
-        values[nt + t] = laws.l2_norm_sde();
-        fmt::print("exact2: t = {:<8g} L2 distance RW - SDE {:.6e} (norm {:.6e})\n",
-                   study.run.times[t], values[t], values[nt + t]);
-      }
-      values[2 * nt] = laws.fokker_planck_grid();
-      values[2 * nt + 1] = laws.modes();
-      values[2 * nt + 2] = double(laws.rw_steps());
-      values[2 * nt + 3] = double(laws.fp_steps());
-    } catch (const std::exception& e) {
-      error = e.what();
+  on_root(comm, [&] {
+    TwoParticleLaws laws(study);
+    for (std::size_t t = 0; t < nt; ++t) {
+      laws.advance_to(study.run.times[t]);
+      values[t] = laws.l2_distance();
+      values[nt + t] = laws.l2_norm_sde();
+      fmt::print("exact2: t = {:<8g} L2 distance RW - SDE {:.6e} (norm {:.6e})\n",
+                 study.run.times[t], values[t], values[nt + t]);
     }
-  int failed = error.empty() ? 0 : 1;
-  MPI_Bcast(&failed, 1, MPI_INT, 0, comm);
-  if (failed) {
-    int length = int(error.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-    error.resize(std::size_t(length));
-    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm);
-    throw std::runtime_error(error);
-  }
+    values[2 * nt] = laws.fokker_planck_grid();
+    values[2 * nt + 1] = laws.modes();
+    values[2 * nt + 2] = double(laws.rw_steps());
+    values[2 * nt + 3] = double(laws.fp_steps());
+  });
   values = shared(comm, values);
   out.write_vector("/exact2/l2_law_distance",
                    std::vector<double>(values.begin(), values.begin() + long(nt)));
@@ -315,19 +328,7 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
                     "continue it with --resume, or remove it to start afresh",
                     path));
   Checkpoint cp;
-  std::string error;
-  if (rank_ == 0) try {
-      cp = read_checkpoint(path, checkpoint_identity(study_));
-    } catch (const InputError& e) {
-      error = e.what();
-    }
-  int length = static_cast<int>(error.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, comm_);
-  if (length) {
-    error.resize(std::size_t(length));
-    MPI_Bcast(error.data(), length, MPI_CHAR, 0, comm_);
-    throw InputError(error);
-  }
+  on_root(comm_, [&] { cp = read_checkpoint(path, checkpoint_identity(study_)); });
   for (const char* name : {"sde", "rw"}) {
     int has = rank_ == 0 && cp.count(name) ? 1 : 0;
     MPI_Bcast(&has, 1, MPI_INT, 0, comm_);
@@ -514,30 +515,10 @@ RunSummary Run::run() {
 
 std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,
                     const std::string& output) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  // kind: 0 fine, 1 bad input, 2 any other failure.
-  long result[2] = {0, 0};
-  std::string message;
-  if (rank == 0) try {
-      result[1] = long(collect_runs(inputs, output));
-    } catch (const InputError& e) {
-      result[0] = 1;
-      message = e.what();
-    } catch (const std::exception& e) {
-      result[0] = 2;
-      message = e.what();
-    }
-  MPI_Bcast(result, 2, MPI_LONG, 0, comm);
-  if (result[0] != 0) {
-    int length = int(message.size());
-    MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-    message.resize(std::size_t(length));
-    MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
-    if (result[0] == 1) throw InputError(message);
-    throw std::runtime_error(message);
-  }
-  return std::size_t(result[1]);
+  unsigned long long rows = 0;
+  on_root(comm, [&] { rows = collect_runs(inputs, output); });
+  MPI_Bcast(&rows, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  return std::size_t(rows);
 }
 
 void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {

@@ -2,15 +2,61 @@
 // The exact law of RW_2^eps (test_rw, test_chaos): the master equation (eq. 30) on the L^4
 // joint states, solved by uniformisation.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <vector>
 
 #include "dislo/config.hpp"
+#include "dislo/initial.hpp"
 #include "dislo/potential.hpp"
+#include "test_support.hpp"
 
 namespace dislo::testing {
 
 inline int wrap(long v, int L) { return int(((v % L) + L) % L); }
+
+// Two particles of opposite signs on an L x L lattice (delta = 1/8, beta = 8, gaussian),
+// cosine data of amplitude 0.8, up to time T.
+inline Study two_particle_study(int L, double T) {
+  Study study = particle_study(KernelKind::gaussian, 2, 1, L, 0.125, 8.0);
+  study.initial.kind = InitialKind::cosine;
+  study.initial.amplitude = 0.8;
+  study.initial.amplitude_minus = -0.8;
+  study.model.T = T;
+  return study;
+}
+
+// The initial joint law on the L^4 states: independent lattice samples proportional to
+// rho0^{+-} at the sites (particle 1 positive, particle 2 negative).
+inline std::vector<double> initial_law_n2(const Study& study) {
+  const int L = study.model.lattice, S = L * L;
+  const InitialDensity rho0(study.initial);
+  std::vector<double> pp(S), pm(S);
+  double zp = 0, zm = 0;
+  for (int s = 0; s < S; ++s) {
+    pp[s] = rho0(+1, double(s / L) / L, double(s % L) / L);
+    pm[s] = rho0(-1, double(s / L) / L, double(s % L) / L);
+    zp += pp[s];
+    zm += pm[s];
+  }
+  std::vector<double> p0(std::size_t(S) * S);
+  for (int a = 0; a < S; ++a)
+    for (int c = 0; c < S; ++c) p0[std::size_t(a) * S + c] = pp[a] / zp * pm[c] / zm;
+  return p0;
+}
+
+// Marginals of a joint law on the L^4 states: position of particle 1, and l1 - l2.
+inline std::array<std::vector<double>, 2> marginals_n2(const std::vector<double>& joint, int L) {
+  const int S = L * L;
+  std::vector<double> first(S, 0.0), relative(S, 0.0);
+  for (int a = 0; a < S; ++a)
+    for (int c = 0; c < S; ++c) {
+      const double q = joint[std::size_t(a) * S + c];
+      first[a] += q;
+      relative[wrap(a / L - c / L, L) * L + wrap(a % L - c % L, L)] += q;
+    }
+  return {first, relative};
+}
 
 // Exact law of RW_2^eps at time t by uniformisation of the master equation (eq. 30) on the
 // L^4 joint states; rates from models.md eq. 8 with grad V_delta sampled at the sites.

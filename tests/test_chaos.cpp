@@ -23,8 +23,11 @@
 
 using namespace dislo;
 using dislo::testing::chi2_goodness;
+using dislo::testing::initial_law_n2;
+using dislo::testing::marginals_n2;
 using dislo::testing::master_equation_n2;
 using dislo::testing::particle_study;
+using dislo::testing::two_particle_study;
 using dislo::testing::wrap;
 
 namespace {
@@ -41,16 +44,6 @@ void cosine_pair(int N, double a, int k1, int k2, std::vector<double>& plus,
       plus[std::size_t(i) * N + j] = 0.5 * (1 + c);
       minus[std::size_t(i) * N + j] = 0.5 * (1 - c);
     }
-}
-
-// Study for the coupled walks: n = 2 (one of each sign) on an 8 x 8 lattice, cosine data.
-Study walk_study() {
-  Study study = particle_study(KernelKind::gaussian, 2, 1, 8, 0.125, 8.0);
-  study.initial.kind = InitialKind::cosine;
-  study.initial.amplitude = 0.8;
-  study.initial.amplitude_minus = -0.8;
-  study.model.T = 0.15;
-  return study;
 }
 
 }  // namespace
@@ -218,29 +211,12 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
   // X: RW_2^eps, against the master equation (position of particle 1, relative vector).
   // Xbar: two independent walks with MFeps's rates, so Xbar_1 has the law rho_eps+(T) /
   // mass. For both couplings; 60000 replicas each.
-  const Study study = walk_study();
+  const Study study = two_particle_study(8, 0.15);
   const int L = study.model.lattice, S = L * L;
   const double T = study.model.T;
   const InitialDensity rho0(study.initial);
-  std::vector<double> pp(S), pm(S);
-  double zp = 0, zm = 0;
-  for (int s = 0; s < S; ++s) {
-    pp[s] = rho0(+1, double(s / L) / L, double(s % L) / L);
-    pm[s] = rho0(-1, double(s / L) / L, double(s % L) / L);
-    zp += pp[s];
-    zm += pm[s];
-  }
-  std::vector<double> p0(std::size_t(S) * S);
-  for (int a = 0; a < S; ++a)
-    for (int c = 0; c < S; ++c) p0[std::size_t(a) * S + c] = pp[a] / zp * pm[c] / zm;
-  const auto joint = master_equation_n2(study, p0, T, true);
-  std::vector<double> first(S, 0.0), relative(S, 0.0);
-  for (int a = 0; a < S; ++a)
-    for (int c = 0; c < S; ++c) {
-      first[a] += joint[std::size_t(a) * S + c];
-      relative[wrap(a / L - c / L, L) * L + wrap(a % L - c % L, L)] +=
-          joint[std::size_t(a) * S + c];
-    }
+  const auto [first, relative] =
+      marginals_n2(master_equation_n2(study, initial_law_n2(study), T, true), L);
 
   const Kernel kernel(study.kernel, study.model.delta);
   LatticeMeanField mfeps(MPI_COMM_SELF, study, kernel);

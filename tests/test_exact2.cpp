@@ -19,17 +19,14 @@
 
 using namespace dislo;
 using dislo::testing::chi2_goodness;
+using dislo::testing::marginals_n2;
 using dislo::testing::master_equation_n2;
-using dislo::testing::particle_study;
+using dislo::testing::two_particle_study;
 using dislo::testing::wrap;
 
 namespace {
 Study two_particles(int L, double T) {
-  Study study = particle_study(KernelKind::gaussian, 2, 1, L, 0.125, 8.0);
-  study.initial.kind = InitialKind::cosine;
-  study.initial.amplitude = 0.8;
-  study.initial.amplitude_minus = -0.8;
-  study.model.T = T;
+  Study study = two_particle_study(L, T);
   study.run.models = {"exact2"};
   return study;
 }
@@ -56,10 +53,8 @@ TEST(ExactLaws, ModeSplitMasterEquationEqualsTheFullOne) {
   EXPECT_LT(worst / largest, tol::exact_law);
 
   // Monte Carlo: the veto simulator's relative vector against the exact law.
-  std::vector<double> relative(S, 0.0), counts(S, 0.0);
-  for (int a = 0; a < S; ++a)
-    for (int c = 0; c < S; ++c)
-      relative[wrap(a / L - c / L, L) * L + wrap(a % L - c % L, L)] += mine[std::size_t(a) * S + c];
+  const auto relative = marginals_n2(mine, L)[1];
+  std::vector<double> counts(S, 0.0);
   VetoWalk walk(study);
   for (int r = 0; r < 40000; ++r) {
     walk.start(std::uint64_t(r));

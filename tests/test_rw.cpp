@@ -18,8 +18,11 @@
 using namespace dislo;
 using dislo::testing::chi2_goodness;
 using dislo::testing::chi2_two_sample;
+using dislo::testing::initial_law_n2;
+using dislo::testing::marginals_n2;
 using dislo::testing::master_equation_n2;
 using dislo::testing::particle_study;
+using dislo::testing::two_particle_study;
 using dislo::testing::wrap;
 
 namespace {
@@ -66,44 +69,14 @@ TEST(RandomWalk, OneParticleFollowsTheBesselLaw) {
   }
 }
 
-namespace {}  // namespace
-
 TEST(RandomWalk, TwoParticlesMatchTheMasterEquation) {
   const int L = 8;
   const double t = 0.15;
-  Study study = particle_study(KernelKind::gaussian, 2, 1, L, 0.125, 8.0);
-  study.initial.kind = InitialKind::cosine;
-  study.initial.amplitude = 0.8;
-  study.initial.amplitude_minus = -0.8;
+  const Study study = two_particle_study(L, t);
   const int S = L * L;
-  // Initial law: independent lattice samples proportional to rho0^{+-} at the sites.
-  InitialDensity rho0(study.initial);
-  std::vector<double> pp(S), pm(S);
-  double zp = 0, zm = 0;
-  for (int s = 0; s < S; ++s) {
-    pp[s] = rho0(+1, double(s / L) / L, double(s % L) / L);
-    pm[s] = rho0(-1, double(s / L) / L, double(s % L) / L);
-    zp += pp[s];
-    zm += pm[s];
-  }
-  std::vector<double> p0(std::size_t(S) * S);
-  for (int a = 0; a < S; ++a)
-    for (int c = 0; c < S; ++c) p0[std::size_t(a) * S + c] = pp[a] / zp * pm[c] / zm;
-  const auto exact = master_equation_n2(study, p0, t, true);
-  const auto free_law = master_equation_n2(study, p0, t, false);
-  // Marginals: position of particle 1 and the relative vector l1 - l2.
-  auto marginals = [&](const std::vector<double>& joint) {
-    std::vector<double> first(S, 0.0), relative(S, 0.0);
-    for (int a = 0; a < S; ++a)
-      for (int c = 0; c < S; ++c) {
-        const double q = joint[std::size_t(a) * S + c];
-        first[a] += q;
-        relative[wrap(a / L - c / L, L) * L + wrap(a % L - c % L, L)] += q;
-      }
-    return std::array{first, relative};
-  };
-  const auto exact_m = marginals(exact);
-  const auto free_m = marginals(free_law);
+  const auto p0 = initial_law_n2(study);
+  const auto exact_m = marginals_n2(master_equation_n2(study, p0, t, true), L);
+  const auto free_m = marginals_n2(master_equation_n2(study, p0, t, false), L);
   const std::vector<std::function<int(const LatticeWalk&)>> obs{
       [&](const LatticeWalk& w) { return w.x()[0] * L + w.y()[0]; },
       [&](const LatticeWalk& w) {

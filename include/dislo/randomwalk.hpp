@@ -31,6 +31,20 @@ struct LatticeGradient {
   std::vector<double> g;  // 2 L^2 values
   double G = 0;           // max over lattice vectors and components of |d_j V_delta|
   LatticeGradient(const Kernel& kernel, int L);
+  // (dV1, dV2) at the lattice vector (dx, dy), |dx|, |dy| < L.
+  const double* at(int dx, int dy) const {
+    dx += dx < 0 ? L : 0;
+    dy += dy < 0 ? L : 0;
+    return &g[2 * (std::size_t(dx) * L + dy)];
+  }
+  // f_i = sum_{j != i} b_j grad V_delta(l_i - l_j) for every particle (O(n^2)).
+  void sums(std::span<const std::int32_t> x, std::span<const std::int32_t> y,
+            std::span<const int> b, std::span<double> fx, std::span<double> fy) const;
+  // Particle i has moved from (old_x, old_y): every partner's f_j changes by it and f_i is
+  // summed afresh (O(n)).
+  void moved(std::size_t i, int old_x, int old_y, std::span<const std::int32_t> x,
+             std::span<const std::int32_t> y, std::span<const int> b, std::span<double> fx,
+             std::span<double> fy) const;
 };
 
 class LatticeWalk {
