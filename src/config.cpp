@@ -73,7 +73,7 @@ const std::vector<SectionSchema>& schema() {
         "blobs_plus", "blobs_minus", "file"}},
       {"run",
        {"models", "replicas", "seed", "times", "dt_out", "output", "target_stderr", "max_replicas",
-        "walltime", "batch"}},
+        "walltime", "batch", "ranks_per_replica"}},
       {"metrics",
        {"kinds", "grid", "stencil", "hs_order", "hs_modes", "law_bins", "pair_bins",
         "rw_against_mf"}},
@@ -615,6 +615,12 @@ Study resolve(const Reader& r) {
       r.fail("run", "max_replicas", r.get("run", "max_replicas"), "must be an integer >= 1");
     run.max_replicas = static_cast<long>(*v);
   }
+  if (auto v = r.integer("run", "ranks_per_replica")) {
+    if (*v < 1 || *v > 1000000)
+      r.fail("run", "ranks_per_replica", r.get("run", "ranks_per_replica"),
+             "must be an integer in [1, 1000000] that divides the number of MPI ranks");
+    run.ranks_per_replica = static_cast<int>(*v);
+  }
   if (auto v = r.integer("run", "batch")) {
     if (*v < 1 || *v > 1000000)
       r.fail("run", "batch", r.get("run", "batch"), "must be an integer in [1, 1000000]");
@@ -1121,6 +1127,7 @@ std::string to_toml(const Study& s) {
   line("max_replicas", std::to_string(run.max_replicas));
   line("batch", std::to_string(run.batch));
   if (run.walltime > 0) line("walltime", format_double(run.walltime));
+  if (run.ranks_per_replica != 1) line("ranks_per_replica", std::to_string(run.ranks_per_replica));
   line("seed", std::to_string(run.seed));
   line("times", toml_doubles(run.times));
   line("output", quote(run.output));

@@ -190,12 +190,28 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       }
   }
 
+  // SDE replicas may be shared by groups of ranks (run.ranks_per_replica): the group's
+  // first rank takes replicas from the counter and computes the metrics, all of it moves
+  // the particles. RW replicas are sequential jump chains and run one per rank.
+  const int per_replica = sde ? study.run.ranks_per_replica : 1;
+  if (size % per_replica != 0)
+    throw InputError(fmt::format("{}: run.ranks_per_replica = {} does not divide the {} MPI ranks",
+                                 study.source, per_replica, size));
+  struct Group {
+    MPI_Comm comm = MPI_COMM_SELF;
+    ~Group() {
+      if (comm != MPI_COMM_SELF) MPI_Comm_free(&comm);
+    }
+  } group;
+  if (per_replica > 1) MPI_Comm_split(comm, rank / per_replica, rank, &group.comm);
+  const bool leader = rank % per_replica == 0;
+
   TransportSolver solver(H, mp.stencil);
   std::unique_ptr<SdeEngine> sde_engine;
   std::unique_ptr<LatticeWalk> walk;
   std::unique_ptr<CoupledWalks> thinning, time_changed;
   if (sde) {
-    sde_engine = std::make_unique<SdeEngine>(study);
+    sde_engine = std::make_unique<SdeEngine>(study, group.comm);
     if (coupled) sde_engine->couple(chaos->mf);
   } else {
     walk = make_lattice_walk(study);
@@ -252,6 +268,12 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     if (stop && stop(longest_replica)) fetch_add(kStopBit);
     const std::int64_t got = fetch_add(1);
     return got >= kStopBit ? std::numeric_limits<std::int64_t>::max() / 2 : got;
+  };
+  // The group's leader takes the replica; the group runs it.
+  auto next_for_group = [&]() -> std::int64_t {
+    std::int64_t v = leader ? next_replica() : 0;
+    if (per_replica > 1) MPI_Bcast(&v, 1, MPI_INT64_T, 0, group.comm);
+    return v;
   };
 
   const auto start = clock_type::now();
@@ -315,6 +337,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
           }
         }
       }
+      if (!leader) continue;
       const PhaseTimer timer(result.seconds_metrics, events.metrics);
       for (int s = 0; s < 2; ++s) {
         const long lo = s == 0 ? 0 : n_plus, hi = s == 0 ? n_plus : n;
@@ -374,9 +397,11 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         for (long i = 0; i < last; ++i) add_pair(i, i + o < n ? i + o : i + o - n);
       }
     }
-    result.work += sde ? sde_engine->particle_steps() : walk->events();
-    rows.insert(rows.end(), row.begin(), row.end());
-    ids.push_back(r);
+    if (leader) {
+      result.work += sde ? sde_engine->particle_steps() : walk->events();
+      rows.insert(rows.end(), row.begin(), row.end());
+      ids.push_back(r);
+    }
     longest_replica = std::max(longest_replica, seconds_since(replica_start));
   };
 
@@ -403,7 +428,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       MPI_Win_unlock(0, win);
     }
     MPI_Barrier(comm);
-    for (std::int64_t v = next_replica(); done + v < round_end; v = next_replica())
+    for (std::int64_t v = next_for_group(); done + v < round_end; v = next_for_group())
       if (std::find(finished.begin(), finished.end(), done + v) == finished.end())
         simulate(done + v);
     // This round's rows to rank 0, placed by replica id.

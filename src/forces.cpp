@@ -127,30 +127,54 @@ std::array<double, 2> PairGradient::operator()(double dx, double dy) const {
 // Direct pair sum
 
 void DirectForce::compute(std::span<const double> x, std::span<const double> y,
-                          std::span<const int> b, std::span<double> fx, std::span<double> fy) {
+                          std::span<const int> b, ParticleBlock block, std::span<double> fx,
+                          std::span<double> fy) {
   const std::size_t n = x.size();
-  std::fill(fx.begin(), fx.end(), 0.0);
-  std::fill(fy.begin(), fy.end(), 0.0);
-  // Each unordered pair once: grad V_delta is odd.
-  for (std::size_t i = 0; i < n; ++i) {
-    double ax = 0, ay = 0;
-    for (std::size_t j = i + 1; j < n; ++j) {
-      double dx = x[i] - x[j], dy = y[i] - y[j];
-      dx += (dx < -0.5) - (dx >= 0.5);
-      dy += (dy < -0.5) - (dy >= 0.5);
-      const auto g = grad_(dx, dy);
-      ax += b[j] * g[0];
-      ay += b[j] * g[1];
-      fx[j] -= b[i] * g[0];
-      fy[j] -= b[i] * g[1];
-    }
-    fx[i] += ax;
-    fy[i] += ay;
-  }
   const double inv_n = 1.0 / double(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    fx[i] *= -b[i] * inv_n;
-    fy[i] *= -b[i] * inv_n;
+  auto pair = [&](std::size_t i, std::size_t j) {  // grad V_delta(x_i - x_j), nearest image
+    double dx = x[i] - x[j], dy = y[i] - y[j];
+    dx += (dx < -0.5) - (dx >= 0.5);
+    dy += (dy < -0.5) - (dy >= 0.5);
+    return grad_(dx, dy);
+  };
+  if (block.lo == 0 && block.hi == n) {
+    std::fill(fx.begin(), fx.end(), 0.0);
+    std::fill(fy.begin(), fy.end(), 0.0);
+    // Each unordered pair once: grad V_delta is odd. Particle j collects -b_i g(x_i - x_j)
+    // from the rows i < j, in order, then its own row's sum over k > j.
+    for (std::size_t i = 0; i < n; ++i) {
+      double ax = 0, ay = 0;
+      for (std::size_t j = i + 1; j < n; ++j) {
+        const auto g = pair(i, j);
+        ax += b[j] * g[0];
+        ay += b[j] * g[1];
+        fx[j] -= b[i] * g[0];
+        fy[j] -= b[i] * g[1];
+      }
+      fx[i] += ax;
+      fy[i] += ay;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      fx[i] *= -b[i] * inv_n;
+      fy[i] *= -b[i] * inv_n;
+    }
+    return;
+  }
+  // A block: the same two partial sums per particle, evaluated from its own row.
+  for (std::size_t j = block.lo; j < block.hi; ++j) {
+    double cx = 0, cy = 0, ax = 0, ay = 0;
+    for (std::size_t i = 0; i < j; ++i) {
+      const auto g = pair(i, j);
+      cx -= b[i] * g[0];
+      cy -= b[i] * g[1];
+    }
+    for (std::size_t k = j + 1; k < n; ++k) {
+      const auto g = pair(j, k);
+      ax += b[k] * g[0];
+      ay += b[k] * g[1];
+    }
+    fx[j] = (cx + ax) * (-b[j] * inv_n);
+    fy[j] = (cy + ay) * (-b[j] * inv_n);
   }
 }
 
@@ -285,35 +309,47 @@ MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n) {
   return best;  // M == 0: no mesh up to 2048 reaches the tolerance
 }
 
-ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh) : mesh_(mesh) {
+ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm)
+    : mesh_(mesh), grid_(comm, std::max(mesh.M, 4)) {
   const int M = mesh_.M;
   if (M < 8 || mesh_.order < 2 || mesh_.order > 10 || mesh_.order % 2 != 0)
     throw std::invalid_argument("ParticleMesh: need M >= 8 and an even order <= 10");
-  Mc_ = M / 2 + 1;
-  T1_.assign(std::size_t(M) * Mc_, 0.0);
-  T2_.assign(T1_.size(), 0.0);
+  const int Mc = M / 2 + 1;
+  std::vector<double> T1(std::size_t(M) * Mc, 0.0), T2(T1.size(), 0.0);
   influence(kernel, M, mesh_.order, true, [&](int i, int j, double t1, double t2, double) {
-    T1_[std::size_t(i) * Mc_ + j] = t1;
-    T2_[std::size_t(i) * Mc_ + j] = t2;
+    T1[std::size_t(i) * Mc + j] = t1;
+    T2[std::size_t(i) * Mc + j] = t2;
   });
-  rho_ = fftw_alloc_real(std::size_t(M) * M);
-  field2_ = fftw_alloc_real(std::size_t(M) * M);
-  rhohat_ = fftw_alloc_complex(std::size_t(M) * Mc_);
-  work_ = fftw_alloc_complex(std::size_t(M) * Mc_);
-  // FFTW_ESTIMATE: the plan (and so every rounding) is the same on every rank and run.
-  forward_ = fftw_plan_dft_r2c_2d(M, M, rho_, rhohat_, FFTW_ESTIMATE);
-  back1_ = fftw_plan_dft_c2r_2d(M, M, work_, rho_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
-  back2_ = fftw_plan_dft_c2r_2d(M, M, work_, field2_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
-}
-
-ParticleMesh::~ParticleMesh() {
-  fftw_destroy_plan(forward_);
-  fftw_destroy_plan(back1_);
-  fftw_destroy_plan(back2_);
-  fftw_free(rho_);
-  fftw_free(field2_);
-  fftw_free(rhohat_);
-  fftw_free(work_);
+  // The grid's inverse transform divides by M^2; the influence function carries it back.
+  const double scale = double(M) * double(M);
+  T1_.resize(grid_.spectral_size());
+  T2_.resize(grid_.spectral_size());
+  for (int c = 0; c < grid_.spectral_lines(); ++c)
+    for (int i = 0; i < M; ++i) {
+      const std::size_t e = std::size_t(c) * M + i, t = std::size_t(i) * Mc + grid_.spectral_ky(c);
+      T1_[e] = scale * T1[t];
+      T2_[e] = scale * T2[t];
+    }
+  rho_.resize(grid_.real_size());
+  rhohat_.resize(grid_.spectral_size());
+  work_.resize(grid_.spectral_size());
+  field1_.resize(std::size_t(M) * M);
+  field2_.resize(field1_.size());
+  int size = 1;
+  MPI_Comm_size(comm, &size);
+  if (size > 1) {
+    slab1_.resize(grid_.real_size());
+    slab2_.resize(grid_.real_size());
+    const int mine[2] = {grid_.local_rows() * M, grid_.row_start() * M};
+    std::vector<int> all(2 * std::size_t(size));
+    MPI_Allgather(mine, 2, MPI_INT, all.data(), 2, MPI_INT, comm);
+    counts_.resize(size);
+    displs_.resize(size);
+    for (int r = 0; r < size; ++r) {
+      counts_[r] = all[2 * r];
+      displs_[r] = all[2 * r + 1];
+    }
+  }
 }
 
 namespace {
@@ -356,16 +392,26 @@ struct Stencil {
   }
 };
 
+// Charges of all particles on the mesh rows [row0, row0 + rows), in particle order.
 template <int P>
 void spread(std::span<const double> x, std::span<const double> y, std::span<const int> b, int M,
-            double* rho) {
+            int row0, int rows, double* rho) {
   const double qn = 1.0 / double(x.size());
+  const bool whole = rows == M;
   Stencil<P> s;
   for (std::size_t k = 0; k < x.size(); ++k) {
+    if (!whole) {
+      // Rows floor(x M) - P/2 + 1 ... + P - 1 (mod M): skip particles that miss the slab.
+      int d = static_cast<int>(std::floor(x[k] * M)) - P / 2 + 1 - row0;
+      d = ((d % M) + M) % M;
+      if (d >= rows && d + P - 1 < M) continue;
+    }
     s.at(x[k], y[k], M);
     const double q = b[k] * qn;
     for (int a = 0; a < P; ++a) {
-      double* row = rho + std::size_t(s.ix[a]) * M;
+      const int local = s.ix[a] - row0;
+      if (!whole && (local < 0 || local >= rows)) continue;
+      double* row = rho + std::size_t(local) * M;
       const double qa = q * s.wx[a];
       for (int c = 0; c < P; ++c) row[s.iy[c]] += qa * s.wy[c];
     }
@@ -374,10 +420,10 @@ void spread(std::span<const double> x, std::span<const double> y, std::span<cons
 
 template <int P>
 void interpolate(std::span<const double> x, std::span<const double> y, std::span<const int> b,
-                 int M, const double* field1, const double* field2, std::span<double> fx,
-                 std::span<double> fy) {
+                 ParticleBlock block, int M, const double* field1, const double* field2,
+                 std::span<double> fx, std::span<double> fy) {
   Stencil<P> s;
-  for (std::size_t k = 0; k < x.size(); ++k) {
+  for (std::size_t k = block.lo; k < block.hi; ++k) {
     s.at(x[k], y[k], M);
     double e1 = 0, e2 = 0;
     for (int a = 0; a < P; ++a) {
@@ -415,29 +461,37 @@ void with_order(int p, F&& f) {
 }  // namespace
 
 void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
-                           std::span<const int> b, std::span<double> fx, std::span<double> fy) {
+                           std::span<const int> b, ParticleBlock block, std::span<double> fx,
+                           std::span<double> fy) {
   const int M = mesh_.M;
-  std::fill(rho_, rho_ + std::size_t(M) * M, 0.0);
-  with_order(mesh_.order, [&](auto P) { spread<P()>(x, y, b, M, rho_); });
-  fftw_execute(forward_);
-  const std::size_t modes = std::size_t(M) * Mc_;
+  std::fill(rho_.begin(), rho_.end(), 0.0);
+  with_order(mesh_.order, [&](auto P) {
+    spread<P()>(x, y, b, M, grid_.row_start(), grid_.local_rows(), rho_.data());
+  });
+  grid_.forward(rho_.data(), rhohat_.data());
+  const bool gather = !counts_.empty();
   for (int comp = 0; comp < 2; ++comp) {
     const std::vector<double>& T = comp == 0 ? T1_ : T2_;
     // (a + ib)(i T) = -b T + i a T
-    for (std::size_t k = 0; k < modes; ++k) {
-      work_[k][0] = -rhohat_[k][1] * T[k];
-      work_[k][1] = rhohat_[k][0] * T[k];
-    }
-    fftw_execute(comp == 0 ? back1_ : back2_);
+    for (std::size_t k = 0; k < work_.size(); ++k)
+      work_[k] = cplx(-rhohat_[k].imag() * T[k], rhohat_[k].real() * T[k]);
+    std::vector<double>& slab =
+        comp == 0 ? (gather ? slab1_ : field1_) : (gather ? slab2_ : field2_);
+    grid_.backward(work_.data(), slab.data());
+    if (gather)
+      MPI_Allgatherv(slab.data(), int(slab.size()), MPI_DOUBLE,
+                     (comp == 0 ? field1_ : field2_).data(), counts_.data(), displs_.data(),
+                     MPI_DOUBLE, grid_.comm());
   }
-  // rho_ now holds the field's first component, field2_ the second.
-  with_order(mesh_.order, [&](auto P) { interpolate<P()>(x, y, b, M, rho_, field2_, fx, fy); });
+  with_order(mesh_.order, [&](auto P) {
+    interpolate<P()>(x, y, b, block, M, field1_.data(), field2_.data(), fx, fy);
+  });
 }
 
 // ---------------------------------------------------------------------------------------
 
 std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::string& method,
-                                             double pm_tolerance, long n) {
+                                             double pm_tolerance, long n, MPI_Comm comm) {
   if (method == "direct") return std::make_unique<DirectForce>(kernel);
   const MeshChoice mesh = choose_mesh(kernel, pm_tolerance, n);
   if (method == "pm") {
@@ -445,7 +499,7 @@ std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::st
       throw InputError(
           "sde.force = \"pm\": no particle mesh up to 2048^2 reaches sde.pm_tolerance for this "
           "kernel and delta; use sde.force = \"direct\" or a larger sde.pm_tolerance");
-    return std::make_unique<ParticleMesh>(kernel, mesh);
+    return std::make_unique<ParticleMesh>(kernel, mesh, comm);
   }
   // auto: direct costs about 25 ns per pair and particle-mesh follows choose_mesh's model.
   const double direct_cost = 25.0 * 0.5 * double(n) * double(n);
@@ -454,7 +508,7 @@ std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::st
                              : double(n) * (3.0 * mesh.order * mesh.order + 30) +
                                    4.5 * mesh.M * mesh.M * std::log2(double(mesh.M) * mesh.M);
   if (direct_cost <= pm_cost) return std::make_unique<DirectForce>(kernel);
-  return std::make_unique<ParticleMesh>(kernel, mesh);
+  return std::make_unique<ParticleMesh>(kernel, mesh, comm);
 }
 
 }  // namespace dislo

@@ -162,10 +162,24 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
 }
 }  // namespace
 
+namespace {
+std::string divisors(int n) {
+  std::string out;
+  for (int d = 1; d <= n; ++d)
+    if (n % d == 0) out += (out.empty() ? "" : ", ") + std::to_string(d);
+  return out;
+}
+}  // namespace
+
 Run::Run(MPI_Comm comm, Study study, bool resume)
     : comm_(comm), study_(std::move(study)), resume_(resume) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
+  const int group = study_.run.ranks_per_replica;
+  if (size_ % group != 0)
+    throw InputError(fmt::format(
+        "{}: run.ranks_per_replica = {}: must divide the number of MPI ranks ({}); valid here: {}",
+        study_.source, group, size_, divisors(size_)));
 }
 
 namespace {

@@ -19,15 +19,27 @@ double default_sde_step(const ModelParams& model, double max_gradient) {
   return std::min(dt, model.T);
 }
 
-SdeEngine::SdeEngine(const Study& study)
-    : beta_(study.model.beta),
+SdeEngine::SdeEngine(const Study& study, MPI_Comm group)
+    : group_(group),
+      beta_(study.model.beta),
       refinement_(study.sde.noise_refinement),
       seed_(study.run.seed),
       sampler_(study.initial, study.model, 0),
       ode_rtol_(study.sde.ode_rtol),
       ode_atol_(study.sde.ode_atol) {
   const Kernel kernel(study.kernel, study.model.delta);
-  force_ = make_force_field(kernel, study.sde.force, study.sde.pm_tolerance, study.model.n);
+  force_ = make_force_field(kernel, study.sde.force, study.sde.pm_tolerance, study.model.n, group);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(group_, &rank);
+  MPI_Comm_size(group_, &size);
+  const auto count = std::size_t(study.model.n);
+  block_ = ParticleBlock::of(count, rank, size);
+  if (size > 1)
+    for (int r = 0; r < size; ++r) {
+      const ParticleBlock other = ParticleBlock::of(count, r, size);
+      block_starts_.push_back(int(other.lo));
+      block_counts_.push_back(int(other.hi - other.lo));
+    }
   // The bound |F_i| <= max |grad V_delta| (n-1)/n sets the drift part of the default step.
   double max_grad = 0;
   if (auto* direct = dynamic_cast<const DirectForce*>(force_.get()))
@@ -118,6 +130,12 @@ void SdeEngine::couple(const ContinuumForce* force) {
   yb_.clear();
 }
 
+void SdeEngine::gather(std::vector<double>& v) const {
+  if (block_counts_.empty()) return;
+  MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v.data(), block_counts_.data(),
+                 block_starts_.data(), MPI_DOUBLE, group_);
+}
+
 double SdeEngine::coupling_distance() const {
   if (!coupled_ || x_.empty()) return 0;
   double sum = 0;
@@ -131,14 +149,14 @@ double SdeEngine::coupling_distance() const {
 }
 
 void SdeEngine::euler_maruyama_step(double h, double t_start) {
-  force_->compute(x_, y_, signs_.b, fx_, fy_);
+  force_->compute(x_, y_, signs_.b, block_, fx_, fy_);
   // Increment sqrt(2h/beta) xi, xi the normalised sum of 2^r finer normals (counter =
   // (particle, fine step), ziggurat normals), so runs at dt and dt/2 with r and r-1 share Brownian
   // paths.
   const std::uint64_t sub = 1ULL << refinement_;
   const double scale = std::sqrt(2 * h / beta_ / double(sub));
   const std::size_t n = x_.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = block_.lo; i < block_.hi; ++i) {
     double zx = 0, zy = 0;
     for (std::uint64_t s = 0; s < sub; ++s) {
       NormalStream normal(*rng_, i, step_index_ * sub + s, Stream::sde_noise);
@@ -164,6 +182,8 @@ void SdeEngine::euler_maruyama_step(double h, double t_start) {
       yb_[i] = yb < 1 ? yb : 0;
     }
   }
+  gather(x_);
+  gather(y_);
   ++step_index_;
   particle_steps_ += n;
 }
@@ -179,6 +199,13 @@ void SdeEngine::advance_to(double t) {
   const double h = (t - t_) / double(std::max<std::uint64_t>(steps, 1));
   for (std::uint64_t k = 0; k < std::max<std::uint64_t>(steps, 1); ++k)
     euler_maruyama_step(h, t_ + double(k) * h);
+  // The block-local parts of the state, whole again on every rank.
+  gather(ux_);
+  gather(uy_);
+  if (coupled_) {
+    gather(xb_);
+    gather(yb_);
+  }
   t_ = t;
 }
 
@@ -195,7 +222,9 @@ PetscErrorCode SdeEngine::ode_rhs(TS, PetscReal, Vec U, Vec F, void* ctx) {
     if (self->y_[i] >= 1) self->y_[i] = 0;
   }
   PetscCall(VecRestoreArrayRead(U, &u));
-  self->force_->compute(self->x_, self->y_, self->signs_.b, self->fx_, self->fy_);
+  self->force_->compute(self->x_, self->y_, self->signs_.b, self->block_, self->fx_, self->fy_);
+  self->gather(self->fx_);
+  self->gather(self->fy_);
   PetscCall(VecGetArray(F, &f));
   for (std::size_t i = 0; i < n; ++i) {
     f[2 * i] = self->fx_[i];

@@ -4,6 +4,9 @@
 - The same study (all four models, with the chaos couplings) on 1, 2, 3 and 4 ranks: the
   output passes the contract checker and every dataset is bit-identical (attributes
   other than provenance are compared too).
+- run.ranks_per_replica (SDE replicas shared by groups of ranks, direct and particle-mesh
+  forces): bit-identical to one rank per replica; a group size that does not divide the
+  ranks is refused with exit status 2.
 - Propagation of chaos: for n = 2000 the replica-averaged one-particle law of RW agrees
   with MFeps, and that of SDE with MF, within the Monte Carlo error: the chi-square
   statistic of the law against the mean field, over cells, has p >= 1e-5 (8 tests: a
@@ -180,6 +183,32 @@ class Ensemble(unittest.TestCase):
                 self.assertEqual(v.shape, (10, 3))
                 self.assertTrue(np.all(np.isfinite(v)) and np.all(v >= 0))
                 np.testing.assert_allclose(ref[f"{m}/metrics/{k}_plus/mean"], v.mean(axis=0), rtol=1e-12)
+
+    def test_replica_groups_give_the_same_results(self):
+        for force in ("direct", "pm"):
+            study = TINY + f'[sde]\nforce = "{force}"\n'
+            outs = {}
+            for ranks, group in ((1, 1), (2, 2), (4, 2), (3, 3)):
+                where = os.path.join(self.dir, f"{force}-{ranks}-{group}")
+                os.makedirs(where)
+                text = study.replace("[run]\n", f"[run]\nranks_per_replica = {group}\n")
+                run(text, "tiny.h5", ranks, where)
+                # The study text records the group size: everything else must agree.
+                outs[(ranks, group)] = contents(os.path.join(where, "tiny.h5"), also_ignore=("study",))
+            ref = outs[(1, 1)]
+            for key, other in outs.items():
+                self.assertEqual(set(other), set(ref), key)
+                for name, value in ref.items():
+                    self.assertEqual(value.tobytes(), other[name].tobytes(), f"{force} {name} {key}")
+        bad = os.path.join(self.dir, "bad")
+        os.makedirs(bad)
+        with open(os.path.join(bad, "study.toml"), "w") as f:
+            f.write(TINY.replace("[run]\n", "[run]\nranks_per_replica = 2\n"))
+        p = subprocess.run([ARGS.mpiexec, "-n", "3", "--oversubscribe", ARGS.dislo, "run", "study.toml"],
+                           cwd=bad, capture_output=True, text=True, timeout=600)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("run.ranks_per_replica = 2: must divide the number of MPI ranks (3)", p.stderr)
+        self.assertFalse(os.path.exists(os.path.join(bad, "dislo.h5")))
 
     def test_automatic_replica_count(self):
         counts = {}

@@ -74,6 +74,9 @@ struct RunParams {
   // Wall-time budget in seconds (0: none): ensembles stop taking replicas in time to
   // checkpoint before it runs out (docs/hpc.md). Not part of a checkpoint's identity.
   double walltime = 0;
+  // Ranks sharing one SDE replica (its particles and particle mesh split over them); must
+  // divide the number of ranks. A layout choice: results and checkpoints do not depend on it.
+  int ranks_per_replica = 1;
   bool has_model(const std::string& m) const;
   bool operator==(const RunParams&) const = default;
 };

@@ -4,15 +4,17 @@
 // Two methods behind one interface: a direct O(n^2) pair sum and a particle-mesh
 // (smooth particle-mesh Ewald style) O(n + M^2 log M) method.
 
-#include <fftw3.h>
+#include <mpi.h>
 
 #include <array>
+#include <cstddef>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "dislo/potential.hpp"
+#include "dislo/spectral.hpp"
 
 namespace dislo {
 
@@ -51,29 +53,49 @@ class PairGradient {
 enum class ForceMethod { direct, pm };
 const char* to_string(ForceMethod m);
 
+// Particles [lo, hi) of n: the block of `part` of `parts` (ranks of a replica group).
+struct ParticleBlock {
+  std::size_t lo = 0, hi = 0;
+  static ParticleBlock of(std::size_t n, int part, int parts) {
+    return {n * std::size_t(part) / std::size_t(parts),
+            n * std::size_t(part + 1) / std::size_t(parts)};
+  }
+};
+
+// Forces are the same bits whichever block of particles a rank asks for: a replica split
+// over the ranks of a group (run.ranks_per_replica) moves exactly as on one rank.
 class ForceField {
  public:
   virtual ~ForceField() = default;
-  // Forces F_i on all particles (positions in [0, 1)^2, signs +-1, mean-field 1/n scaling).
+  // Forces F_i on particles i in `block` (fx, fy: all n entries, only the block written),
+  // from all n positions (in [0, 1)^2), signs +-1, mean-field 1/n scaling. Collective over
+  // the field's communicator (particle mesh): every rank passes the same positions.
   virtual void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
-                       std::span<double> fx, std::span<double> fy) = 0;
+                       ParticleBlock block, std::span<double> fx, std::span<double> fy) = 0;
+  // Every particle's force.
+  void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+               std::span<double> fx, std::span<double> fy) {
+    compute(x, y, b, ParticleBlock{0, x.size()}, fx, fy);
+  }
   virtual ForceMethod method() const = 0;
   // Estimated relative RMS force error (direct: the table's bound).
   virtual double error_estimate() const = 0;
 };
 
+// All pairs: each unordered pair once for the whole set; for a block, full rows that add
+// the same terms in the same order (twice the pair evaluations, identical bits).
 class DirectForce final : public ForceField {
  public:
   explicit DirectForce(const Kernel& kernel) : grad_(kernel) {}
+  using ForceField::compute;
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
-               std::span<double> fx, std::span<double> fy) override;
+               ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
   ForceMethod method() const override { return ForceMethod::direct; }
   double error_estimate() const override { return grad_.error_bound(); }
   const PairGradient& gradient() const { return grad_; }
 
  private:
   PairGradient grad_;
-  std::vector<double> q_;
 };
 
 // Mesh size M and B-spline order p of the particle-mesh method, with the a-priori
@@ -91,32 +113,37 @@ double pm_error_estimate(const Kernel& kernel, int M, int order);
 // Cheapest (M, order) meeting the tolerance for n particles.
 MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n);
 
+// The mesh is distributed over `comm` in slabs of x-rows (SpectralGrid). Every rank
+// spreads the charges that fall on its own rows, in particle order (one writer per mesh
+// value, so the same bits on any number of ranks), the field is gathered whole, and each
+// rank interpolates it at its block of particles.
 class ParticleMesh final : public ForceField {
  public:
-  ParticleMesh(const Kernel& kernel, MeshChoice mesh);
-  ~ParticleMesh() override;
-  ParticleMesh(const ParticleMesh&) = delete;
-  ParticleMesh& operator=(const ParticleMesh&) = delete;
+  ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm = MPI_COMM_SELF);
+  using ForceField::compute;
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
-               std::span<double> fx, std::span<double> fy) override;
+               ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
   ForceMethod method() const override { return ForceMethod::pm; }
   double error_estimate() const override { return mesh_.error_estimate; }
   const MeshChoice& mesh() const { return mesh_; }
 
  private:
   MeshChoice mesh_;
-  int Mc_ = 0;                      // M/2 + 1 complex columns
-  std::vector<double> T1_, T2_;     // imaginary parts of the influence function (per mode)
-  double* rho_ = nullptr;           // M x M real mesh (fftw_malloc'd, also field 1)
-  double* field2_ = nullptr;        // M x M real mesh, field 2
-  fftw_complex* rhohat_ = nullptr;  // M x (M/2+1)
-  fftw_complex* work_ = nullptr;
-  fftw_plan forward_ = nullptr, back1_ = nullptr, back2_ = nullptr;
+  SpectralGrid grid_;
+  std::vector<double> T1_, T2_;  // imaginary parts of the influence function, times M^2,
+                                 // in the grid's transposed spectral layout
+  std::vector<double> rho_;      // this rank's rows of the charge mesh
+  std::vector<cplx> rhohat_, work_;
+  std::vector<double> slab1_, slab2_;    // this rank's rows of the two field components
+  std::vector<double> field1_, field2_;  // the whole field, M x M
+  std::vector<int> counts_, displs_;     // rows of each rank, in values
 };
 
 // The method a study gets: "direct" / "pm" as asked, or "auto": direct while its O(n^2)
 // cost is below the particle-mesh cost at the requested accuracy.
+// comm: the ranks sharing one replica (particle mesh distributed over them).
 std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::string& method,
-                                             double pm_tolerance, long n);
+                                             double pm_tolerance, long n,
+                                             MPI_Comm comm = MPI_COMM_SELF);
 
 }  // namespace dislo

@@ -3,7 +3,11 @@
 // by Euler-Maruyama; for beta = inf, ODE_n (eq. 28) by an adaptive Runge-Kutta method
 // (PETSc TS, options prefix sde_ode_). One engine simulates one replica at a time and is
 // reused for the next: start(replica) resets it.
+// A replica may be shared by the ranks of a group (run.ranks_per_replica): each rank
+// computes the forces on and moves its block of particles, and the positions are gathered
+// after every step. The result is the same bits as on one rank.
 
+#include <mpi.h>
 #include <petscts.h>
 
 #include <cstdint>
@@ -26,7 +30,8 @@ double default_sde_step(const ModelParams& model, double max_gradient);
 
 class SdeEngine {
  public:
-  explicit SdeEngine(const Study& study);
+  // group: the ranks sharing each replica (collective over it: every call, same arguments).
+  explicit SdeEngine(const Study& study, MPI_Comm group = MPI_COMM_SELF);
   ~SdeEngine();
   SdeEngine(const SdeEngine&) = delete;
   SdeEngine& operator=(const SdeEngine&) = delete;
@@ -65,6 +70,9 @@ class SdeEngine {
   bool noiseless() const { return beta_ == std::numeric_limits<double>::infinity(); }
 
  private:
+  MPI_Comm group_;
+  ParticleBlock block_;                           // this rank's particles
+  std::vector<int> block_counts_, block_starts_;  // every rank's (empty on one rank)
   double beta_, dt_;
   int refinement_;
   std::uint64_t seed_;
@@ -87,6 +95,8 @@ class SdeEngine {
   std::vector<double> x0_, y0_;
   static PetscErrorCode ode_rhs(TS, PetscReal, Vec, Vec, void*);
   void euler_maruyama_step(double h, double t_start);
+  // Every rank's block of v to every rank (no-op on one rank).
+  void gather(std::vector<double>& v) const;
   void ode_advance(double t);
 };
 
