@@ -174,6 +174,29 @@ void sde_steps(benchmark::State& state, const char* method) {
   }
 }
 
+// Strong scaling of one replica shared by all ranks (run.ranks_per_replica = ranks):
+// 10 Euler-Maruyama steps per iteration; rate = particle-steps per second of the replica.
+void sde_strong(benchmark::State& state, const char* method) {
+  const long n = state.range(0);
+  dislo::Study study = particle_study(n);
+  study.sde.force = method;
+  dislo::SdeEngine sde(study, PETSC_COMM_WORLD);
+  sde.start(0);
+  constexpr int kSteps = 10;
+  for (auto _ : state) {
+    MPI_Barrier(PETSC_COMM_WORLD);
+    sde.advance_to(sde.time() + kSteps * sde.step());
+    MPI_Barrier(PETSC_COMM_WORLD);
+  }
+  int size = 1;
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  state.counters["rate"] =
+      benchmark::Counter(double(sde.particle_steps()), benchmark::Counter::kIsRate);
+  state.counters["ranks"] = size;
+}
+void sde_strong_pm(benchmark::State& state) { sde_strong(state, "pm"); }
+void sde_strong_direct(benchmark::State& state) { sde_strong(state, "direct"); }
+
 void sde_pm(benchmark::State& state) { sde_steps(state, "pm"); }
 void sde_direct(benchmark::State& state) { sde_steps(state, "direct"); }
 
@@ -351,6 +374,12 @@ BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillise
 BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(sde_strong_pm)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(sde_strong_direct)
+    ->Arg(2000)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(sde_coupled)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_coupled_thinning)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_coupled_time_change)->Arg(20)->Arg(200)->Unit(benchmark::kMillisecond);
@@ -369,7 +398,7 @@ BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);
 
 int main(int argc, char** argv) {
   // On several ranks only whole-study benchmarks run, unless --benchmark_filter names some.
-  std::string whole_studies = "default_study|ensemble_study|default_ensemble|mf_strong";
+  std::string whole_studies = "default_study|ensemble_study|default_ensemble|mf_strong|sde_strong";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i], key = "--benchmark_filter=";
     if (arg.rfind(key, 0) == 0) whole_studies = arg.substr(key.size());

@@ -331,6 +331,7 @@ ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm)
       T2_[e] = scale * T2[t];
     }
   rho_.resize(grid_.real_size());
+  charges_.resize(std::size_t(M) * M);
   rhohat_.resize(grid_.spectral_size());
   work_.resize(grid_.spectral_size());
   field1_.resize(std::size_t(M) * M);
@@ -338,8 +339,8 @@ ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm)
   int size = 1;
   MPI_Comm_size(comm, &size);
   if (size > 1) {
-    slab1_.resize(grid_.real_size());
-    slab2_.resize(grid_.real_size());
+    slab_.resize(grid_.real_size());
+    slab_charges_.resize(grid_.real_size());
     const int mine[2] = {grid_.local_rows() * M, grid_.row_start() * M};
     std::vector<int> all(2 * std::size_t(size));
     MPI_Allgather(mine, 2, MPI_INT, all.data(), 2, MPI_INT, comm);
@@ -392,28 +393,26 @@ struct Stencil {
   }
 };
 
-// Charges of all particles on the mesh rows [row0, row0 + rows), in particle order.
+// Charges are summed in fixed point, units of 2^-62: integer sums are exact in any order,
+// so the mesh is the same bits however the particles are split over ranks. |charge| <= 1
+// at every node (the weights of a particle sum to 1 and sum_k |q_k| = 1): no overflow;
+// each term is truncated by less than 2^-62 (2e-19), far below double rounding of the sum.
+constexpr double kChargeUnit = 4611686018427387904.0;  // 2^62
+constexpr double kChargeUnitInverse = 1.0 / kChargeUnit;
+
+// Charges of the particles in `block` on the whole M x M mesh (fixed point, added).
 template <int P>
-void spread(std::span<const double> x, std::span<const double> y, std::span<const int> b, int M,
-            int row0, int rows, double* rho) {
-  const double qn = 1.0 / double(x.size());
-  const bool whole = rows == M;
+void spread(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+            ParticleBlock block, int M, std::int64_t* mesh) {
+  const double qn = kChargeUnit / double(x.size());
   Stencil<P> s;
-  for (std::size_t k = 0; k < x.size(); ++k) {
-    if (!whole) {
-      // Rows floor(x M) - P/2 + 1 ... + P - 1 (mod M): skip particles that miss the slab.
-      int d = static_cast<int>(std::floor(x[k] * M)) - P / 2 + 1 - row0;
-      d = ((d % M) + M) % M;
-      if (d >= rows && d + P - 1 < M) continue;
-    }
+  for (std::size_t k = block.lo; k < block.hi; ++k) {
     s.at(x[k], y[k], M);
     const double q = b[k] * qn;
     for (int a = 0; a < P; ++a) {
-      const int local = s.ix[a] - row0;
-      if (!whole && (local < 0 || local >= rows)) continue;
-      double* row = rho + std::size_t(local) * M;
+      std::int64_t* row = mesh + std::size_t(s.ix[a]) * M;
       const double qa = q * s.wx[a];
-      for (int c = 0; c < P; ++c) row[s.iy[c]] += qa * s.wy[c];
+      for (int c = 0; c < P; ++c) row[s.iy[c]] += static_cast<std::int64_t>(qa * s.wy[c]);
     }
   }
 }
@@ -464,24 +463,31 @@ void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
                            std::span<const int> b, ParticleBlock block, std::span<double> fx,
                            std::span<double> fy) {
   const int M = mesh_.M;
-  std::fill(rho_.begin(), rho_.end(), 0.0);
-  with_order(mesh_.order, [&](auto P) {
-    spread<P()>(x, y, b, M, grid_.row_start(), grid_.local_rows(), rho_.data());
-  });
+  std::fill(charges_.begin(), charges_.end(), 0);
+  with_order(mesh_.order, [&](auto P) { spread<P()>(x, y, b, block, M, charges_.data()); });
+  const bool shared = !counts_.empty();
+  const std::int64_t* rows = charges_.data();
+  if (shared) {
+    // Each rank's rows, summed over the ranks' blocks (exact: integers).
+    MPI_Reduce_scatter(charges_.data(), slab_charges_.data(), counts_.data(), MPI_INT64_T, MPI_SUM,
+                       grid_.comm());
+    rows = slab_charges_.data();
+  }
+  for (std::size_t k = 0; k < rho_.size(); ++k) rho_[k] = double(rows[k]) * kChargeUnitInverse;
   grid_.forward(rho_.data(), rhohat_.data());
-  const bool gather = !counts_.empty();
   for (int comp = 0; comp < 2; ++comp) {
     const std::vector<double>& T = comp == 0 ? T1_ : T2_;
     // (a + ib)(i T) = -b T + i a T
     for (std::size_t k = 0; k < work_.size(); ++k)
       work_[k] = cplx(-rhohat_[k].imag() * T[k], rhohat_[k].real() * T[k]);
-    std::vector<double>& slab =
-        comp == 0 ? (gather ? slab1_ : field1_) : (gather ? slab2_ : field2_);
-    grid_.backward(work_.data(), slab.data());
-    if (gather)
-      MPI_Allgatherv(slab.data(), int(slab.size()), MPI_DOUBLE,
-                     (comp == 0 ? field1_ : field2_).data(), counts_.data(), displs_.data(),
-                     MPI_DOUBLE, grid_.comm());
+    std::vector<double>& field = comp == 0 ? field1_ : field2_;
+    if (!shared) {
+      grid_.backward(work_.data(), field.data());
+      continue;
+    }
+    grid_.backward(work_.data(), slab_.data());
+    MPI_Allgatherv(slab_.data(), int(slab_.size()), MPI_DOUBLE, field.data(), counts_.data(),
+                   displs_.data(), MPI_DOUBLE, grid_.comm());
   }
   with_order(mesh_.order, [&](auto P) {
     interpolate<P()>(x, y, b, block, M, field1_.data(), field2_.data(), fx, fy);

@@ -182,8 +182,11 @@ void SdeEngine::euler_maruyama_step(double h, double t_start) {
       yb_[i] = yb < 1 ? yb : 0;
     }
   }
-  gather(x_);
-  gather(y_);
+  // The direct sum reads every position; the particle mesh only this rank's block.
+  if (force_->needs_all_positions()) {
+    gather(x_);
+    gather(y_);
+  }
   ++step_index_;
   particle_steps_ += n;
 }
@@ -200,6 +203,10 @@ void SdeEngine::advance_to(double t) {
   for (std::uint64_t k = 0; k < std::max<std::uint64_t>(steps, 1); ++k)
     euler_maruyama_step(h, t_ + double(k) * h);
   // The block-local parts of the state, whole again on every rank.
+  if (!force_->needs_all_positions()) {
+    gather(x_);
+    gather(y_);
+  }
   gather(ux_);
   gather(uy_);
   if (coupled_) {

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -68,8 +69,9 @@ class ForceField {
  public:
   virtual ~ForceField() = default;
   // Forces F_i on particles i in `block` (fx, fy: all n entries, only the block written),
-  // from all n positions (in [0, 1)^2), signs +-1, mean-field 1/n scaling. Collective over
-  // the field's communicator (particle mesh): every rank passes the same positions.
+  // from the n positions (in [0, 1)^2), signs +-1, mean-field 1/n scaling. Collective over
+  // the field's communicator (particle mesh), each rank passing its own block; positions
+  // outside the block are read only when needs_all_positions().
   virtual void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                        ParticleBlock block, std::span<double> fx, std::span<double> fy) = 0;
   // Every particle's force.
@@ -78,6 +80,7 @@ class ForceField {
     compute(x, y, b, ParticleBlock{0, x.size()}, fx, fy);
   }
   virtual ForceMethod method() const = 0;
+  virtual bool needs_all_positions() const = 0;
   // Estimated relative RMS force error (direct: the table's bound).
   virtual double error_estimate() const = 0;
 };
@@ -91,6 +94,7 @@ class DirectForce final : public ForceField {
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
   ForceMethod method() const override { return ForceMethod::direct; }
+  bool needs_all_positions() const override { return true; }
   double error_estimate() const override { return grad_.error_bound(); }
   const PairGradient& gradient() const { return grad_; }
 
@@ -113,10 +117,10 @@ double pm_error_estimate(const Kernel& kernel, int M, int order);
 // Cheapest (M, order) meeting the tolerance for n particles.
 MeshChoice choose_mesh(const Kernel& kernel, double tolerance, long n);
 
-// The mesh is distributed over `comm` in slabs of x-rows (SpectralGrid). Every rank
-// spreads the charges that fall on its own rows, in particle order (one writer per mesh
-// value, so the same bits on any number of ranks), the field is gathered whole, and each
-// rank interpolates it at its block of particles.
+// The mesh is distributed over `comm` in slabs of x-rows (SpectralGrid). Each rank spreads
+// its block's charges in fixed point (exact integer sums: the same bits on any number of
+// ranks), the ranks' meshes are summed onto the slabs, the field is gathered whole, and
+// each rank interpolates it at its block of particles.
 class ParticleMesh final : public ForceField {
  public:
   ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm = MPI_COMM_SELF);
@@ -124,17 +128,20 @@ class ParticleMesh final : public ForceField {
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
   ForceMethod method() const override { return ForceMethod::pm; }
+  bool needs_all_positions() const override { return false; }
   double error_estimate() const override { return mesh_.error_estimate; }
   const MeshChoice& mesh() const { return mesh_; }
 
  private:
   MeshChoice mesh_;
   SpectralGrid grid_;
-  std::vector<double> T1_, T2_;  // imaginary parts of the influence function, times M^2,
-                                 // in the grid's transposed spectral layout
-  std::vector<double> rho_;      // this rank's rows of the charge mesh
+  std::vector<double> T1_, T2_;             // imaginary parts of the influence function, times M^2,
+                                            // in the grid's transposed spectral layout
+  std::vector<std::int64_t> charges_;       // M x M, this rank's block (fixed point)
+  std::vector<std::int64_t> slab_charges_;  // this rank's rows, all blocks
+  std::vector<double> rho_;                 // this rank's rows of the charge mesh
   std::vector<cplx> rhohat_, work_;
-  std::vector<double> slab1_, slab2_;    // this rank's rows of the two field components
+  std::vector<double> slab_;             // this rank's rows of a field component
   std::vector<double> field1_, field2_;  // the whole field, M x M
   std::vector<int> counts_, displs_;     // rows of each rank, in values
 };
