@@ -6,8 +6,8 @@
   the checkpoint gone, and every dataset and attribute of the output (provenance and
   timings aside) bit-identical to an uninterrupted run of the same study.
 - The same with the wall-time budget (`run.walltime`) instead of a signal and
-  replicas = "auto" (rounds of 16), on 3 ranks, resumed on 1 and 2 (a checkpoint does not
-  depend on the rank count).
+  replicas = "auto" (rounds of 16), on 3 ranks, resumed on 1 and then on 2 sharing each
+  SDE replica (run.ranks_per_replica = 2): a checkpoint depends on neither.
 - Refusals, each with exit status 2 and nothing overwritten: a fresh run beside a
   checkpoint, a checkpoint of another study, a corrupt checkpoint.
 """
@@ -119,12 +119,13 @@ class Checkpoint(unittest.TestCase):
             timeout=600)
         self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
         for ranks in (1, 2):  # resume on fewer ranks, in as many goes as it takes
-            r = self.run_dislo(ranks, "--resume", "--set", "run.walltime=1.2")
+            r = self.run_dislo(ranks, "--resume", "--set", "run.walltime=1.2", "--set",
+                               f"run.ranks_per_replica={ranks}")
             if r.returncode == 0:
                 break
             self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
         if r.returncode != 0:
-            r = self.run_dislo(2, "--resume")
+            r = self.run_dislo(2, "--resume", "--set", "run.ranks_per_replica=2")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assert_same(ref, os.path.join(self.dir, "out.h5"))
 

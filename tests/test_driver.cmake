@@ -7,9 +7,9 @@ add_test(NAME driver
 set_tests_properties(driver PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
-# Particle ensembles end to end: rank-count independence, contract, automatic replica
+# Particle ensembles end to end: rank-count independence, replica groups, contract, automatic replica
 # counts (integration); propagation of chaos (validation: long, numerics only).
-foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_automatic_replica_count
+foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_replica_groups_give_the_same_results:test_automatic_replica_count
                       ensemble_chaos:validation:test_propagation_of_chaos_laws
                       ensemble_w1_slope:validation:test_w1_of_iid_samples_falls_like_sqrt_log_n_over_n)
   string(REPLACE ":" ";" parts ${case})
