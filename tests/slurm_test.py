@@ -9,7 +9,8 @@ the outputs, and always stops Slurm again:
 - long-run.sbatch: Slurm's warning signal (sent with scancel --batch --signal=USR1 once
   the ensembles run, as --signal=B:USR1@T would) makes dislo checkpoint, the job requeues
   itself and resumes, and the final output equals the direct run's;
-- scaling.sbatch: the weak and strong series on 1 and 2 tasks, a complete table;
+- scaling.sbatch: the weak, strong and shared-replica series on 1 and 2 tasks, a complete
+  table;
 - submit-sweep.sh: a sweep as a job array (sweep.sbatch, --sweep-index) and the
   dependent collect job (collect.sbatch): every point and the table equal the whole
   sweep run directly.
@@ -163,7 +164,8 @@ class Slurm(unittest.TestCase):
         with open(os.path.join(self.dir, "scaling.csv")) as f:
             rows = [line.strip().split(",") for line in f][1:]
         self.assertEqual([(r[0], r[1]) for r in rows],
-                         [("weak", "1"), ("weak", "2"), ("strong", "1"), ("strong", "2")])
+                         [("weak", "1"), ("weak", "2"), ("strong", "1"), ("strong", "2"),
+                          ("replica", "1"), ("replica", "2")])
         for r in rows:
             self.assertGreater(float(r[2]), 0)
             self.assertGreater(float(r[3]), 0)
