@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "dislo/checkpoint.hpp"
 #include "dislo/config.hpp"
 #include "tolerances.hpp"
 
@@ -619,6 +620,22 @@ TEST(ConfigParticles, AutomaticReplicas) {
               HasSubstr("run.max_replicas = 0: must be an integer >= 1"));
   EXPECT_THAT(error_of("[run]\nbatch = 0"),
               HasSubstr("run.batch = 0: must be an integer in [1, 1000000]"));
+}
+
+TEST(ConfigParticles, RanksPerReplica) {
+  EXPECT_EQ(parse_study("", "<t>").run.ranks_per_replica, 1);
+  const Study s = parse_study("[run]\nranks_per_replica = 4", "<t>");
+  EXPECT_EQ(s.run.ranks_per_replica, 4);
+  // A layout choice: written in the resolved study, left out of a checkpoint's identity.
+  EXPECT_THAT(to_toml(s), HasSubstr("ranks_per_replica = 4"));
+  EXPECT_THAT(to_toml(parse_study("", "<t>")), Not(HasSubstr("ranks_per_replica")));
+  EXPECT_EQ(checkpoint_identity(s), checkpoint_identity(parse_study("", "<t>")));
+  for (const char* bad : {"0", "-2", "2.5", "\"2\""})
+    EXPECT_THAT(error_of(std::string("[run]\nranks_per_replica = ") + bad),
+                HasSubstr("run.ranks_per_replica"))
+        << bad;
+  EXPECT_THAT(error_of("[run]\nranks_per_replica = 0"),
+              HasSubstr("must be an integer in [1, 1000000] that divides the number of MPI ranks"));
 }
 
 TEST(ConfigParticles, Rejections) {
