@@ -191,8 +191,9 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   }
 
   // SDE replicas may be shared by groups of ranks (run.ranks_per_replica): the group's
-  // first rank takes replicas from the counter and computes the metrics, all of it moves
-  // the particles. RW replicas are sequential jump chains and run one per rank.
+  // first rank takes replicas from the counter and keeps the tallies, all of it moves the
+  // particles and computes the metrics. RW replicas are sequential jump chains and run one per
+  // rank.
   const int per_replica = sde ? study.run.ranks_per_replica : 1;
   if (size % per_replica != 0)
     throw InputError(fmt::format("{}: run.ranks_per_replica = {} does not divide the {} MPI ranks",
@@ -269,6 +270,17 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     const std::int64_t got = fetch_add(1);
     return got >= kStopBit ? std::numeric_limits<std::int64_t>::max() / 2 : got;
   };
+  // A group's ranks share the metrics of a replica: comparison c of sign s is computed
+  // by group rank (s nc + c) mod group size. Law and pair tallies stay with the leader.
+  int group_rank = 0;
+  MPI_Comm_rank(group.comm, &group_rank);
+  auto owner = [&](int s, std::size_t c) {
+    return int((std::size_t(s) * nc + c) % std::size_t(per_replica));
+  };
+  auto owns = [&](int s, std::size_t c) { return owner(s, c) == group_rank; };
+  auto metric_index = [&](int s, std::size_t c, int k, int t) {
+    return std::size_t(1 + ((int(c) * nk + k) * 2 + s) * nt + t);
+  };
   // The group's leader takes the replica; the group runs it.
   auto next_for_group = [&]() -> std::int64_t {
     std::int64_t v = leader ? next_replica() : 0;
@@ -288,6 +300,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       std::fflush(stdout);
     }
     std::vector<double> row(std::size_t(row_len), 0.0);
+    // In a group, the ranks other than the leader write their metric values here.
+    std::vector<double> shared(per_replica > 1 ? std::size_t(row_len) : 0, 0.0);
     long n_plus = 0;
     const auto replica_start = clock_type::now();
     const Events& events = Events::get();
@@ -337,21 +351,23 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
           }
         }
       }
-      if (!leader) continue;
       const PhaseTimer timer(result.seconds_metrics, events.metrics);
       for (int s = 0; s < 2; ++s) {
         const long lo = s == 0 ? 0 : n_plus, hi = s == 0 ? n_plus : n;
         const std::span<const double> px(rep.x.data() + lo, std::size_t(hi - lo));
         const std::span<const double> py(rep.y.data() + lo, std::size_t(hi - lo));
         const double w = 1.0 / double(n);
+        bool mine = false;
+        for (std::size_t c = 0; c < nc; ++c) mine = mine || owns(s, c);
         GridMeasure atoms;
-        if (want_w1 || want_bl)
+        if (mine && (want_w1 || want_bl))
           atoms = sde ? bin_points(px, py, w, H)
                       : bin_sites(std::span(rep.ix.data() + lo, std::size_t(hi - lo)),
                                   std::span(rep.iy.data() + lo, std::size_t(hi - lo)), L, w, H);
         std::vector<std::complex<double>> coefficients;
-        if (want_hs) coefficients = hs.atoms(px, py, w);
+        if (mine && want_hs) coefficients = hs.atoms(px, py, w);
         for (std::size_t c = 0; c < nc; ++c) {
+          if (!owns(s, c)) continue;
           TransportSolver::Distances d;
           if (want_w1 || want_bl)
             d = solver.distances(atoms, ref_grid[2 * c + s][t], want_w1, want_bl, kBlTolerance);
@@ -360,9 +376,10 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
             const double v = kind == "hs"   ? hs.distance(coefficients, ref_hs[2 * c + s][t])
                              : kind == "w1" ? d.w1
                                             : d.bl;
-            row[std::size_t(1 + ((int(c) * nk + k) * 2 + s) * nt + t)] = v;
+            (leader ? row : shared)[metric_index(s, c, k, t)] = v;
           }
         }
+        if (!leader) continue;
         // Law: occupation counts of the G x G cells (RW: sites).
         std::fill(replica_counts.begin(), replica_counts.end(), 0);
         for (long i = lo; i < hi; ++i) {
@@ -376,6 +393,7 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
           tally.law_sq[s][off + q] += replica_counts[q] * replica_counts[q];
         }
       }
+      if (!leader) continue;
       // Pair distances, by class (opposite / equal signs).
       const double all_pairs = 0.5 * double(n) * double(n - 1);
       const long offsets =
@@ -396,6 +414,19 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         const long last = 2 * o == n ? n / 2 : n;
         for (long i = 0; i < last; ++i) add_pair(i, i + o < n ? i + o : i + o - n);
       }
+    }
+    if (per_replica > 1) {
+      // The group's metric values to its leader: each entry has one writer, so the sum of
+      // the others' rows is exact.
+      MPI_Reduce(leader ? MPI_IN_PLACE : shared.data(), shared.data(), int(shared.size()),
+                 MPI_DOUBLE, MPI_SUM, 0, group.comm);
+      if (leader)
+        for (int s = 0; s < 2; ++s)
+          for (std::size_t c = 0; c < nc; ++c)
+            if (owner(s, c) != 0)
+              for (int k = 0; k < nk; ++k)
+                for (int t = 0; t < nt; ++t)
+                  row[metric_index(s, c, k, t)] = shared[metric_index(s, c, k, t)];
     }
     if (leader) {
       result.work += sde ? sde_engine->particle_steps() : walk->events();
