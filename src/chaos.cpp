@@ -9,6 +9,8 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "lagrange.hpp"
+
 namespace dislo {
 
 namespace {
@@ -19,12 +21,6 @@ constexpr int kMinTable = 128;
 // Frames whose interpolation error is measured, and points per measured frame.
 constexpr int kErrorFrameStride = 16;
 constexpr int kErrorPoints = 16;
-
-// Cubic Lagrange weights at nodes -1, 0, 1, 2 for u in [0, 1).
-std::array<double, 4> cubic_weights(double u) {
-  return {-u * (u - 1) * (u - 2) / 6, (u + 1) * (u - 1) * (u - 2) / 2, -(u + 1) * u * (u - 2) / 2,
-          (u + 1) * u * (u - 1) / 6};
-}
 
 struct FftwFree {
   void operator()(void* p) const { fftw_free(p); }
@@ -139,7 +135,7 @@ void ContinuumForce::add_frame(std::span<const double> plus, std::span<const dou
 std::array<double, 2> ContinuumForce::at_frame(int k, double x, double y) const {
   const double sx = x * G_, sy = y * G_;
   const int ix = int(std::floor(sx)), iy = int(std::floor(sy));
-  const auto wx = cubic_weights(sx - ix), wy = cubic_weights(sy - iy);
+  const auto wx = detail::cubic_weights(sx - ix), wy = detail::cubic_weights(sy - iy);
   const float* fx = gx_.data() + std::size_t(k) * G_ * G_;
   const float* fy = gy_.data() + std::size_t(k) * G_ * G_;
   double gx = 0, gy = 0;

@@ -310,46 +310,31 @@ long TwoParticleLaws::fp_steps() const {
   return long(steps);
 }
 
-namespace {
-// Sum over sites r and modes of w_k |a_k(r) - b_k(r)|^2 (w = 1 for k = 0, 2 for a
-// conjugate pair), b at node (a M/L, b M/L) of the M x M grid; b = nullptr: |a|^2.
-double mode_sum(const PetscScalar* rw, const PetscScalar* fp, std::size_t modes, int L, int M,
-                bool distance) {
-  const std::size_t S = std::size_t(L) * L, MM = std::size_t(M) * M;
-  const int stride = M / L;
+// eps^4 sum over (l1, r) of |.|^2 = eps^4 L^2 sum over r and modes k of w_k |.|^2 (Parseval
+// in l1; w = 1 for k = 0, 2 for a conjugate pair), with the SDE law at the node
+// (a M/L, b M/L) of its M x M grid: of the difference RW - SDE, or of the SDE law alone.
+double TwoParticleLaws::l2(bool difference) const {
+  const PetscScalar *rw = nullptr, *fp = nullptr;
+  petsc_check(VecGetArrayRead(rw_u_, &rw), "VecGetArrayRead");
+  petsc_check(VecGetArrayRead(fp_u_, &fp), "VecGetArrayRead");
+  const std::size_t S = std::size_t(L_) * L_, MM = std::size_t(M_) * M_;
+  const int stride = M_ / L_;
   double sum = 0;
-  for (std::size_t k = 0; k < modes; ++k)
-    for (int a = 0; a < L; ++a)
-      for (int b = 0; b < L; ++b) {
-        const cplx x = reinterpret_cast<const cplx*>(rw)[k * S + std::size_t(a) * L + b];
+  for (std::size_t k = 0; k < modes_.size(); ++k)
+    for (int a = 0; a < L_; ++a)
+      for (int b = 0; b < L_; ++b) {
+        const cplx x = reinterpret_cast<const cplx*>(rw)[k * S + std::size_t(a) * L_ + b];
         const cplx y =
-            reinterpret_cast<const cplx*>(fp)[k * MM + std::size_t(a * stride) * M + b * stride];
-        sum += (k == 0 ? 1.0 : 2.0) * std::norm(distance ? x - y : y);
+            reinterpret_cast<const cplx*>(fp)[k * MM + std::size_t(a * stride) * M_ + b * stride];
+        sum += (k == 0 ? 1.0 : 2.0) * std::norm(difference ? x - y : y);
       }
-  return sum;
-}
-}  // namespace
-
-double TwoParticleLaws::l2_distance() const {
-  const PetscScalar *rw = nullptr, *fp = nullptr;
-  petsc_check(VecGetArrayRead(rw_u_, &rw), "VecGetArrayRead");
-  petsc_check(VecGetArrayRead(fp_u_, &fp), "VecGetArrayRead");
-  // eps^4 sum over (l1, r) of |.|^2 = eps^4 L^2 sum over r and modes (Parseval in l1).
-  const double s = mode_sum(rw, fp, modes_.size(), L_, M_, true);
   VecRestoreArrayRead(rw_u_, &rw);
   VecRestoreArrayRead(fp_u_, &fp);
-  return std::sqrt(s) / L_;
+  return std::sqrt(sum) / L_;
 }
 
-double TwoParticleLaws::l2_norm_sde() const {
-  const PetscScalar *rw = nullptr, *fp = nullptr;
-  petsc_check(VecGetArrayRead(rw_u_, &rw), "VecGetArrayRead");
-  petsc_check(VecGetArrayRead(fp_u_, &fp), "VecGetArrayRead");
-  const double s = mode_sum(rw, fp, modes_.size(), L_, M_, false);
-  VecRestoreArrayRead(rw_u_, &rw);
-  VecRestoreArrayRead(fp_u_, &fp);
-  return std::sqrt(s) / L_;
-}
+double TwoParticleLaws::l2_distance() const { return l2(true); }
+double TwoParticleLaws::l2_norm_sde() const { return l2(false); }
 
 namespace {
 // p(l1, l2) = eps^4 sum over +-k of q_k(l1 - l2) e^{2 pi i k.l1} at every pair of sites.

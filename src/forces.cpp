@@ -8,21 +8,13 @@
 #include <type_traits>
 
 #include "dislo/config.hpp"
+#include "lagrange.hpp"
 
 namespace dislo {
 
 namespace {
 constexpr double kPi = std::numbers::pi;
 constexpr double kTwoPi = 2 * std::numbers::pi;
-
-// 4-point Lagrange weights on nodes -1, 0, 1, 2 at t in [0, 1).
-inline void cubic_weights(double t, double w[4]) {
-  const double tm1 = t - 1, tm2 = t - 2, tp1 = t + 1;
-  w[0] = -t * tm1 * tm2 / 6;
-  w[1] = tp1 * tm1 * tm2 / 2;
-  w[2] = -tp1 * t * tm2 / 2;
-  w[3] = tp1 * t * tm1 / 6;
-}
 
 constexpr int kBumpRadialPoints = 4096;
 }  // namespace
@@ -43,8 +35,7 @@ double PairGradient::radial(double s) const {
       if (s >= d2) return 1 / s;
       const double u = s / g_ds_;
       const int k = std::max(1, static_cast<int>(u));  // node k-1 >= 0
-      double w[4];
-      cubic_weights(u - k, w);
+      const auto w = detail::cubic_weights(u - k);
       return w[0] * g_table_[k - 1] + w[1] * g_table_[k] + w[2] * g_table_[k + 1] +
              w[3] * g_table_[k + 2];
     }
@@ -106,9 +97,7 @@ std::array<double, 2> PairGradient::operator()(double dx, double dy) const {
   const double g = radial(dx * dx + dy * dy) / kTwoPi;
   const double u = (dx + 0.5) * G_ + pad_, v = (dy + 0.5) * G_ + pad_;
   const int iu = static_cast<int>(u), iv = static_cast<int>(v);
-  double wu[4], wv[4];
-  cubic_weights(u - iu, wu);
-  cubic_weights(v - iv, wv);
+  const auto wu = detail::cubic_weights(u - iu), wv = detail::cubic_weights(v - iv);
   double s1 = 0, s2 = 0;
   for (int a = 0; a < 4; ++a) {
     const std::size_t row = std::size_t(iu - 1 + a) * W_ + (iv - 1);
@@ -208,8 +197,7 @@ struct RadialMultiplier {
   double operator()(double r) const {
     const double u = (r - r0) / dr + 1;
     const int i = static_cast<int>(u);
-    double w[4];
-    cubic_weights(u - i, w);
+    const auto w = detail::cubic_weights(u - i);
     return w[0] * v[i - 1] + w[1] * v[i] + w[2] * v[i + 1] + w[3] * v[i + 2];
   }
 };
@@ -314,22 +302,18 @@ ParticleMesh::ParticleMesh(const Kernel& kernel, MeshChoice mesh, MPI_Comm comm)
   const int M = mesh_.M;
   if (M < 8 || mesh_.order < 2 || mesh_.order > 10 || mesh_.order % 2 != 0)
     throw std::invalid_argument("ParticleMesh: need M >= 8 and an even order <= 10");
-  const int Mc = M / 2 + 1;
-  std::vector<double> T1(std::size_t(M) * Mc, 0.0), T2(T1.size(), 0.0);
-  influence(kernel, M, mesh_.order, true, [&](int i, int j, double t1, double t2, double) {
-    T1[std::size_t(i) * Mc + j] = t1;
-    T2[std::size_t(i) * Mc + j] = t2;
-  });
-  // The grid's inverse transform divides by M^2; the influence function carries it back.
+  // This rank's spectral lines (ky), in the grid's transposed layout. The grid's inverse
+  // transform divides by M^2; the influence function carries it back.
   const double scale = double(M) * double(M);
-  T1_.resize(grid_.spectral_size());
-  T2_.resize(grid_.spectral_size());
-  for (int c = 0; c < grid_.spectral_lines(); ++c)
-    for (int i = 0; i < M; ++i) {
-      const std::size_t e = std::size_t(c) * M + i, t = std::size_t(i) * Mc + grid_.spectral_ky(c);
-      T1_[e] = scale * T1[t];
-      T2_[e] = scale * T2[t];
-    }
+  const int first_ky = grid_.spectral_ky(0), lines = grid_.spectral_lines();
+  T1_.assign(grid_.spectral_size(), 0.0);
+  T2_.assign(grid_.spectral_size(), 0.0);
+  influence(kernel, M, mesh_.order, true, [&](int i, int ky, double t1, double t2, double) {
+    const int c = ky - first_ky;
+    if (c < 0 || c >= lines) return;
+    T1_[std::size_t(c) * M + i] = scale * t1;
+    T2_[std::size_t(c) * M + i] = scale * t2;
+  });
   rho_.resize(grid_.real_size());
   charges_.resize(std::size_t(M) * M);
   rhohat_.resize(grid_.spectral_size());

@@ -44,6 +44,7 @@ class TwoParticleLaws {
   long rw_steps() const, fp_steps() const;
 
  private:
+  double l2(bool difference) const;
   int L_, M_;
   double beta_, c_;  // c = b1 b2
   double t_ = 0;
