@@ -17,7 +17,8 @@ MeanField::MeanField(MPI_Comm comm, const Study& study, const Kernel& kernel)
     : beta_inv_(study.model.noiseless() ? 0.0 : 1.0 / study.model.beta),
       hyper_(study.mf.hyperviscosity),
       kc_(study.mf.M / 3),
-      grid_(std::make_unique<SpectralGrid>(comm, study.mf.M)) {
+      // The state lives on |kx|, |ky| <= M/3, so the lines beyond ky = M/3 are never transformed.
+      grid_(std::make_unique<SpectralGrid>(comm, study.mf.M, study.mf.M / 3)) {
   const int N = grid_->N();
   vhat_.assign(grid_->spectral_size(), 0.0);
   for (int c = 0; c < grid_->spectral_lines(); ++c) {

@@ -23,10 +23,59 @@ void ensure_fftw_mpi() {
 }
 }  // namespace
 
-SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
+namespace {
+constexpr int kBlock = 8;  // lines (rows) gathered together by a shared transpose
+
+// Whether every rank of comm shares one node's memory; node receives that node's
+// communicator, its ranks in comm's order.
+bool single_node(MPI_Comm comm, MPI_Comm* node) {
+  int rank = 0, size = 1, node_size = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, node);
+  MPI_Comm_size(*node, &node_size);
+  return node_size == size;
+}
+
+// Makes this rank's writes to the window visible to the node and waits for every rank.
+void node_barrier(MPI_Win win, MPI_Comm node) {
+  MPI_Win_sync(win);
+  MPI_Barrier(node);
+  MPI_Win_sync(win);
+}
+
+double* allocate_segment(MPI_Comm node, std::size_t doubles, MPI_Win* win,
+                         std::vector<const fftw_complex*>* peers) {
+  MPI_Info info;
+  MPI_Info_create(&info);
+  // Each segment in its owner's memory (first touch), not one block on rank 0's.
+  MPI_Info_set(info, "alloc_shared_noncontig", "true");
+  double* base = nullptr;
+  MPI_Win_allocate_shared(static_cast<MPI_Aint>(doubles * sizeof(double)), sizeof(double), info,
+                          node, &base, win);
+  MPI_Info_free(&info);
+  int size = 1;
+  MPI_Comm_size(node, &size);
+  peers->resize(size);
+  for (int r = 0; r < size; ++r) {
+    MPI_Aint bytes = 0;
+    int unit = 0;
+    void* ptr = nullptr;
+    MPI_Win_shared_query(*win, r, &bytes, &unit, &ptr);
+    (*peers)[r] = static_cast<const fftw_complex*>(ptr);
+  }
+  MPI_Win_lock_all(MPI_MODE_NOCHECK, *win);
+  return base;
+}
+}  // namespace
+
+SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose)
+    : comm_(comm), N_(N), kept_lines_(max_ky < 0 ? N / 2 + 1 : max_ky + 1) {
   if (N < 4 || N % 2 != 0) throw std::invalid_argument("SpectralGrid: N must be even and >= 4");
+  if (max_ky < -1 || max_ky > N / 2)
+    throw std::invalid_argument("SpectralGrid: max_ky must lie in [0, N/2] (or -1 for N/2)");
   ensure_fftw_mpi();
-  const ptrdiff_t cols = N / 2 + 1;
+  const ptrdiff_t cols = kept_lines_;
   // One spectral entry is two doubles; the transposes move N x cols entries and back.
   const ptrdiff_t dims[2] = {N, cols};
   ptrdiff_t n0 = 0, s0 = 0, n1 = 0, s1 = 0;
@@ -36,20 +85,52 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
   row_start_ = static_cast<int>(s0);
   local_cols_ = static_cast<int>(n1);
   col_start_ = static_cast<int>(s1);
-  const ptrdiff_t doubles = std::max<ptrdiff_t>({alloc, 2 * n0 * cols, 2 * n1 * N, 2});
-  rows_ = fftw_alloc_real(doubles);
-  columns_ = fftw_alloc_real(doubles);
+  // FFTW's blocks are contiguous in rank order, the empty ones last; FFTW may report any
+  // start for an empty block, so it is set to the end.
+  if (local_rows_ == 0) row_start_ = N;
+  if (local_cols_ == 0) col_start_ = kept_lines_;
+
+  MPI_Comm node = MPI_COMM_NULL;
+  const bool one_node = single_node(comm, &node);
+  if (transpose == Transpose::shared && !one_node) {
+    MPI_Comm_free(&node);
+    throw std::invalid_argument("SpectralGrid: shared transposes need every rank on one node");
+  }
+  shared_ = one_node && transpose != Transpose::messages;
+  if (shared_) {
+    node_comm_ = node;
+  } else {
+    MPI_Comm_free(&node);
+  }
+
   line_real_ = fftw_alloc_real(N);
   line_in_ = fftw_alloc_complex(N);
   line_out_ = fftw_alloc_complex(N);
-  if (!rows_ || !columns_ || !line_real_ || !line_in_ || !line_out_) throw std::bad_alloc();
+  if (!line_real_ || !line_in_ || !line_out_) throw std::bad_alloc();
   // FFTW_ESTIMATE: the plan, hence the rounding, is the same in every run.
   row_fwd_ = fftw_plan_dft_r2c_1d(N, line_real_, line_out_, FFTW_ESTIMATE);
   row_bwd_ = fftw_plan_dft_c2r_1d(N, line_in_, line_real_, FFTW_ESTIMATE | FFTW_DESTROY_INPUT);
-  // Column lines transform in place (transform_columns).
+  // Column lines transform in place (transform_line).
   col_fwd_ = fftw_plan_dft_1d(N, line_in_, line_in_, FFTW_FORWARD, FFTW_ESTIMATE);
   col_bwd_ = fftw_plan_dft_1d(N, line_in_, line_in_, FFTW_BACKWARD, FFTW_ESTIMATE);
   line_alignment_ = fftw_alignment_of(reinterpret_cast<double*>(line_in_));
+  if (!row_fwd_ || !row_bwd_ || !col_fwd_ || !col_bwd_)
+    throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transform");
+
+  // Every rank learns every rank's first row and first line.
+  int size = 1;
+  MPI_Comm_size(comm_, &size);
+  row_starts_.resize(size);
+  MPI_Allgather(&row_start_, 1, MPI_INT, row_starts_.data(), 1, MPI_INT, comm_);
+
+  if (shared_) {
+    setup_shared();
+    return;
+  }
+  const ptrdiff_t doubles = std::max<ptrdiff_t>({alloc, 2 * n0 * cols, 2 * n1 * N, 2});
+  rows_ = fftw_alloc_real(doubles);
+  columns_ = fftw_alloc_real(doubles);
+  if (!rows_ || !columns_) throw std::bad_alloc();
   // The transposes only move data, so every algorithm gives the same bits: FFTW may time
   // its candidates (FFTW_MEASURE, remembered as wisdom for later grids) and keep the fastest.
   to_columns_ =
@@ -58,44 +139,74 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N) : comm_(comm), N_(N) {
   to_rows_ =
       fftw_mpi_plan_many_transpose(cols, N, 2, FFTW_MPI_DEFAULT_BLOCK, FFTW_MPI_DEFAULT_BLOCK,
                                    columns_, rows_, comm, FFTW_MEASURE);
-  if (!row_fwd_ || !row_bwd_ || !col_fwd_ || !col_bwd_ || !to_columns_ || !to_rows_)
-    throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transform");
+  if (!to_columns_ || !to_rows_)
+    throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transpose");
+}
 
-  // Every rank learns every rank's first row, for sums in global row order.
+void SpectralGrid::setup_shared() {
   int size = 1;
   MPI_Comm_size(comm_, &size);
-  row_starts_.resize(size);
-  MPI_Allgather(&row_start_, 1, MPI_INT, row_starts_.data(), 1, MPI_INT, comm_);
+  row_counts_.resize(size);
+  MPI_Allgather(&local_rows_, 1, MPI_INT, row_counts_.data(), 1, MPI_INT, comm_);
+  std::vector<int> line_counts(size);
+  MPI_Allgather(&local_cols_, 1, MPI_INT, line_counts.data(), 1, MPI_INT, comm_);
+  col_starts_.assign(size + 1, 0);
+  for (int r = 0; r < size; ++r) col_starts_[r + 1] = col_starts_[r] + line_counts[r];
+  if (col_starts_[size] != kept_lines_)
+    throw std::logic_error("SpectralGrid: FFTW's line blocks do not cover the spectrum");
+  line_owner_.resize(kept_lines_);
+  for (int r = 0; r < size; ++r)
+    for (int ky = col_starts_[r]; ky < col_starts_[r + 1]; ++ky) line_owner_[ky] = r;
+  rows_ = allocate_segment(node_comm_, 2 * std::size_t(local_rows_) * kept_lines_, &rows_win_,
+                           &peer_rows_);
+  columns_ = allocate_segment(node_comm_, 2 * std::size_t(local_cols_) * N_, &columns_win_,
+                              &peer_columns_);
+  // Rows padded to 64 bytes, so every row of the block has the line buffer's alignment.
+  row_block_stride_ = (N_ / 2 + 1 + 3) / 4 * 4;
+  row_block_ = fftw_alloc_complex(std::size_t(kBlock) * row_block_stride_);
+  if (!row_block_) throw std::bad_alloc();
 }
 
 SpectralGrid::~SpectralGrid() {
   for (fftw_plan p : {row_fwd_, row_bwd_, col_fwd_, col_bwd_, to_columns_, to_rows_})
     if (p) fftw_destroy_plan(p);
-  fftw_free(rows_);
-  fftw_free(columns_);
+  if (shared_) {
+    for (MPI_Win* w : {&rows_win_, &columns_win_}) {
+      if (*w == MPI_WIN_NULL) continue;
+      MPI_Win_unlock_all(*w);
+      MPI_Win_free(w);
+    }
+    MPI_Comm_free(&node_comm_);
+  } else {
+    fftw_free(rows_);
+    fftw_free(columns_);
+  }
+  fftw_free(row_block_);
   fftw_free(line_real_);
   fftw_free(line_in_);
   fftw_free(line_out_);
 }
 
-void SpectralGrid::transform_columns(fftw_plan plan) {
-  auto* col = reinterpret_cast<fftw_complex*>(columns_);
-  for (int c = 0; c < local_cols_; ++c) {
-    fftw_complex* line = col + std::size_t(c) * N_;
-    // In place when the line has the plan's SIMD alignment (always, for even N and
-    // FFTW's allocator); the same plan on every line either way.
-    if (fftw_alignment_of(reinterpret_cast<double*>(line)) == line_alignment_) {
-      fftw_execute_dft(plan, line, line);
-    } else {
-      std::memcpy(line_in_, line, sizeof(fftw_complex) * N_);
-      fftw_execute_dft(plan, line_in_, line_in_);
-      std::memcpy(line, line_in_, sizeof(fftw_complex) * N_);
-    }
+// In place when the line has the plan's SIMD alignment (always, for even N and FFTW's
+// allocator), else through the aligned line buffer: the same plan on every line either way.
+void SpectralGrid::transform_line(fftw_plan plan, fftw_complex* line) {
+  if (fftw_alignment_of(reinterpret_cast<double*>(line)) == line_alignment_) {
+    fftw_execute_dft(plan, line, line);
+  } else {
+    std::memcpy(line_in_, line, sizeof(fftw_complex) * N_);
+    fftw_execute_dft(plan, line_in_, line_in_);
+    std::memcpy(line, line_in_, sizeof(fftw_complex) * N_);
   }
 }
 
+void SpectralGrid::transform_columns(fftw_plan plan) {
+  auto* col = reinterpret_cast<fftw_complex*>(columns_);
+  for (int c = 0; c < local_cols_; ++c) transform_line(plan, col + std::size_t(c) * N_);
+}
+
 void SpectralGrid::forward(const double* in, cplx* out) {
-  const int cols = N_ / 2 + 1;
+  if (shared_) return forward_shared(in, out);
+  const int cols = kept_lines_;
   auto* row = reinterpret_cast<fftw_complex*>(rows_);
   for (int i = 0; i < local_rows_; ++i) {
     std::memcpy(line_real_, in + std::size_t(i) * N_, sizeof(double) * N_);
@@ -108,7 +219,8 @@ void SpectralGrid::forward(const double* in, cplx* out) {
 }
 
 void SpectralGrid::backward(const cplx* in, double* out) {
-  const int cols = N_ / 2 + 1;
+  if (shared_) return backward_shared(in, out);
+  const int cols = kept_lines_;
   std::memcpy(columns_, static_cast<const void*>(in), sizeof(cplx) * spectral_size());
   transform_columns(col_bwd_);
   fftw_execute(to_rows_);
@@ -116,9 +228,84 @@ void SpectralGrid::backward(const cplx* in, double* out) {
   auto* row = reinterpret_cast<fftw_complex*>(rows_);
   for (int i = 0; i < local_rows_; ++i) {
     std::memcpy(line_in_, row + std::size_t(i) * cols, sizeof(fftw_complex) * cols);
+    // The c2r plan may overwrite its input, so the dropped lines are zeroed every time.
+    std::fill(&line_in_[cols][0], &line_in_[N_ / 2][0] + 2, 0.0);
     fftw_execute_dft_c2r(row_bwd_, line_in_, line_real_);
     double* dst = out + std::size_t(i) * N_;
     for (int j = 0; j < N_; ++j) dst[j] = scale * line_real_[j];
+  }
+}
+
+// The row transforms write this rank's segment; each rank then reads its lines out of every
+// rank's rows (kBlock lines at a time, so each row is read in whole cache lines), straight
+// into the output, and transforms them there.
+void SpectralGrid::forward_shared(const double* in, cplx* out) {
+  const int kept = kept_lines_;
+  auto* row = reinterpret_cast<fftw_complex*>(rows_);
+  node_barrier(rows_win_, node_comm_);  // the ranks have read the previous rows
+  for (int i = 0; i < local_rows_; ++i) {
+    std::memcpy(line_real_, in + std::size_t(i) * N_, sizeof(double) * N_);
+    fftw_execute_dft_r2c(row_fwd_, line_real_, line_out_);
+    std::memcpy(row + std::size_t(i) * kept, line_out_, sizeof(fftw_complex) * kept);
+  }
+  node_barrier(rows_win_, node_comm_);
+  auto* lines = reinterpret_cast<fftw_complex*>(out);
+  const int size = static_cast<int>(row_starts_.size());
+  for (int c0 = 0; c0 < local_cols_; c0 += kBlock) {
+    const int width = std::min(kBlock, local_cols_ - c0);
+    for (int r = 0; r < size; ++r) {
+      const int first = row_starts_[r], count = row_counts_[r];
+      const fftw_complex* src = peer_rows_[r] + col_start_ + c0;
+      for (int x = 0; x < count; ++x, src += kept)
+        for (int b = 0; b < width; ++b) {
+          fftw_complex& dst = lines[std::size_t(c0 + b) * N_ + first + x];
+          dst[0] = src[b][0];
+          dst[1] = src[b][1];
+        }
+    }
+  }
+  for (int c = 0; c < local_cols_; ++c) transform_line(col_fwd_, lines + std::size_t(c) * N_);
+}
+
+// The line transforms run in this rank's segment; each rank then reads its rows out of every
+// rank's lines (kBlock rows at a time) and transforms them back.
+void SpectralGrid::backward_shared(const cplx* in, double* out) {
+  auto* col = reinterpret_cast<fftw_complex*>(columns_);
+  node_barrier(columns_win_, node_comm_);  // the ranks have read the previous lines
+  for (int c = 0; c < local_cols_; ++c) {
+    fftw_complex* line = col + std::size_t(c) * N_;
+    std::memcpy(line, in + std::size_t(c) * N_, sizeof(fftw_complex) * N_);
+    transform_line(col_bwd_, line);
+  }
+  node_barrier(columns_win_, node_comm_);
+  const double scale = 1.0 / (double(N_) * double(N_));
+  const int half = N_ / 2 + 1;
+  const bool aligned = fftw_alignment_of(reinterpret_cast<double*>(row_block_)) == line_alignment_;
+  for (int i0 = 0; i0 < local_rows_; i0 += kBlock) {
+    const int height = std::min(kBlock, local_rows_ - i0);
+    for (int ky = 0; ky < kept_lines_; ++ky) {
+      const int owner = line_owner_[ky];
+      const fftw_complex* src =
+          peer_columns_[owner] + std::size_t(ky - col_starts_[owner]) * N_ + row_start_ + i0;
+      for (int b = 0; b < height; ++b) {
+        fftw_complex& dst = row_block_[std::size_t(b) * row_block_stride_ + ky];
+        dst[0] = src[b][0];
+        dst[1] = src[b][1];
+      }
+    }
+    for (int b = 0; b < height; ++b) {
+      fftw_complex* line = row_block_ + std::size_t(b) * row_block_stride_;
+      // The c2r plan may overwrite its input, so the dropped lines are zeroed every time.
+      std::fill(&line[kept_lines_][0], &line[half - 1][0] + 2, 0.0);
+      if (aligned) {
+        fftw_execute_dft_c2r(row_bwd_, line, line_real_);
+      } else {
+        std::memcpy(line_in_, line, sizeof(fftw_complex) * half);
+        fftw_execute_dft_c2r(row_bwd_, line_in_, line_real_);
+      }
+      double* dst = out + std::size_t(i0 + b) * N_;
+      for (int j = 0; j < N_; ++j) dst[j] = scale * line_real_[j];
+    }
   }
 }
 

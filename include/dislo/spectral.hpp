@@ -5,7 +5,9 @@
 // Real arrays are unpadded, x-major: value (i, j) of local row i at index i*N + j.
 // Spectra stay transposed (one transpose per transform, not two): each rank holds whole
 // lines of fixed ky, local entry c*N + i being the mode (kx_of(i), spectral_ky(c)),
-// ky = 0 .. N/2 split over the ranks like the real rows.
+// ky = 0 .. max_ky split over the ranks like the real rows. A band-limited grid
+// (max_ky < N/2) neither transposes nor transforms the lines beyond max_ky: forward drops
+// them and backward takes them as zero, which is what a de-aliased solver wants anyway.
 
 #include <fftw3-mpi.h>
 #include <mpi.h>
@@ -20,13 +22,22 @@ using cplx = std::complex<double>;
 
 class SpectralGrid {
  public:
-  SpectralGrid(MPI_Comm comm, int N);
+  // How the transposes between rows and spectral lines move data. Both give the same bits.
+  //   automatic: shared when every rank of comm shares one node's memory, else messages.
+  //   shared:    MPI-3 shared-memory windows; each rank reads its lines (rows) straight out
+  //              of the other ranks' row (line) buffers, transposing as it reads.
+  //   messages:  FFTW-MPI's transposes (local transposes and all-to-all messages).
+  enum class Transpose { automatic, shared, messages };
+
+  // max_ky in [0, N/2]; -1 keeps every line (ky = 0 .. N/2).
+  SpectralGrid(MPI_Comm comm, int N, int max_ky = -1, Transpose transpose = Transpose::automatic);
   ~SpectralGrid();
   SpectralGrid(const SpectralGrid&) = delete;
   SpectralGrid& operator=(const SpectralGrid&) = delete;
 
   MPI_Comm comm() const { return comm_; }
   int N() const { return N_; }
+  int max_ky() const { return kept_lines_ - 1; }
   int local_rows() const { return local_rows_; }
   int row_start() const { return row_start_; }
   std::size_t real_size() const { return std::size_t(local_rows_) * N_; }
@@ -36,6 +47,8 @@ class SpectralGrid {
   int spectral_ky(int line) const { return col_start_ + line; }
   // Signed kx of entry i of a line.
   int kx_of(int i) const { return i <= N_ / 2 ? i : i - N_; }
+  // Whether the transposes go through shared memory (else FFTW-MPI messages).
+  bool shared_transposes() const { return shared_; }
   // Whether this rank holds the mode (0, 0) (at local index 0).
   bool holds_mean() const { return col_start_ == 0 && local_cols_ > 0; }
 
@@ -49,17 +62,33 @@ class SpectralGrid {
 
  private:
   void transform_columns(fftw_plan plan);
+  void transform_line(fftw_plan plan, fftw_complex* line);
+  void setup_shared();
+  void forward_shared(const double* in, cplx* out);
+  void backward_shared(const cplx* in, double* out);
   MPI_Comm comm_;
   int N_;
+  int kept_lines_;  // ky = 0 .. kept_lines_ - 1 are transformed
   int local_rows_ = 0, row_start_ = 0, local_cols_ = 0, col_start_ = 0;
   std::vector<int> row_starts_;
-  double* rows_ = nullptr;     // local_rows x (N/2 + 1) complex
+  double* rows_ = nullptr;     // local_rows x kept_lines complex
   double* columns_ = nullptr;  // local_cols x N complex (transposed)
   double* line_real_ = nullptr;
   fftw_complex *line_in_ = nullptr, *line_out_ = nullptr;
   int line_alignment_ = 0;
   fftw_plan row_fwd_ = nullptr, row_bwd_ = nullptr, col_fwd_ = nullptr, col_bwd_ = nullptr;
   fftw_plan to_columns_ = nullptr, to_rows_ = nullptr;
+  // Shared transposes: rows_ and columns_ are this rank's segments of two windows on the
+  // node communicator (whose ranks are comm's, in order); peer_* are every rank's segments.
+  bool shared_ = false;
+  MPI_Comm node_comm_ = MPI_COMM_NULL;
+  MPI_Win rows_win_ = MPI_WIN_NULL, columns_win_ = MPI_WIN_NULL;
+  std::vector<const fftw_complex*> peer_rows_, peer_columns_;
+  std::vector<int> row_counts_;        // rows of every rank
+  std::vector<int> col_starts_;        // first spectral line of every rank, and kept_lines_
+  std::vector<int> line_owner_;        // rank holding line ky
+  fftw_complex* row_block_ = nullptr;  // kRowBlock rows of N/2 + 1 (padded) entries
+  int row_block_stride_ = 0;
 };
 
 }  // namespace dislo
