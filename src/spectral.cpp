@@ -1,9 +1,13 @@
 #include "dislo/spectral.hpp"
 
+#include <petscsys.h>
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+
+#include "dislo/config.hpp"
 
 namespace dislo {
 
@@ -35,6 +39,22 @@ bool single_node(MPI_Comm comm, MPI_Comm* node) {
   MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, node);
   MPI_Comm_size(*node, &node_size);
   return node_size == size;
+}
+
+// The options database may fix the transpose: -dislo_transpose auto|shared|messages
+// (messages, e.g., where a node's shared-memory file system is too small).
+SpectralGrid::Transpose transpose_option() {
+  PetscBool initialized = PETSC_FALSE;
+  PetscInitialized(&initialized);
+  if (!initialized) return SpectralGrid::Transpose::automatic;
+  char value[32] = "";
+  PetscBool given = PETSC_FALSE;
+  PetscOptionsGetString(nullptr, nullptr, "-dislo_transpose", value, sizeof value, &given);
+  const std::string v = value;
+  if (!given || v == "auto") return SpectralGrid::Transpose::automatic;
+  if (v == "shared") return SpectralGrid::Transpose::shared;
+  if (v == "messages") return SpectralGrid::Transpose::messages;
+  throw InputError("option -dislo_transpose " + v + ": valid values are auto, shared and messages");
 }
 
 // Makes this rank's writes to the window visible to the node and waits for every rank.
@@ -90,6 +110,7 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose
   if (local_rows_ == 0) row_start_ = N;
   if (local_cols_ == 0) col_start_ = kept_lines_;
 
+  if (transpose == Transpose::automatic) transpose = transpose_option();
   MPI_Comm node = MPI_COMM_NULL;
   const bool one_node = single_node(comm, &node);
   if (transpose == Transpose::shared && !one_node) {

@@ -66,6 +66,25 @@ class Driver(unittest.TestCase):
             m = a["mf/mass_plus"][...]
             self.assertLess(np.max(np.abs(m / m[0] - 1)), 1e-12)
 
+    def test_transposes_by_messages_give_the_same_bits(self):
+        # Within one node the grids transpose through shared memory; -dislo_transpose
+        # messages forces FFTW-MPI's transposes (docs/scaling.md). Same bits either way.
+        outs = {}
+        for mode in ("auto", "messages"):
+            out = os.path.join(self.dir, f"{mode}.h5")
+            r = run([ARGS.dislo, "run", self.study, "-o", out, "-dislo_transpose", mode],
+                    self.dir, 2)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            outs[mode] = out
+        with h5py.File(outs["auto"]) as a, h5py.File(outs["messages"]) as b:
+            for name in ("mf/rho_plus", "mf/rho_minus", "mfeps/rho_plus", "mfeps/rho_minus"):
+                self.assertEqual(a[name][...].tobytes(), b[name][...].tobytes(), name)
+        r = run([ARGS.dislo, "run", self.study, "-o", os.path.join(self.dir, "bad.h5"),
+                 "-dislo_transpose", "pigeon"], self.dir, 2)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("-dislo_transpose pigeon: valid values are auto, shared and messages",
+                      r.stderr)
+
     def test_petsc_options_reach_the_time_stepper(self):
         out = os.path.join(self.dir, "rk.h5")
         r = run([ARGS.dislo, "run", self.study, "-o", out, "-ts_type", "rk", "-ts_monitor"],

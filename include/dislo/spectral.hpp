@@ -23,7 +23,8 @@ using cplx = std::complex<double>;
 class SpectralGrid {
  public:
   // How the transposes between rows and spectral lines move data. Both give the same bits.
-  //   automatic: shared when every rank of comm shares one node's memory, else messages.
+  //   automatic: the option -dislo_transpose auto|shared|messages if given; else shared
+  //              when every rank of comm shares one node's memory, messages otherwise.
   //   shared:    MPI-3 shared-memory windows; each rank reads its lines (rows) straight out
   //              of the other ranks' row (line) buffers, transposing as it reads.
   //   messages:  FFTW-MPI's transposes (local transposes and all-to-all messages).
