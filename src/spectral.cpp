@@ -115,7 +115,9 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose
   const bool one_node = single_node(comm, &node);
   if (transpose == Transpose::shared && !one_node) {
     MPI_Comm_free(&node);
-    throw std::invalid_argument("SpectralGrid: shared transposes need every rank on one node");
+    throw InputError(
+        "option -dislo_transpose shared: the ranks span several nodes; valid here: auto, "
+        "messages");
   }
   shared_ = one_node && transpose != Transpose::messages;
   if (shared_) {
