@@ -158,7 +158,9 @@ class Slurm(unittest.TestCase):
         self.assert_same_as_direct(os.path.join(self.dir, "long.h5"))
 
     def test_scaling_series(self):
-        job = self.submit("scaling.sbatch", "--ntasks=2", BENCH=ARGS.bench, PREFIX="scaling")
+        plot = os.path.join(os.path.dirname(ARGS.cluster_script), "plot_scaling.py")
+        job = self.submit("scaling.sbatch", "--ntasks=2", BENCH=ARGS.bench, PREFIX="scaling",
+                          PLOT=plot, PYTHON=sys.executable)
         state, code = self.wait(job, timeout=900)
         self.assertEqual((state, code), ("COMPLETED", "0:0"), self.log(job))
         with open(os.path.join(self.dir, "scaling.csv")) as f:
@@ -169,6 +171,10 @@ class Slurm(unittest.TestCase):
         for r in rows:
             self.assertGreater(float(r[2]), 0)
             self.assertGreater(float(r[3]), 0)
+        png = os.path.join(self.dir, "scaling.png")
+        self.assertTrue(os.path.getsize(png) > 10000, self.log(job))
+        with open(png, "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         print("[ measured ] " + "; ".join(f"{r[0]} {r[1]} tasks: efficiency {float(r[3]):.3f}"
                                           for r in rows))
 
