@@ -13,8 +13,9 @@ namespace dislo {
 
 // Why not fftw_mpi_plan_dft_r2c_2d: its 1-d transforms are batched differently for
 // each slab size, so its rounding depends on the number of ranks. Here every 1-d
-// transform runs through one plan on one aligned scratch buffer, and FFTW-MPI only moves
-// the data (transposes are exact), so a grid value is the same bits on any number of ranks.
+// transform runs through one plan with one alignment, and the transposes (FFTW-MPI's, or
+// reads from shared memory) only move data, so a grid value is the same bits on any
+// number of ranks and with either transpose.
 
 namespace {
 // fftw_mpi_init may be called repeatedly; fftw_mpi_cleanup is left to process exit.
@@ -25,9 +26,7 @@ void ensure_fftw_mpi() {
     done = true;
   }
 }
-}  // namespace
 
-namespace {
 constexpr int kBlock = 8;  // lines (rows) gathered together by a shared transpose
 
 // Whether every rank of comm shares one node's memory; node receives that node's
@@ -140,7 +139,7 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose
   if (!row_fwd_ || !row_bwd_ || !col_fwd_ || !col_bwd_)
     throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transform");
 
-  // Every rank learns every rank's first row and first line.
+  // Every rank learns every rank's first row.
   int size = 1;
   MPI_Comm_size(comm_, &size);
   row_starts_.resize(size);
