@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -470,7 +471,9 @@ Study resolve(const Reader& r) {
   // [model]
   ModelParams& m = s.model;
   if (auto v = r.integer("model", "n")) {
-    if (*v < 1) r.fail("model", "n", r.get("model", "n"), "must be an integer >= 1");
+    // MPI counts are int: one replica's particles (and a group's blocks) stay below 2^31.
+    if (*v < 1 || *v > std::numeric_limits<int>::max())
+      r.fail("model", "n", r.get("model", "n"), "must be an integer in [1, 2147483647]");
     m.n = static_cast<long>(*v);
   }
   if ((node = r.get("model", "n_plus"))) {

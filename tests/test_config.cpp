@@ -295,7 +295,10 @@ TEST(ConfigReject, BetaNotPositive) {
 }
 
 TEST(ConfigReject, NBelowOne) {
-  EXPECT_THAT(error_of("[model]\nn = 0"), HasSubstr("model.n = 0: must be an integer >= 1"));
+  EXPECT_THAT(error_of("[model]\nn = 0"),
+              HasSubstr("model.n = 0: must be an integer in [1, 2147483647]"));
+  EXPECT_THAT(error_of("[model]\nn = 2147483648"),
+              HasSubstr("model.n = 2147483648: must be an integer in [1, 2147483647]"));
 }
 
 TEST(ConfigReject, NPlusOutOfRange) {
