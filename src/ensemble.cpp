@@ -270,14 +270,20 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
     const std::int64_t got = fetch_add(1);
     return got >= kStopBit ? std::numeric_limits<std::int64_t>::max() / 2 : got;
   };
-  // A group's ranks share the metrics of a replica: comparison c of sign s is computed
-  // by group rank (s nc + c) mod group size. Law and pair tallies stay with the leader.
+  // A group's ranks share the metrics of a replica. The tasks are (part, sign s,
+  // comparison c): part 0 the transport metrics (w1 and bl share their flow solves), part 1
+  // hs (far cheaper), numbered q = (part 2 + s) nc + c so that the costly ones spread
+  // first. Task q goes to group rank (q + 1) mod group size, the leader last: it also keeps
+  // the law and pair tallies.
   int group_rank = 0;
   MPI_Comm_rank(group.comm, &group_rank);
-  auto owner = [&](int s, std::size_t c) {
-    return int((std::size_t(s) * nc + c) % std::size_t(per_replica));
+  const std::size_t parts = (want_w1 || want_bl) && want_hs ? 2 : 1;
+  auto part_of = [&](int k) { return parts == 2 && mp.kinds[k] == "hs" ? 1 : 0; };
+  auto owner = [&](int s, std::size_t c, int part) {
+    const std::size_t q = (std::size_t(part) * 2 + std::size_t(s)) * nc + c;
+    return int((q + 1) % std::size_t(per_replica));
   };
-  auto owns = [&](int s, std::size_t c) { return owner(s, c) == group_rank; };
+  auto owns = [&](int s, std::size_t c, int part) { return owner(s, c, part) == group_rank; };
   auto metric_index = [&](int s, std::size_t c, int k, int t) {
     return std::size_t(1 + ((int(c) * nk + k) * 2 + s) * nt + t);
   };
@@ -357,21 +363,25 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         const std::span<const double> px(rep.x.data() + lo, std::size_t(hi - lo));
         const std::span<const double> py(rep.y.data() + lo, std::size_t(hi - lo));
         const double w = 1.0 / double(n);
-        bool mine = false;
-        for (std::size_t c = 0; c < nc; ++c) mine = mine || owns(s, c);
+        const int hs_part = parts == 2 ? 1 : 0;
+        bool transport_mine = false, hs_mine = false;
+        for (std::size_t c = 0; c < nc; ++c) {
+          transport_mine = transport_mine || owns(s, c, 0);
+          hs_mine = hs_mine || owns(s, c, hs_part);
+        }
         GridMeasure atoms;
-        if (mine && (want_w1 || want_bl))
+        if (transport_mine && (want_w1 || want_bl))
           atoms = sde ? bin_points(px, py, w, H)
                       : bin_sites(std::span(rep.ix.data() + lo, std::size_t(hi - lo)),
                                   std::span(rep.iy.data() + lo, std::size_t(hi - lo)), L, w, H);
         std::vector<std::complex<double>> coefficients;
-        if (mine && want_hs) coefficients = hs.atoms(px, py, w);
+        if (hs_mine && want_hs) coefficients = hs.atoms(px, py, w);
         for (std::size_t c = 0; c < nc; ++c) {
-          if (!owns(s, c)) continue;
           TransportSolver::Distances d;
-          if (want_w1 || want_bl)
+          if ((want_w1 || want_bl) && owns(s, c, 0))
             d = solver.distances(atoms, ref_grid[2 * c + s][t], want_w1, want_bl, kBlTolerance);
           for (int k = 0; k < nk; ++k) {
+            if (!owns(s, c, part_of(k))) continue;
             const std::string& kind = mp.kinds[k];
             const double v = kind == "hs"   ? hs.distance(coefficients, ref_hs[2 * c + s][t])
                              : kind == "w1" ? d.w1
@@ -423,8 +433,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
       if (leader)
         for (int s = 0; s < 2; ++s)
           for (std::size_t c = 0; c < nc; ++c)
-            if (owner(s, c) != 0)
-              for (int k = 0; k < nk; ++k)
+            for (int k = 0; k < nk; ++k)
+              if (owner(s, c, part_of(k)) != 0)
                 for (int t = 0; t < nt; ++t)
                   row[metric_index(s, c, k, t)] = shared[metric_index(s, c, k, t)];
     }

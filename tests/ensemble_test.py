@@ -188,7 +188,7 @@ class Ensemble(unittest.TestCase):
         for force in ("direct", "pm"):
             study = TINY + f'[sde]\nforce = "{force}"\n'
             outs = {}
-            for ranks, group in ((1, 1), (2, 2), (4, 2), (3, 3)):
+            for ranks, group in ((1, 1), (2, 2), (4, 2), (3, 3), (4, 4)):
                 where = os.path.join(self.dir, f"{force}-{ranks}-{group}")
                 os.makedirs(where)
                 text = study.replace("[run]\n", f"[run]\nranks_per_replica = {group}\n")
