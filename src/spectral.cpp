@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -192,13 +193,18 @@ void SpectralGrid::setup_shared() {
 SpectralGrid::~SpectralGrid() {
   for (fftw_plan p : {row_fwd_, row_bwd_, col_fwd_, col_bwd_, to_columns_, to_rows_})
     if (p) fftw_destroy_plan(p);
+  // Freeing the windows is collective: while an exception unwinds this rank alone (the
+  // driver then calls MPI_Abort), the other ranks would never join, so the windows are
+  // left to MPI's own clean-up.
   if (shared_) {
-    for (MPI_Win* w : {&rows_win_, &columns_win_}) {
-      if (*w == MPI_WIN_NULL) continue;
-      MPI_Win_unlock_all(*w);
-      MPI_Win_free(w);
+    if (std::uncaught_exceptions() == 0) {
+      for (MPI_Win* w : {&rows_win_, &columns_win_}) {
+        if (*w == MPI_WIN_NULL) continue;
+        MPI_Win_unlock_all(*w);
+        MPI_Win_free(w);
+      }
+      MPI_Comm_free(&node_comm_);
     }
-    MPI_Comm_free(&node_comm_);
   } else {
     fftw_free(rows_);
     fftw_free(columns_);
