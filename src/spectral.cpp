@@ -283,6 +283,7 @@ void SpectralGrid::forward_shared(const double* in, cplx* out) {
     const int width = std::min(kBlock, local_cols_ - c0);
     for (int r = 0; r < size; ++r) {
       const int first = row_starts_[r], count = row_counts_[r];
+      if (count == 0) continue;  // its segment may be null
       const fftw_complex* src = peer_rows_[r] + col_start_ + c0;
       for (int x = 0; x < count; ++x, src += kept)
         for (int b = 0; b < width; ++b) {

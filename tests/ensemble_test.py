@@ -200,6 +200,18 @@ class Ensemble(unittest.TestCase):
                 self.assertEqual(set(other), set(ref), key)
                 for name, value in ref.items():
                     self.assertEqual(value.tobytes(), other[name].tobytes(), f"{force} {name} {key}")
+        # One metric kind (one task per sign and reference): a group of 4 has idle ranks.
+        outs = {}
+        for ranks, group in ((1, 1), (4, 4)):
+            where = os.path.join(self.dir, f"hs-{ranks}-{group}")
+            os.makedirs(where)
+            text = TINY.replace("[run]\n", f"[run]\nranks_per_replica = {group}\n")
+            text = text.replace("[metrics]\n", '[metrics]\nkinds = ["hs"]\n')
+            run(text, "tiny.h5", ranks, where)
+            outs[ranks] = contents(os.path.join(where, "tiny.h5"), also_ignore=("study",))
+        self.assertEqual(set(outs[4]), set(outs[1]))
+        for name, value in outs[1].items():
+            self.assertEqual(value.tobytes(), outs[4][name].tobytes(), f"hs-only {name}")
         bad = os.path.join(self.dir, "bad")
         os.makedirs(bad)
         with open(os.path.join(bad, "study.toml"), "w") as f:

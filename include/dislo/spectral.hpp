@@ -88,7 +88,7 @@ class SpectralGrid {
   std::vector<int> row_counts_;        // rows of every rank
   std::vector<int> col_starts_;        // first spectral line of every rank, and kept_lines_
   std::vector<int> line_owner_;        // rank holding line ky
-  fftw_complex* row_block_ = nullptr;  // kRowBlock rows of N/2 + 1 (padded) entries
+  fftw_complex* row_block_ = nullptr;  // kBlock rows of N/2 + 1 (padded) entries
   int row_block_stride_ = 0;
 };
 
