@@ -278,7 +278,8 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
   int group_rank = 0;
   MPI_Comm_rank(group.comm, &group_rank);
   const std::size_t parts = (want_w1 || want_bl) && want_hs ? 2 : 1;
-  auto part_of = [&](int k) { return parts == 2 && mp.kinds[k] == "hs" ? 1 : 0; };
+  const int hs_part = parts == 2 ? 1 : 0;
+  auto part_of = [&](int k) { return mp.kinds[k] == "hs" ? hs_part : 0; };
   auto owner = [&](int s, std::size_t c, int part) {
     const std::size_t q = (std::size_t(part) * 2 + std::size_t(s)) * nc + c;
     return int((q + 1) % std::size_t(per_replica));
@@ -363,7 +364,6 @@ EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel mod
         const std::span<const double> px(rep.x.data() + lo, std::size_t(hi - lo));
         const std::span<const double> py(rep.y.data() + lo, std::size_t(hi - lo));
         const double w = 1.0 / double(n);
-        const int hs_part = parts == 2 ? 1 : 0;
         bool transport_mine = false, hs_mine = false;
         for (std::size_t c = 0; c < nc; ++c) {
           transport_mine = transport_mine || owns(s, c, 0);

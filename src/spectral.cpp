@@ -140,11 +140,16 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose
   if (!row_fwd_ || !row_bwd_ || !col_fwd_ || !col_bwd_)
     throw std::runtime_error("FFTW could not plan an " + std::to_string(N) + "^2 transform");
 
-  // Every rank learns every rank's first row.
+  // Every rank learns every rank's first row (and first line), N (kept_lines_) closing the
+  // list: rank r holds rows row_starts_[r] .. row_starts_[r + 1] - 1.
   int size = 1;
   MPI_Comm_size(comm_, &size);
-  row_starts_.resize(size);
+  row_starts_.resize(size + 1);
   MPI_Allgather(&row_start_, 1, MPI_INT, row_starts_.data(), 1, MPI_INT, comm_);
+  row_starts_[size] = N;
+  col_starts_.resize(size + 1);
+  MPI_Allgather(&col_start_, 1, MPI_INT, col_starts_.data(), 1, MPI_INT, comm_);
+  col_starts_[size] = kept_lines_;
 
   if (shared_) {
     setup_shared();
@@ -167,16 +172,7 @@ SpectralGrid::SpectralGrid(MPI_Comm comm, int N, int max_ky, Transpose transpose
 }
 
 void SpectralGrid::setup_shared() {
-  int size = 1;
-  MPI_Comm_size(comm_, &size);
-  row_counts_.resize(size);
-  MPI_Allgather(&local_rows_, 1, MPI_INT, row_counts_.data(), 1, MPI_INT, comm_);
-  std::vector<int> line_counts(size);
-  MPI_Allgather(&local_cols_, 1, MPI_INT, line_counts.data(), 1, MPI_INT, comm_);
-  col_starts_.assign(size + 1, 0);
-  for (int r = 0; r < size; ++r) col_starts_[r + 1] = col_starts_[r] + line_counts[r];
-  if (col_starts_[size] != kept_lines_)
-    throw std::logic_error("SpectralGrid: FFTW's line blocks do not cover the spectrum");
+  const int size = static_cast<int>(col_starts_.size()) - 1;
   line_owner_.resize(kept_lines_);
   for (int r = 0; r < size; ++r)
     for (int ky = col_starts_[r]; ky < col_starts_[r + 1]; ++ky) line_owner_[ky] = r;
@@ -278,11 +274,11 @@ void SpectralGrid::forward_shared(const double* in, cplx* out) {
   }
   node_barrier(rows_win_, node_comm_);
   auto* lines = reinterpret_cast<fftw_complex*>(out);
-  const int size = static_cast<int>(row_starts_.size());
+  const int size = static_cast<int>(row_starts_.size()) - 1;
   for (int c0 = 0; c0 < local_cols_; c0 += kBlock) {
     const int width = std::min(kBlock, local_cols_ - c0);
     for (int r = 0; r < size; ++r) {
-      const int first = row_starts_[r], count = row_counts_[r];
+      const int first = row_starts_[r], count = row_starts_[r + 1] - first;
       if (count == 0) continue;  // its segment may be null
       const fftw_complex* src = peer_rows_[r] + col_start_ + c0;
       for (int x = 0; x < count; ++x, src += kept)
@@ -346,10 +342,9 @@ double SpectralGrid::sum(const double* local) const {
     for (int j = 0; j < N_; ++j) s += local[std::size_t(i) * N_ + j];
     mine[i] = s;
   }
-  const int size = static_cast<int>(row_starts_.size());
-  std::vector<int> counts(size), displs(row_starts_);
-  for (int r = 0; r < size; ++r)
-    counts[r] = (r + 1 < size ? row_starts_[r + 1] : N_) - row_starts_[r];
+  const int size = static_cast<int>(row_starts_.size()) - 1;
+  std::vector<int> counts(size), displs(row_starts_.begin(), row_starts_.end() - 1);
+  for (int r = 0; r < size; ++r) counts[r] = row_starts_[r + 1] - row_starts_[r];
   MPI_Allgatherv(mine.data(), local_rows_, MPI_DOUBLE, row_sums.data(), counts.data(),
                  displs.data(), MPI_DOUBLE, comm_);
   double total = 0;

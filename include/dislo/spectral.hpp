@@ -71,9 +71,9 @@ class SpectralGrid {
   int N_;
   int kept_lines_;  // ky = 0 .. kept_lines_ - 1 are transformed
   int local_rows_ = 0, row_start_ = 0, local_cols_ = 0, col_start_ = 0;
-  std::vector<int> row_starts_;
-  double* rows_ = nullptr;     // local_rows x kept_lines complex
-  double* columns_ = nullptr;  // local_cols x N complex (transposed)
+  std::vector<int> row_starts_, col_starts_;  // every rank's first row (line), then N (max_ky + 1)
+  double* rows_ = nullptr;                    // local_rows x kept_lines complex
+  double* columns_ = nullptr;                 // local_cols x N complex (transposed)
   double* line_real_ = nullptr;
   fftw_complex *line_in_ = nullptr, *line_out_ = nullptr;
   int line_alignment_ = 0;
@@ -85,8 +85,6 @@ class SpectralGrid {
   MPI_Comm node_comm_ = MPI_COMM_NULL;
   MPI_Win rows_win_ = MPI_WIN_NULL, columns_win_ = MPI_WIN_NULL;
   std::vector<const fftw_complex*> peer_rows_, peer_columns_;
-  std::vector<int> row_counts_;        // rows of every rank
-  std::vector<int> col_starts_;        // first spectral line of every rank, and kept_lines_
   std::vector<int> line_owner_;        // rank holding line ky
   fftw_complex* row_block_ = nullptr;  // kBlock rows of N/2 + 1 (padded) entries
   int row_block_stride_ = 0;
