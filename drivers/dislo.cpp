@@ -16,6 +16,7 @@
 #include "dislo/checkpoint.hpp"
 #include "dislo/config.hpp"
 #include "dislo/run.hpp"
+#include "dislo/signals.hpp"
 #include "dislo/version.hpp"
 
 namespace {

@@ -1,12 +1,18 @@
 // The study file: defaults, round trip through to_toml, resolution of dt_out, every
-// validation rule, unknown keys and sections, wrong types, syntax errors, --set, warnings.
+// validation rule, unknown keys and sections, wrong types, syntax errors, --set, warnings,
+// and the key table against the parser, to_toml and docs/study-file.md.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dislo/checkpoint.hpp"
@@ -806,6 +812,122 @@ TEST(ConfigChaos, DefaultsAndRoundTrip) {
   EXPECT_THAT(
       error_of("[model]\nbeta = \"inf\"\n[run]\nmodels = [\"sde\"]\n[chaos]\ncoupling = true"),
       HasSubstr("model.beta must be finite"));
+}
+
+// ---------------------------------------------------------------- the key table
+
+// section -> key -> value text, as to_toml wrote them.
+std::map<std::string, std::map<std::string, std::string>> toml_keys(const std::string& text) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  std::istringstream in(text);
+  std::string section;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line[0] == '[') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    EXPECT_NE(eq, std::string::npos) << line;
+    if (eq != std::string::npos) out[section][line.substr(0, eq)] = line.substr(eq + 3);
+  }
+  return out;
+}
+
+TEST(ConfigKeys, TableCoversEveryKeyToTomlWrites) {
+  // Also the keys written only when they differ from their default.
+  const Study full = parse_study(
+      "[run]\nmodels = [\"sde\"]\nreplicas = \"auto\"\ntarget_stderr = 0.01\nwalltime = 90\n"
+      "ranks_per_replica = 2\n[chaos]\ncoupling = true",
+      "full.toml");
+  std::set<std::pair<std::string, std::string>> table, written, seen;
+  for (const StudyKey& k : study_keys()) {
+    EXPECT_TRUE(table.insert({k.section, k.key}).second) << k.section << "." << k.key << " twice";
+    if (k.written) written.insert({k.section, k.key});
+  }
+  const auto points = parse_sweep("[sweep]\nn = [10, 20]", "sweep.toml");
+  for (const Study& s : {load_study(""), full, points[1]}) {
+    if (s.sweep.index < 0) expect_round_trip(s);  // a point's text does not say its sweep
+    for (const auto& [section, keys] : toml_keys(to_toml(s)))
+      for (const auto& [key, value] : keys) {
+        EXPECT_TRUE(written.count({section, key})) << section << "." << key << " not in the table";
+        seen.insert({section, key});
+      }
+  }
+  EXPECT_EQ(seen, written);
+  // Only dt_out is read but not written (it resolves into run.times).
+  EXPECT_EQ(table.size(), written.size() + 1);
+  EXPECT_FALSE(written.count({"run", "dt_out"}));
+}
+
+TEST(ConfigKeys, EveryTableKeyIsRead) {
+  // A value of no key's type: refused naming the key, so the key is read, not ignored.
+  for (const StudyKey& k : study_keys()) {
+    const std::string name = k.section + "." + k.key;
+    EXPECT_THAT(error_of("[" + k.section + "]\n" + k.key + " = { x = 1 }"),
+                HasSubstr("study.toml: " + name + " = { x = 1 }: "));
+  }
+}
+
+TEST(ConfigKeys, RangeChecksRejectOutOfRangeValues) {
+  int checked = 0;
+  for (const StudyKey& k : study_keys()) {
+    if (k.rule.empty()) continue;
+    EXPECT_FALSE(k.out_of_range.empty()) << k.section << "." << k.key;
+    for (const std::string& bad : k.out_of_range) {
+      const std::string name = k.section + "." + k.key;
+      // The message names the file, the key, the value and the range.
+      EXPECT_EQ(error_of("[" + k.section + "]\n" + k.key + " = " + bad),
+                "study.toml: " + name + " = " + bad + ": " + k.rule);
+      EXPECT_EQ(error_of("", {name + "=" + bad}),
+                "study.toml: --set " + name + " = " + bad + ": " + k.rule);
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 60);
+}
+
+TEST(ConfigKeys, DocsColumnsAreFilled) {
+  for (const StudyKey& k : study_keys()) {
+    EXPECT_FALSE(k.type.empty()) << k.section << "." << k.key;
+    EXPECT_FALSE(k.default_value.empty()) << k.section << "." << k.key;
+    EXPECT_FALSE(k.allowed.empty()) << k.section << "." << k.key;
+    EXPECT_FALSE(k.meaning.empty()) << k.section << "." << k.key;
+  }
+}
+
+TEST(ConfigKeys, MarkdownTablesReplaceOnlyTheMarkedBlocks) {
+  const std::string table = study_keys_markdown("rw");
+  EXPECT_THAT(table,
+              HasSubstr("| `algorithm` | string | `\"veto\"` | \"veto\" or \"reference\" |"));
+  const std::string doc = "# T\nprose\n<!-- keys:begin rw -->\nold\n<!-- keys:end -->\nmore prose";
+  EXPECT_EQ(with_study_key_tables(doc),
+            "# T\nprose\n<!-- keys:begin rw -->\n" + table + "<!-- keys:end -->\nmore prose");
+  EXPECT_THAT(study_keys_markdown("sweep"), HasSubstr("| `kernel` | `potential.kind` |"));
+  EXPECT_THROW(with_study_key_tables("<!-- keys:begin rw -->\n"), std::invalid_argument);
+  EXPECT_THROW(with_study_key_tables("<!-- keys:begin nope -->\n<!-- keys:end -->\n"),
+               std::invalid_argument);
+}
+
+// docs/study-file.md's key tables are the generated ones. DISLO_UPDATE_DOCS=1 rewrites them.
+TEST(ConfigKeys, DocsStudyFileMatchesTheKeyTable) {
+  const char* src = std::getenv("DISLO_SOURCE_DIR");
+  if (src == nullptr) GTEST_SKIP() << "DISLO_SOURCE_DIR is not set (ctest sets it)";
+  const std::string path = std::string(src) + "/docs/study-file.md";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const std::string generated = with_study_key_tables(doc);
+  if (std::getenv("DISLO_UPDATE_DOCS") != nullptr && generated != doc)
+    std::ofstream(path) << generated;
+  EXPECT_EQ(doc, generated) << path << " differs from the key table in src/config/config.cpp; "
+                            << "DISLO_UPDATE_DOCS=1 ctest -R test_config rewrites it";
+  std::set<std::string> sections{"sweep"};
+  for (const StudyKey& k : study_keys()) sections.insert(k.section);
+  for (const std::string& section : sections)
+    EXPECT_THAT(doc, HasSubstr("<!-- keys:begin " + section + " -->\n")) << section;
 }
 
 }  // namespace

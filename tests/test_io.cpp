@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dislo/config.hpp"
+#include "dislo/density_file.hpp"
 #include "dislo/io.hpp"
 
 namespace fs = std::filesystem;

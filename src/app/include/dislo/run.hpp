@@ -1,0 +1,65 @@
+#pragma once
+// One run of a study: the mean fields at the output times, the exact two-particle laws,
+// the particle ensembles against their mean fields, all written to one HDF5 file.
+// The driver builds a Run and calls run(); everything else happens here.
+
+#include <mpi.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dislo/config.hpp"
+#include "dislo/ensemble.hpp"
+
+namespace dislo {
+
+struct RunSummary {
+  double wall_seconds = 0;
+  double seconds_mf = 0, seconds_mfeps = 0, seconds_io = 0, seconds_setup = 0;
+  double seconds_sde = 0, seconds_rw = 0, seconds_metrics = 0;  // metrics: inside sde/rw
+  double seconds_exact2 = 0;
+  long mf_steps = 0, mfeps_steps = 0;
+};
+
+class Run {
+ public:
+  // Collective over comm. Checks that the study can run with this build (InputError if not).
+  // resume: continue from the checkpoint beside the output, when there is one.
+  Run(MPI_Comm comm, Study study, bool resume = false);
+  ~Run();
+  // Collective. Solves, writes study.run.output atomically; returns the timings. A stop
+  // request (SIGTERM, SIGUSR1, run.walltime) during the ensembles writes a checkpoint and
+  // throws Interrupted; a fresh run beside a checkpoint is refused (InputError).
+  RunSummary run();
+
+ private:
+  MPI_Comm comm_;
+  Study study_;
+  int rank_ = 0, size_ = 1;
+  bool resume_ = false;
+  RunSummary summary_;
+  struct Phases;  // what the phases share while run() runs
+  std::unique_ptr<Phases> phases_;
+
+  std::map<std::string, EnsembleState> load_checkpoint() const;
+  void write_header();
+  void solve_exact_laws();
+  StopRequest stop_request() const;
+  void run_ensemble_of(ParticleModel model);
+  [[noreturn]] void checkpoint_and_stop(const std::string& model);
+  void report_ensemble(ParticleModel model, const EnsembleResult& res);
+  void finish();
+};
+
+// Collective. Runs the points of a sweep (load_sweep) one after another, each to its own
+// output, then collects them into the sweep's table (sweep.table). With resume, points
+// whose output exists with no checkpoint beside it are kept, not run again.
+void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume);
+
+// Collective: collect_runs (io.hpp) on rank 0; its errors are thrown on every rank.
+std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,
+                    const std::string& output);
+
+}  // namespace dislo

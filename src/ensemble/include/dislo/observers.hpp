@@ -1,0 +1,108 @@
+#pragma once
+// What the ensemble measures of each replica, one observer per idea (after LAMMPS's Fix
+// end_of_step / write_restart and HOOMD's Analyzer): observers see a replica's particles
+// at each output time and never change them; each keeps its own tallies, sums them over
+// the ranks, saves and restores them with the ensemble's state, and turns them into
+// statistics on rank 0.
+
+#include <mpi.h>
+
+#include <complex>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "dislo/ensemble.hpp"
+#include "dislo/metric_plan.hpp"
+#include "dislo/metrics.hpp"
+#include "dislo/timing.hpp"
+
+namespace dislo {
+
+// One replica at one output time, as an observer sees it.
+struct Observation {
+  std::int64_t replica = 0;
+  int t = 0;  // output time index
+  ReplicaView particles;
+  std::span<double> row;  // this rank's row of the replica (MetricPlan's layout)
+};
+
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void observe(const Observation& o) = 0;
+  // Collective over comm: this rank's tallies summed onto rank 0.
+  virtual void reduce(MPI_Comm /*comm*/) {}
+  virtual void save(EnsembleState& /*state*/) const {}
+  virtual void restore(const EnsembleState& /*state*/) {}  // rank 0
+  // Rank 0, after reduce, for `replicas` replicas: statistics into the result.
+  virtual void finish(long /*replicas*/, EnsembleResult& /*result*/) const {}
+};
+
+// The distances (w1, bl, hs) between each sign's empirical measure and each comparison's
+// mean field, written into the row: the metrics of the group rank's tasks (MetricPlan).
+class DistanceObserver final : public Observer {
+ public:
+  DistanceObserver(const MetricPlan& plan, const MetricsParams& params,
+                   const std::vector<const Trajectory*>& comparisons, int group_rank);
+  void observe(const Observation& o) override;
+
+ private:
+  const MetricPlan* plan_;
+  int H_, group_rank_;
+  TransportSolver solver_;
+  SobolevNorm hs_;
+  // [2 c + s][t]: the comparisons' measures on the metric grid and Fourier coefficients.
+  std::vector<std::vector<GridMeasure>> grid_;
+  std::vector<std::vector<std::vector<std::complex<double>>>> coefficients_;
+  void observe_sign(const Observation& o, int s);
+};
+
+// The one-particle laws: occupation counts of G x G cells (RW: the lattice sites) and
+// their squares, summed over replicas; statistics against the model's own mean field.
+class LawObserver final : public Observer {
+ public:
+  LawObserver(int G, long n, const Trajectory& reference);
+  void observe(const Observation& o) override;
+  void reduce(MPI_Comm comm) override;
+  void save(EnsembleState& state) const override;
+  void restore(const EnsembleState& state) override;
+  void finish(long replicas, EnsembleResult& result) const override;
+
+ private:
+  int G_, nt_;
+  long n_;
+  std::vector<std::vector<double>> reference_[2];  // [s][t]: cell averages of the mean field
+  std::vector<std::int64_t> law_[2], law_sq_[2];   // [s][t * G * G]
+  std::vector<std::int64_t> counts_;               // one replica's, scratch
+  void finish_sign(int s, long replicas, EnsembleResult& result) const;
+};
+
+// Pair-distance histograms by class (0: opposite signs, 1: equal), summed over replicas.
+class PairObserver final : public Observer {
+ public:
+  PairObserver(int bins, int times);
+  void observe(const Observation& o) override;
+  void reduce(MPI_Comm comm) override;
+  void save(EnsembleState& state) const override;
+  void restore(const EnsembleState& state) override;
+  void finish(long replicas, EnsembleResult& result) const override;
+
+ private:
+  int bins_, nt_;
+  std::vector<std::int64_t> pairs_[2];  // [cls][t * bins]
+};
+
+// A progress line on rank 0 at most every 5 s.
+class ProgressObserver final : public Observer {
+ public:
+  ProgressObserver(const char* model, long max_replicas);
+  void observe(const Observation& o) override;
+
+ private:
+  const char* model_;
+  long max_replicas_;
+  Clock::time_point start_, last_;
+};
+
+}  // namespace dislo

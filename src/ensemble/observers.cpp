@@ -1,0 +1,321 @@
+#include "dislo/observers.hpp"
+
+#include <fftw3.h>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <stdexcept>
+
+namespace dislo {
+
+namespace {
+
+constexpr double kMaxDistance = 0.70710678118654752;  // sqrt(2)/2, the torus diameter
+// Pair histograms use every pair up to this many, else the pairs (i, i + o mod n),
+// o = 1..m (an unbiased sample: particles of one sign are exchangeable).
+constexpr double kMaxPairs = 4e6;
+// bl is certified to 1e-2 relative (a lower bound): below the transport graph's own 1.36%
+// distortion and the binning error sqrt(2) h (docs/ensembles.md).
+constexpr double kBlTolerance = 1e-2;
+
+// Exact Fourier coefficients on |k|_inf <= K of the node measure rho_j / N^2 (FFT).
+std::vector<std::complex<double>> field_coefficients(const std::vector<double>& rho, int N, int K) {
+  std::vector<double> in(rho);
+  const int Nc = N / 2 + 1;
+  std::vector<std::complex<double>> out(std::size_t(N) * Nc);
+  fftw_plan plan = fftw_plan_dft_r2c_2d(N, N, in.data(),
+                                        reinterpret_cast<fftw_complex*>(out.data()), FFTW_ESTIMATE);
+  fftw_execute(plan);
+  fftw_destroy_plan(plan);
+  // The coefficients of a node measure are N-periodic in k: modes beyond N/2 (K may
+  // exceed it on small lattices) are the aliases; the others are conjugates (real data).
+  auto mode = [&](int a, int b) {
+    int bm = b % N;  // the alias of b in [-N/2, N/2]
+    if (bm > N / 2) bm -= N;
+    if (bm < -(N / 2)) bm += N;
+    if (bm >= 0) return out[std::size_t((a % N + N) % N) * Nc + bm];
+    return std::conj(out[std::size_t((-a % N + N) % N) * Nc + (-bm)]);
+  };
+  const int W = 2 * K + 1;
+  std::vector<std::complex<double>> c(std::size_t(W) * W);
+  const double scale = 1.0 / (double(N) * N);
+  for (int a = -K; a <= K; ++a)
+    for (int b = -K; b <= K; ++b) c[std::size_t(a + K) * W + (b + K)] = mode(a, b) * scale;
+  return c;
+}
+
+// Cell averages of a node field on the G x G cells [i/G, (i+1)/G): the mean of the
+// samples at nodes a/N inside each cell (every cell holds one when G <= N).
+std::vector<double> cell_average(const std::vector<double>& rho, int N, int G) {
+  std::vector<double> out(std::size_t(G) * G, 0.0), count(out.size(), 0.0);
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < N; ++b) {
+      const std::size_t c = std::size_t(long(a) * G / N) * G + std::size_t(long(b) * G / N);
+      out[c] += rho[std::size_t(a) * N + b];
+      count[c] += 1;
+    }
+  for (std::size_t c = 0; c < out.size(); ++c) out[c] = count[c] > 0 ? out[c] / count[c] : 0.0;
+  return out;
+}
+
+// Sums v over the ranks onto rank 0 (other ranks are left empty).
+void reduce_to_root(std::vector<std::int64_t>& v, MPI_Comm comm) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::vector<std::int64_t> sum(rank == 0 ? v.size() : 0);
+  MPI_Reduce(v.data(), sum.data(), int(v.size()), MPI_INT64_T, MPI_SUM, 0, comm);
+  v.swap(sum);
+}
+
+void restore_tally(std::vector<std::int64_t>& tally, const std::vector<std::int64_t>& saved) {
+  if (saved.size() != tally.size())
+    throw std::runtime_error("ensemble: the saved state does not fit this study");
+  tally = saved;
+}
+
+// The particles of sign s: [0, n_plus) or [n_plus, n).
+std::pair<long, long> sign_range(const ReplicaView& p, int s) {
+  return s == 0 ? std::pair{0L, p.n_plus} : std::pair{p.n_plus, p.n};
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- DistanceObserver
+
+DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& params,
+                                   const std::vector<const Trajectory*>& comparisons,
+                                   int group_rank)
+    : plan_(&plan),
+      H_(params.grid),
+      group_rank_(group_rank),
+      solver_(params.grid, params.stencil),
+      hs_(params.hs_order, params.hs_modes),
+      grid_(2 * comparisons.size()),
+      coefficients_(2 * comparisons.size()) {
+  for (std::size_t c = 0; c < comparisons.size(); ++c) {
+    const Trajectory& tr = *comparisons[c];
+    for (int t = 0; t < plan.times(); ++t)
+      for (int s = 0; s < 2; ++s) {
+        const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
+        grid_[2 * c + s].push_back(tr.lattice ? bin_density(field, tr.N, H_)
+                                              : cell_masses_spectral(field, tr.N, H_));
+        coefficients_[2 * c + s].push_back(plan.wants_hs()
+                                               ? field_coefficients(field, tr.N, params.hs_modes)
+                                               : std::vector<std::complex<double>>{});
+      }
+  }
+}
+
+void DistanceObserver::observe(const Observation& o) {
+  for (int s = 0; s < 2; ++s) observe_sign(o, s);
+}
+
+void DistanceObserver::observe_sign(const Observation& o, int s) {
+  const MetricPlan& plan = *plan_;
+  const ReplicaView& p = o.particles;
+  const auto [lo, hi] = sign_range(p, s);
+  const std::size_t count = std::size_t(hi - lo);
+  const std::span<const double> px = p.x.subspan(std::size_t(lo), count);
+  const std::span<const double> py = p.y.subspan(std::size_t(lo), count);
+  const double w = 1.0 / double(p.n);
+  GridMeasure atoms;
+  if (plan.transport() && plan.owns_any(group_rank_, s, 0))
+    atoms = p.on_lattice() ? bin_sites(p.ix.subspan(std::size_t(lo), count),
+                                       p.iy.subspan(std::size_t(lo), count), p.L, w, H_)
+                           : bin_points(px, py, w, H_);
+  std::vector<std::complex<double>> coefficients;
+  if (plan.wants_hs() && plan.owns_any(group_rank_, s, plan.hs_part()))
+    coefficients = hs_.atoms(px, py, w);
+  const int nk = int(plan.kinds().size());
+  for (int c = 0; c < plan.comparisons(); ++c) {
+    const std::size_t ref = std::size_t(2 * c + s);
+    TransportSolver::Distances d;
+    if (plan.transport() && plan.owner(s, c, 0) == group_rank_)
+      d = solver_.distances(atoms, grid_[ref][o.t], plan.wants_w1(), plan.wants_bl(), kBlTolerance);
+    for (int k = 0; k < nk; ++k) {
+      if (plan.owner(s, c, plan.part(k)) != group_rank_) continue;
+      const std::string& kind = plan.kinds()[k];
+      o.row[plan.slot(plan.metric(c, k, s), o.t)] =
+          kind == "hs"   ? hs_.distance(coefficients, coefficients_[ref][o.t])
+          : kind == "w1" ? d.w1
+                         : d.bl;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- LawObserver
+
+LawObserver::LawObserver(int G, long n, const Trajectory& reference)
+    : G_(G), nt_(int(reference.plus.size())), n_(n), counts_(std::size_t(G) * G) {
+  for (int s = 0; s < 2; ++s) {
+    for (int t = 0; t < nt_; ++t)
+      reference_[s].push_back(
+          cell_average(s == 0 ? reference.plus[t] : reference.minus[t], reference.N, G));
+    law_[s].assign(std::size_t(nt_) * G * G, 0);
+    law_sq_[s].assign(std::size_t(nt_) * G * G, 0);
+  }
+}
+
+void LawObserver::observe(const Observation& o) {
+  const ReplicaView& p = o.particles;
+  for (int s = 0; s < 2; ++s) {
+    const auto [lo, hi] = sign_range(p, s);
+    std::fill(counts_.begin(), counts_.end(), 0);
+    for (long i = lo; i < hi; ++i) {
+      const int a = p.on_lattice() ? p.ix[i] : std::min(G_ - 1, int(p.x[i] * G_));
+      const int b = p.on_lattice() ? p.iy[i] : std::min(G_ - 1, int(p.y[i] * G_));
+      ++counts_[std::size_t(a) * G_ + b];
+    }
+    const std::size_t off = std::size_t(o.t) * G_ * G_;
+    for (std::size_t q = 0; q < counts_.size(); ++q) {
+      law_[s][off + q] += counts_[q];
+      law_sq_[s][off + q] += counts_[q] * counts_[q];
+    }
+  }
+}
+
+void LawObserver::reduce(MPI_Comm comm) {
+  for (int s = 0; s < 2; ++s) {
+    reduce_to_root(law_[s], comm);
+    reduce_to_root(law_sq_[s], comm);
+  }
+}
+
+void LawObserver::save(EnsembleState& state) const {
+  for (int s = 0; s < 2; ++s) {
+    state.law[s] = law_[s];
+    state.law_sq[s] = law_sq_[s];
+  }
+}
+
+void LawObserver::restore(const EnsembleState& state) {
+  for (int s = 0; s < 2; ++s) {
+    restore_tally(law_[s], state.law[s]);
+    restore_tally(law_sq_[s], state.law_sq[s]);
+  }
+}
+
+void LawObserver::finish(long replicas, EnsembleResult& result) const {
+  result.law_grid = G_;
+  for (int s = 0; s < 2; ++s) finish_sign(s, replicas, result);
+}
+
+// Densities w.r.t. nu (SDE cells of area 1/G^2) or nu_eps (RW sites, eps^2), their L2
+// distance to the mean field with its standard error, and the chi-square of the cells.
+void LawObserver::finish_sign(int s, long R, EnsembleResult& result) const {
+  const double area = 1.0 / (double(G_) * G_);
+  const double scale = 1.0 / (double(n_) * area);  // one particle's density in a cell
+  auto& law = s == 0 ? result.law_plus : result.law_minus;
+  law.resize(std::size_t(nt_) * G_ * G_);
+  result.law_l2[s].resize(nt_);
+  result.law_l2_stderr[s].resize(nt_);
+  result.law_chi2[s].assign(nt_, 0.0);
+  result.law_cells[s].assign(nt_, 0.0);
+  const std::size_t cells = std::size_t(G_) * G_;
+  std::vector<double> diff(cells), var(cells);
+  for (int t = 0; t < nt_; ++t) {
+    double d2 = 0;
+    for (std::size_t q = 0; q < cells; ++q) {
+      const std::size_t k = std::size_t(t) * cells + q;
+      const double c = double(law_[s][k]), c2 = double(law_sq_[s][k]);
+      const double f = c / double(R) * scale;
+      law[k] = f;
+      diff[q] = f - reference_[s][t][q];
+      d2 += area * diff[q] * diff[q];
+      // Variance of the replica mean of the per-replica density in this cell.
+      const double m1 = c / double(R), m2 = c2 / double(R);
+      var[q] = R > 1 ? (m2 - m1 * m1) * double(R) / double(R - 1) * scale * scale / double(R) : 0.0;
+    }
+    for (std::size_t q = 0; q < cells; ++q)
+      if (var[q] > 0) {
+        result.law_chi2[s][t] += diff[q] * diff[q] / var[q];
+        result.law_cells[s][t] += 1;
+      }
+    const double D = std::sqrt(d2);
+    double se2 = 0;
+    if (D > 0)
+      for (std::size_t q = 0; q < cells; ++q) se2 += std::pow(area * diff[q] / D, 2) * var[q];
+    result.law_l2[s][t] = D;
+    result.law_l2_stderr[s][t] = std::sqrt(se2);
+  }
+}
+
+// ---------------------------------------------------------------- PairObserver
+
+PairObserver::PairObserver(int bins, int times) : bins_(bins), nt_(times) {
+  for (auto& p : pairs_) p.assign(std::size_t(times) * bins, 0);
+}
+
+void PairObserver::observe(const Observation& o) {
+  const ReplicaView& p = o.particles;
+  const long n = p.n, n_plus = p.n_plus;
+  const double all_pairs = 0.5 * double(n) * double(n - 1);
+  const long offsets = all_pairs <= kMaxPairs ? n / 2 : std::max(1L, long(kMaxPairs / double(n)));
+  const double bins_per_length = bins_ / kMaxDistance;
+  std::int64_t* tally[2] = {&pairs_[0][std::size_t(o.t) * bins_],
+                            &pairs_[1][std::size_t(o.t) * bins_]};
+  auto add_pair = [&](long i, long j) {
+    // Positions lie in [0, 1): the minimum image by comparisons (round() is a call).
+    double dx = p.x[i] - p.x[j], dy = p.y[i] - p.y[j];
+    dx += double(dx < -0.5) - double(dx > 0.5);
+    dy += double(dy < -0.5) - double(dy > 0.5);
+    // sqrt, not hypot: no overflow is possible here, and it is several times faster.
+    const int bin = std::min(bins_ - 1, int(std::sqrt(dx * dx + dy * dy) * bins_per_length));
+    ++tally[((i < n_plus) == (j < n_plus)) ? 1 : 0][bin];
+  };
+  for (long off = 1; off <= offsets; ++off) {
+    // With n even, offset n/2 pairs each couple twice: keep one.
+    const long last = 2 * off == n ? n / 2 : n;
+    for (long i = 0; i < last; ++i) add_pair(i, i + off < n ? i + off : i + off - n);
+  }
+}
+
+void PairObserver::reduce(MPI_Comm comm) {
+  for (auto& p : pairs_) reduce_to_root(p, comm);
+}
+
+void PairObserver::save(EnsembleState& state) const {
+  for (int cls = 0; cls < 2; ++cls) state.pairs[cls] = pairs_[cls];
+}
+
+void PairObserver::restore(const EnsembleState& state) {
+  for (int cls = 0; cls < 2; ++cls) restore_tally(pairs_[cls], state.pairs[cls]);
+}
+
+// Densities of the pair distance on [0, sqrt(2)/2] by class (NaN without pairs).
+void PairObserver::finish(long /*replicas*/, EnsembleResult& result) const {
+  const double dr = kMaxDistance / bins_;
+  result.r.resize(bins_);
+  for (int b = 0; b < bins_; ++b) result.r[b] = (b + 0.5) * dr;
+  for (int cls = 0; cls < 2; ++cls) {
+    auto& out = cls == 0 ? result.pair_opposite : result.pair_equal;
+    out.resize(std::size_t(nt_) * bins_);
+    for (int t = 0; t < nt_; ++t) {
+      const std::int64_t* h = &pairs_[cls][std::size_t(t) * bins_];
+      double total = 0;
+      for (int b = 0; b < bins_; ++b) total += double(h[b]);
+      for (int b = 0; b < bins_; ++b)
+        out[std::size_t(t) * bins_ + b] =
+            total > 0 ? double(h[b]) / (total * dr) : std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+}
+
+// ---------------------------------------------------------------- ProgressObserver
+
+ProgressObserver::ProgressObserver(const char* model, long max_replicas)
+    : model_(model), max_replicas_(max_replicas), start_(Clock::now()), last_(start_) {}
+
+void ProgressObserver::observe(const Observation& o) {
+  if (o.t != 0 || seconds_since(last_) < 5) return;
+  last_ = Clock::now();
+  const double rate = double(o.replica) / std::max(seconds_since(start_), 1e-9);
+  fmt::print("{:>5}: {} replicas started ({} at most), {:.2f}/s, ETA {:.0f} s\n", model_, o.replica,
+             max_replicas_, rate, double(max_replicas_ - o.replica) / std::max(rate, 1e-9));
+  std::fflush(stdout);
+}
+
+}  // namespace dislo

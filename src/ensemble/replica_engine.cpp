@@ -1,0 +1,115 @@
+#include "dislo/replica_engine.hpp"
+
+#include <limits>
+
+#include "dislo/chaos.hpp"
+#include "dislo/randomwalk.hpp"
+#include "dislo/sde.hpp"
+
+namespace dislo {
+
+const char* to_string(ParticleModel model) { return model == ParticleModel::sde ? "sde" : "rw"; }
+
+namespace {
+
+class SdeReplicas final : public ReplicaEngine {
+ public:
+  SdeReplicas(const Study& study, MPI_Comm group, const ContinuumForce* coupled)
+      : engine_(study, group), coupled_(coupled != nullptr) {
+    if (coupled_) engine_.couple(coupled);
+  }
+  void start(std::uint64_t replica) override { engine_.start(replica); }
+  void advance_to(double t) override { engine_.advance_to(t); }
+  double kappa() const override { return engine_.kappa(); }
+  ReplicaView view() override {
+    ReplicaView v;
+    v.x = engine_.x();
+    v.y = engine_.y();
+    v.n = engine_.n();
+    v.n_plus = engine_.signs().n_plus;
+    return v;
+  }
+  std::vector<std::string> coupling_names() const override {
+    if (!coupled_) return {};
+    return {"chaos/coupling"};
+  }
+  void coupling_distances(std::span<double> out) const override {
+    if (coupled_) out[0] = engine_.coupling_distance();
+  }
+  std::uint64_t work() const override { return engine_.particle_steps(); }
+
+ private:
+  SdeEngine engine_;
+  bool coupled_;
+};
+
+class WalkReplicas final : public ReplicaEngine {
+ public:
+  WalkReplicas(const Study& study, const LatticeForce* coupled) : walk_(make_lattice_walk(study)) {
+    if (!coupled) return;
+    thinning_ = std::make_unique<CoupledWalks>(study, *coupled, CoupledWalks::Kind::thinning);
+    // The time-change coupling costs O(n) per event: only up to chaos.time_change_max_n.
+    if (study.model.n <= study.chaos.time_change_max_n)
+      time_changed_ =
+          std::make_unique<CoupledWalks>(study, *coupled, CoupledWalks::Kind::time_change);
+  }
+  void start(std::uint64_t replica) override {
+    walk_->start(replica);
+    for (auto* pair : {thinning_.get(), time_changed_.get()})
+      if (pair) pair->start(replica, walk_->signs(), walk_->x(), walk_->y());
+  }
+  void advance_to(double t) override {
+    for (auto* pair : {thinning_.get(), time_changed_.get()})
+      if (pair) pair->advance_to(t);
+    walk_->advance_to(t);
+  }
+  double kappa() const override { return walk_->kappa(); }
+  ReplicaView view() override;
+  std::vector<std::string> coupling_names() const override {
+    if (!thinning_) return {};
+    return {"chaos/thinning", "chaos/time_change"};
+  }
+  void coupling_distances(std::span<double> out) const override {
+    if (!thinning_) return;
+    out[0] = thinning_->distance();
+    out[1] = time_changed_ ? time_changed_->distance() : std::numeric_limits<double>::quiet_NaN();
+  }
+  std::uint64_t work() const override { return walk_->events(); }
+
+ private:
+  std::unique_ptr<LatticeWalk> walk_;
+  std::unique_ptr<CoupledWalks> thinning_, time_changed_;
+  std::vector<double> x_, y_;
+};
+
+ReplicaView WalkReplicas::view() {
+  const auto ix = walk_->x(), iy = walk_->y();
+  const int L = walk_->L();
+  x_.resize(ix.size());
+  y_.resize(iy.size());
+  for (std::size_t i = 0; i < ix.size(); ++i) {
+    x_[i] = double(ix[i]) / L;
+    y_[i] = double(iy[i]) / L;
+  }
+  ReplicaView v;
+  v.x = x_;
+  v.y = y_;
+  v.ix = ix;
+  v.iy = iy;
+  v.L = L;
+  v.n = walk_->n();
+  v.n_plus = walk_->signs().n_plus;
+  return v;
+}
+
+}  // namespace
+
+std::unique_ptr<ReplicaEngine> make_replica_engine(const Study& study, ParticleModel model,
+                                                   MPI_Comm group, const ChaosForces* chaos) {
+  const bool coupling = study.chaos.coupling && chaos != nullptr;
+  if (model == ParticleModel::sde)
+    return std::make_unique<SdeReplicas>(study, group, coupling ? chaos->mf : nullptr);
+  return std::make_unique<WalkReplicas>(study, coupling ? chaos->mfeps : nullptr);
+}
+
+}  // namespace dislo

@@ -1,0 +1,207 @@
+#include "dislo/checkpoint.hpp"
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <vector>
+
+#include "dislo/version.hpp"
+
+namespace dislo {
+
+namespace {
+constexpr char kMagic[8] = {'D', 'I', 'S', 'L', 'O', 'C', 'K', 'P'};
+constexpr std::uint32_t kFormat = 1;
+
+// FNV-1a, 64 bit: detects truncation and corruption (not tampering).
+std::uint64_t fnv1a(const char* data, std::size_t n) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+class Writer {
+ public:
+  template <class T>
+  void pod(const T& v) {
+    const char* p = reinterpret_cast<const char*>(&v);
+    buf_.insert(buf_.end(), p, p + sizeof(T));
+  }
+  void text(const std::string& s) {
+    pod(std::uint64_t(s.size()));
+    buf_.insert(buf_.end(), s.begin(), s.end());
+  }
+  template <class T>
+  void vec(const std::vector<T>& v) {
+    pod(std::uint64_t(v.size()));
+    const char* p = reinterpret_cast<const char*>(v.data());
+    buf_.insert(buf_.end(), p, p + sizeof(T) * v.size());
+  }
+  std::vector<char>& bytes() { return buf_; }
+
+ private:
+  std::vector<char> buf_;
+};
+
+class Reader {
+ public:
+  Reader(const std::vector<char>& buf, std::size_t end, const std::string& path)
+      : buf_(buf), end_(end), path_(path) {}
+  template <class T>
+  T pod() {
+    need(sizeof(T));
+    T v;
+    std::memcpy(&v, buf_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  std::string text() {
+    const auto n = pod<std::uint64_t>();
+    need(n);
+    std::string s(buf_.data() + pos_, n);
+    pos_ += n;
+    return s;
+  }
+  template <class T>
+  std::vector<T> vec() {
+    const auto n = pod<std::uint64_t>();
+    if (n > (end_ - pos_) / sizeof(T)) corrupt();
+    std::vector<T> v(n);
+    std::memcpy(v.data(), buf_.data() + pos_, sizeof(T) * n);
+    pos_ += sizeof(T) * n;
+    return v;
+  }
+  bool at_end() const { return pos_ == end_; }
+  [[noreturn]] void corrupt() const {
+    throw InputError(
+        fmt::format("checkpoint {}: corrupt or truncated (refused; remove it to "
+                    "start the run afresh)",
+                    path_));
+  }
+
+ private:
+  void need(std::size_t n) const {
+    if (n > end_ - pos_) corrupt();
+  }
+  const std::vector<char>& buf_;
+  std::size_t end_, pos_ = 0;
+  const std::string& path_;
+};
+
+std::string version_line() { return fmt::format("dislo {} ({})", version(), git_revision()); }
+}  // namespace
+
+std::string checkpoint_identity(const Study& study) {
+  Study s = study;
+  s.run.walltime = 0;
+  s.run.ranks_per_replica = 1;
+  return version_line() + "\n" + to_toml(s);
+}
+
+std::string checkpoint_path(const Study& study) { return study.run.output + ".checkpoint"; }
+
+void write_checkpoint(const std::string& path, const std::string& identity,
+                      const Checkpoint& checkpoint) {
+  Writer w;
+  for (char c : kMagic) w.pod(c);
+  w.pod(kFormat);
+  w.text(identity);
+  w.pod(std::uint32_t(checkpoint.size()));
+  for (const auto& [name, st] : checkpoint) {
+    w.text(name);
+    w.pod(std::uint8_t(st.complete ? 1 : 0));
+    w.pod(std::int64_t(st.done));
+    w.vec(st.partial);
+    w.vec(st.rows);
+    for (int s = 0; s < 2; ++s) {
+      w.vec(st.law[s]);
+      w.vec(st.law_sq[s]);
+      w.vec(st.pairs[s]);
+    }
+    w.pod(std::uint64_t(st.work));
+    w.pod(st.seconds_simulate);
+    w.pod(st.seconds_metrics);
+  }
+  const std::uint64_t hash = fnv1a(w.bytes().data(), w.bytes().size());
+  w.pod(hash);
+  const std::string tmp = path + ".tmp";
+  {
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot write checkpoint " + tmp);
+    const bool ok = std::fwrite(w.bytes().data(), 1, w.bytes().size(), f) == w.bytes().size() &&
+                    std::fflush(f) == 0;
+    std::fclose(f);
+    if (!ok) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error("cannot write checkpoint " + tmp);
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error("cannot rename " + tmp + " to " + path);
+  }
+}
+
+Checkpoint read_checkpoint(const std::string& path, const std::string& identity) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(fmt::format("checkpoint {}: cannot be read", path));
+  const std::vector<char> buf((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+  if (buf.size() < sizeof kMagic + sizeof(std::uint32_t) + sizeof(std::uint64_t) ||
+      std::memcmp(buf.data(), kMagic, sizeof kMagic) != 0)
+    throw InputError(fmt::format("checkpoint {}: not a dislo checkpoint (refused)", path));
+  const std::size_t body = buf.size() - sizeof(std::uint64_t);
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, buf.data() + body, sizeof stored);
+  Reader r(buf, body, path);
+  if (stored != fnv1a(buf.data(), body)) r.corrupt();
+  for (std::size_t i = 0; i < sizeof kMagic; ++i) r.pod<char>();
+  if (r.pod<std::uint32_t>() != kFormat)
+    throw InputError(fmt::format("checkpoint {}: another checkpoint format (refused)", path));
+  const std::string theirs = r.text();
+  if (theirs != identity) {
+    const std::string their_version = theirs.substr(0, theirs.find('\n'));
+    const std::string our_version = identity.substr(0, identity.find('\n'));
+    if (their_version != our_version)
+      throw InputError(
+          fmt::format("checkpoint {}: written by {}, this is {} (refused; nothing "
+                      "was overwritten)",
+                      path, their_version, our_version));
+    throw InputError(
+        fmt::format("checkpoint {}: written for another study (the resolved "
+                    "studies differ; refused, nothing was overwritten)",
+                    path));
+  }
+  Checkpoint cp;
+  const auto models = r.pod<std::uint32_t>();
+  for (std::uint32_t m = 0; m < models; ++m) {
+    const std::string name = r.text();
+    EnsembleState st;
+    st.complete = r.pod<std::uint8_t>() != 0;
+    st.done = static_cast<long>(r.pod<std::int64_t>());
+    st.partial = r.vec<std::int64_t>();
+    st.rows = r.vec<double>();
+    for (int s = 0; s < 2; ++s) {
+      st.law[s] = r.vec<std::int64_t>();
+      st.law_sq[s] = r.vec<std::int64_t>();
+      st.pairs[s] = r.vec<std::int64_t>();
+    }
+    st.work = r.pod<std::uint64_t>();
+    st.seconds_simulate = r.pod<double>();
+    st.seconds_metrics = r.pod<double>();
+    cp[name] = std::move(st);
+  }
+  if (!r.at_end()) r.corrupt();
+  return cp;
+}
+
+}  // namespace dislo

@@ -1,0 +1,70 @@
+# End-to-end: the dislo executable, its exit statuses, the output contract, the plot tool.
+find_program(DISLO_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+add_test(NAME driver
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/driver_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
+                 --source ${PROJECT_SOURCE_DIR})
+set_tests_properties(driver PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# Particle ensembles end to end: rank-count independence, replica groups, contract, automatic replica
+# counts (integration); propagation of chaos (validation: long, numerics only).
+foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_replica_groups_give_the_same_results:test_automatic_replica_count
+                      ensemble_chaos:validation:test_propagation_of_chaos_laws
+                      ensemble_w1_slope:validation:test_w1_of_iid_samples_falls_like_sqrt_log_n_over_n)
+  string(REPLACE ":" ";" parts ${case})
+  list(POP_FRONT parts name label)
+  list(TRANSFORM parts PREPEND "Ensemble.")
+  add_test(NAME ${name}
+           COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/ensemble_test.py
+                   --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
+                   --checker ${CMAKE_CURRENT_SOURCE_DIR}/contract/check-output.py ${parts})
+  set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT 900 PROCESSORS 2
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+
+# Checkpoint and restart: signals, wall-time budget, refusals (docs/hpc.md).
+add_test(NAME checkpoint
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
+set_tests_properties(checkpoint PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# The job scripts on a real single-node Slurm (docs/hpc.md); needs the bench program.
+if(TARGET dislo-bench)
+  add_test(NAME slurm
+           COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/slurm_test.py
+                   --dislo $<TARGET_FILE:dislo> --bench $<TARGET_FILE:dislo-bench>
+                   --mpiexec ${DISLO_MPIEXEC} --jobscripts ${PROJECT_SOURCE_DIR}/jobscripts
+                   --cluster-script ${PROJECT_SOURCE_DIR}/tools/slurm-cluster.sh)
+  # Slurm's slurmd uses both cores: nothing else runs beside it.
+  set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endif()
+
+# The convergence-rate fit tool on synthetic collected tables (docs/sweeps.md).
+add_test(NAME fit_rates
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fit_rates_test.py
+                 ${PROJECT_SOURCE_DIR}/tools ${CMAKE_CURRENT_BINARY_DIR}/fit_rates_tmp)
+set_tests_properties(fit_rates PROPERTIES LABELS "integration" TIMEOUT 300)
+
+# The validation report's studies, reduced (tools/validation_report.py, docs/validation.md):
+# orders in eps, slopes in n, coupling below its bound, the Gibbs dipole.
+add_test(NAME validation_report
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/validation_report.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC} --ranks 2
+                 --work ${CMAKE_CURRENT_BINARY_DIR}/validation_report --reduced)
+set_tests_properties(validation_report PROPERTIES LABELS "validation" TIMEOUT 900 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# Byte identity of the output with a recorded reference (identity_test.py says how to
+# re-record); exit 77, skipped, on another machine or build, where floating-point bits may
+# legitimately differ.
+add_test(NAME identity
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/identity_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
+                 --check ${CMAKE_CURRENT_SOURCE_DIR}/reference/identity-digests.json
+                 --work ${CMAKE_CURRENT_BINARY_DIR}/identity)
+set_tests_properties(identity PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  SKIP_RETURN_CODE 77
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
