@@ -62,36 +62,6 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
         study_.source, group, size_, divisors(size_)));
 }
 
-namespace {
-// Runs f on rank 0 only; what it throws is thrown on every rank (bad input as InputError,
-// anything else as runtime_error), so that no rank waits for a collective that never comes.
-template <class F>
-void on_root(MPI_Comm comm, F&& f) {
-  int rank = 0;
-  MPI_Comm_rank(comm, &rank);
-  int kind = 0;  // 0 fine, 1 bad input, 2 any other failure
-  std::string message;
-  if (rank == 0) try {
-      f();
-    } catch (const InputError& e) {
-      kind = 1;
-      message = e.what();
-    } catch (const std::exception& e) {
-      kind = 2;
-      message = e.what();
-    }
-  MPI_Bcast(&kind, 1, MPI_INT, 0, comm);
-  if (kind == 0) return;
-  int length = int(message.size());
-  MPI_Bcast(&length, 1, MPI_INT, 0, comm);
-  message.resize(std::size_t(length));
-  MPI_Bcast(message.data(), length, MPI_CHAR, 0, comm);
-  if (kind == 1) throw InputError(message);
-  throw std::runtime_error(message);
-}
-
-}  // namespace
-
 // The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
 // distance at the output times, and the SDE law's norm for scale.
 void write_exact2(MPI_Comm comm, OutputFile& out, const Study& study) {
