@@ -275,6 +275,35 @@ TEST(LawObserver, CountsCellsAndRestoresItsTallies) {
   EXPECT_THROW(again.restore(wrong), std::runtime_error);
 }
 
+TEST(LawObserver, TheMeanFieldOnTheLawCellsIsItsExactCellMean) {
+  // MF density rho+ = 0.5 (1 + a cos(2 pi x)) on N = 16 samples, law cells G = 4: the mean
+  // over [i/G, (i+1)/G) is 0.5 (1 + a (sin(2 pi (i+1)/G) - sin(2 pi i/G)) G / (2 pi)). One
+  // replica with its plus particle in cell (0, 0) then has L2 distance
+  // sqrt(area sum_cells (f - exact)^2), f = 1 / (n area) in that cell and 0 elsewhere.
+  const int N = 16, G = 4;
+  const double a = 0.8, two_pi = 2 * std::numbers::pi;
+  Trajectory ref = uniform_trajectory(N, 1);
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j) ref.plus[0][i * N + j] = 0.5 * (1 + a * std::cos(two_pi * i / N));
+  LawObserver law(G, 2, ref);
+  const std::vector<double> x{0.1, 0.6}, y{0.1, 0.6};
+  std::vector<double> row(1);
+  law.observe({0, 0, {x, y, {}, {}, 0, 2, 1}, row});
+  EnsembleResult result;
+  law.finish(1, result);
+  const double area = 1.0 / (G * G);
+  double d2 = 0;
+  for (int i = 0; i < G; ++i) {
+    const double exact =
+        0.5 * (1 + a * (std::sin(two_pi * (i + 1) / G) - std::sin(two_pi * i / G)) * G / two_pi);
+    for (int j = 0; j < G; ++j) {
+      const double f = i == 0 && j == 0 ? 1 / (2 * area) : 0.0;
+      d2 += area * (f - exact) * (f - exact);
+    }
+  }
+  EXPECT_NEAR(result.law_l2[0][0], std::sqrt(d2), 1e-14);
+}
+
 TEST(DistanceObserver, HsOnASmallLatticeUsesTheAliasedModesOfTheMeanField) {
   // K = 6 modes against an 8 x 8 lattice field: modes beyond N/2 = 4 are the aliases of the
   // node measure's (its coefficients are N-periodic), as SobolevNorm::nodes computes them.

@@ -47,18 +47,17 @@ std::vector<std::complex<double>> field_coefficients(const std::vector<double>& 
   return c;
 }
 
-// Cell averages of a node field on the G x G cells [i/G, (i+1)/G): the mean of the
-// samples at nodes a/N inside each cell (every cell holds one when G <= N).
-std::vector<double> cell_average(const std::vector<double>& rho, int N, int G) {
-  std::vector<double> out(std::size_t(G) * G, 0.0), count(out.size(), 0.0);
-  for (int a = 0; a < N; ++a)
-    for (int b = 0; b < N; ++b) {
-      const std::size_t c = std::size_t(long(a) * G / N) * G + std::size_t(long(b) * G / N);
-      out[c] += rho[std::size_t(a) * N + b];
-      count[c] += 1;
-    }
-  for (std::size_t c = 0; c < out.size(); ++c) out[c] = count[c] > 0 ? out[c] / count[c] : 0.0;
-  return out;
+// The mean field's density on the law's cells: for MF (spectral) the exact mean of its
+// Fourier series over each cell [i/G, (i+1)/G)^2; for MFeps its values at the sites (the
+// law's cells are the sites).
+std::vector<double> law_reference(const std::vector<double>& rho, const Trajectory& tr, int G) {
+  if (tr.lattice) {
+    if (tr.N != G) throw std::logic_error("LawObserver: lattice law on another lattice");
+    return rho;
+  }
+  std::vector<double> density = cell_masses_spectral(rho, tr.N, G, 0.5).mass;
+  for (double& d : density) d *= double(G) * G;
+  return density;
 }
 
 // Sums v over the ranks onto rank 0 (other ranks are left empty).
@@ -153,7 +152,7 @@ LawObserver::LawObserver(int G, long n, const Trajectory& reference)
   for (int s = 0; s < 2; ++s) {
     for (int t = 0; t < nt_; ++t)
       reference_[s].push_back(
-          cell_average(s == 0 ? reference.plus[t] : reference.minus[t], reference.N, G));
+          law_reference(s == 0 ? reference.plus[t] : reference.minus[t], reference, G));
     law_[s].assign(std::size_t(nt_) * G * G, 0);
     law_sq_[s].assign(std::size_t(nt_) * G * G, 0);
   }

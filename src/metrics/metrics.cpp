@@ -87,10 +87,10 @@ GridMeasure bin_density(std::span<const double> density, int N, int H) {
   return m;
 }
 
-GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H) {
-  // mass(i, j) = h^2 sum_k rhohat_k S(k_x) S(k_y) exp(2 pi i k.(i, j) h), S(k) = sinc(pi k h):
-  // the integral of each Fourier mode over the cell. Modes are folded by k mod H and one
-  // H x H inverse transform sums them.
+GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H, double offset) {
+  // mass(i, j) = h^2 sum_k rhohat_k S(k_x) S(k_y) exp(2 pi i k.(i + o, j + o) h), with
+  // S(k) = sinc(pi k h): the integral of each Fourier mode over the cell. Modes are folded
+  // by k mod H and one H x H inverse transform sums them.
   std::vector<double> in(density.begin(), density.end());
   const int Nc = N / 2 + 1;
   std::vector<std::complex<double>> spec(std::size_t(N) * Nc);
@@ -117,7 +117,9 @@ GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H) 
                                          ? spec[std::size_t(a) * Nc + b]
                                          : std::conj(spec[std::size_t((N - a) % N) * Nc + (N - b)]);
       const int qy = ((ky % H) + H) % H;
-      folded[std::size_t(qx) * H + qy] += v * (scale * sx * cell_factor(ky));
+      std::complex<double> term = v * (scale * sx * cell_factor(ky));
+      if (offset != 0) term *= std::polar(1.0, 2 * std::numbers::pi * (kx + ky) * offset * h);
+      folded[std::size_t(qx) * H + qy] += term;
     }
   }
   std::vector<std::complex<double>> nodes(folded.size());

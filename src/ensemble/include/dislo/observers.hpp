@@ -72,7 +72,7 @@ class LawObserver final : public Observer {
  private:
   int G_, nt_;
   long n_;
-  std::vector<std::vector<double>> reference_[2];  // [s][t]: cell averages of the mean field
+  std::vector<std::vector<double>> reference_[2];  // [s][t]: the mean field on the cells
   std::vector<std::int64_t> law_[2], law_sq_[2];   // [s][t * G * G]
   std::vector<std::int64_t> counts_;               // one replica's, scratch
   void finish_sign(int s, long replicas, EnsembleResult& result) const;

@@ -39,8 +39,9 @@ GridMeasure bin_sites(std::span<const std::int32_t> x, std::span<const std::int3
 GridMeasure bin_density(std::span<const double> density, int N, int H);
 // A band-limited periodic density given by its N x N samples (MF's spectral
 // representation): the exact integral of its Fourier series over each cell
-// [(i - 1/2) h, (i + 1/2) h) x [(j - 1/2) h, (j + 1/2) h), placed at node (i, j).
-GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H);
+// [(i - 1/2 + o) h, (i + 1/2 + o) h) x [(j - 1/2 + o) h, (j + 1/2 + o) h), placed at node
+// (i, j); offset o = 1/2 gives the cells [i h, (i + 1) h) of a histogram.
+GridMeasure cell_masses_spectral(std::span<const double> density, int N, int H, double offset = 0);
 
 class TransportSolver {
  public:
