@@ -161,6 +161,25 @@ class Ensemble(unittest.TestCase):
             self.assertTrue(np.all(mean[1:] > 0), name)
             self.assertTrue(np.all(mean[1:] < ref[name.split("/")[0] + "/chaos/bound"][1:]), name)
             self.assertEqual(ref[name + "/values"].shape, (10, 3))
+        # eq. 18 and eq. 20 (models.md 5a): the Glivenko-Cantelli term measured on Xbar plus
+        # the coupling lemma's explicit term, per sign; their maximum for both signs.
+        with h5py.File(os.path.join(self.dir, "ranks1", "tiny.h5"), "r") as f:
+            chaos_attrs = {m: dict(f[m + "/chaos"].attrs) for m in ("sde", "rw")}
+        t = np.array([0.0, 0.05, 0.1])
+        n, delta, eps, beta = 60, 0.0625, 1 / 32, 4.0
+        for m, eq in (("sde", "bound_eq18"), ("rw", "bound_eq20")):
+            C_V, kappa = chaos_attrs[m]["C_V"], chaos_attrs[m]["kappa_mean"]
+            rate = 2 * C_V if m == "sde" else 4 * C_V * np.exp(C_V * eps * beta / (2 * delta))
+            explicit = rate * t / delta * (1 / np.sqrt(n) + kappa) * np.exp(rate * t / delta**2)
+            per_sign = []
+            for sign in ("plus", "minus"):
+                xbar = ref[f"{m}/chaos/xbar_bl_{sign}/mean"]
+                # At t = 0 Xbar is X: the same bl, each certified to 1% (a lower bound).
+                x0 = ref[f"{m}/metrics/bl_{sign}/mean"][0]
+                self.assertLess(abs(xbar[0] - x0), 0.02 * x0, f"{m} {sign}")
+                np.testing.assert_allclose(ref[f"{m}/chaos/{eq}_{sign}"], xbar + explicit, rtol=1e-12)
+                per_sign.append(ref[f"{m}/chaos/{eq}_{sign}"])
+            np.testing.assert_array_equal(ref[f"{m}/chaos/{eq}"], np.maximum(*per_sign))
         # The plot tool draws metrics, laws and the couplings against their bound.
         tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools",
                             "plot_ensemble.py")

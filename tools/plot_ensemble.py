@@ -35,6 +35,46 @@ except ImportError:
 REFERENCE = {"sde": "mf", "rw": "mfeps"}
 
 
+def draw_couplings(f, ax, chaos, times, later):
+    """The coupling distances (1/n) E sum |X_i - Xbar_i| against Lemma 4.2's bound."""
+    for m, c in chaos:
+        mean, err = f[f"{m}/chaos/{c}/mean"][...], f[f"{m}/chaos/{c}/stderr"][...]
+        if np.all(np.isnan(mean)):
+            continue
+        ax.errorbar(times[later], mean[later], yerr=err[later], fmt="o-",
+                    label=f"{m} {c.replace('_', ' ')}")
+    drawn = []
+    for m in sorted({m for m, _ in chaos}):
+        bound = f[f"{m}/chaos/bound"][...]
+        if any(np.array_equal(bound, b) for b in drawn):
+            continue  # the same expression for both models
+        drawn.append(bound)
+        ax.plot(times[later], bound[later], "k--", label="bound (Lemma 4.2)")
+    ax.set(xscale="log", yscale="log", xlabel="t", ylabel="(1/n) E sum |X_i - Xbar_i|",
+           title="propagation of chaos: coupling distance and bound")
+    ax.legend(fontsize=7)
+
+
+def draw_theorem_bounds(f, ax, models, times, later):
+    """E bl(rho_n, rho) per sign against eq. 18 (SDE) / eq. 20 (RW), and the measured
+    Glivenko-Cantelli term of Xbar that the bounds contain."""
+    for m in models:
+        eq = "bound_eq18" if m == "sde" else "bound_eq20"
+        if f"{m}/chaos/{eq}" not in f:
+            continue
+        for s in ("plus", "minus"):
+            if f"{m}/metrics/bl_{s}" in f:
+                g = f[f"{m}/metrics/bl_{s}"]
+                ax.errorbar(times, g["mean"][...], yerr=g["stderr"][...], fmt="o-",
+                            label=f"{m} bl {s}")
+            ax.plot(times, f[f"{m}/chaos/xbar_bl_{s}/mean"][...], ":",
+                    label=f"{m} bl of Xbar {s} (measured term)")
+        ax.plot(times, f[f"{m}/chaos/{eq}"][...], "--", label=f"{m} {eq.replace('bound_', '')}")
+    ax.set(yscale="log", xlabel="t", ylabel="E ||rho_n - rho||*",
+           title="bl against the theorems' right-hand sides")
+    ax.legend(fontsize=6)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file")
@@ -90,26 +130,12 @@ def main():
         fig.savefig(prefix + "-laws.png", dpi=90)
         plt.close(fig)
         chaos = [(m, c) for m in models if f"{m}/chaos" in f for c in f[f"{m}/chaos"]
-                 if isinstance(f[f"{m}/chaos/{c}"], h5py.Group)]
+                 if isinstance(f[f"{m}/chaos/{c}"], h5py.Group) and not c.startswith("xbar_")]
         if chaos:
-            fig, ax = plt.subplots(figsize=(6, 4))
+            fig, axes = plt.subplots(1, 2, figsize=(11, 4))
             later = times > 0  # log axes: t = 0 (distance and bound 0) is left out
-            for m, c in chaos:
-                mean, err = f[f"{m}/chaos/{c}/mean"][...], f[f"{m}/chaos/{c}/stderr"][...]
-                if np.all(np.isnan(mean)):
-                    continue
-                ax.errorbar(times[later], mean[later], yerr=err[later], fmt="o-",
-                            label=f"{m} {c.replace('_', ' ')}")
-            drawn = []
-            for m in sorted({m for m, _ in chaos}):
-                bound = f[f"{m}/chaos/bound"][...]
-                if any(np.array_equal(bound, b) for b in drawn):
-                    continue  # the same expression for both models
-                drawn.append(bound)
-                ax.plot(times[later], bound[later], "k--", label="bound (Lemma 4.2)")
-            ax.set(xscale="log", yscale="log", xlabel="t", ylabel="(1/n) E sum |X_i - Xbar_i|",
-                   title="propagation of chaos: coupling distance and bound")
-            ax.legend(fontsize=7)
+            draw_couplings(f, axes[0], chaos, times, later)
+            draw_theorem_bounds(f, axes[1], sorted({m for m, _ in chaos}), times, later)
             fig.tight_layout()
             fig.savefig(prefix + "-chaos.png", dpi=110)
             plt.close(fig)

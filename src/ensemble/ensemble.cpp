@@ -87,6 +87,13 @@ class ReplicaGroup {
   int size_ = 1, rank_ = 0;
 };
 
+// The couplings' distances, then bl of Xbar's signs against the mean field (eq. 18, 20).
+std::vector<std::string> chaos_metrics(const ReplicaEngine& engine) {
+  std::vector<std::string> names = engine.coupling_names();
+  if (!names.empty()) names.insert(names.end(), {"chaos/xbar_bl_plus", "chaos/xbar_bl_minus"});
+  return names;
+}
+
 Rounds rounds_of(const RunParams& run) {
   const bool automatic = run.replicas == "auto";
   const long cap = automatic ? run.max_replicas : std::stol(run.replicas);
@@ -129,7 +136,7 @@ Ensemble::Ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
       model_(model),
       group_(comm, study, model),
       engine_(make_replica_engine(study, model, group_.comm(), chaos)),
-      plan_(study.metrics.kinds, int(comparisons.size()), engine_->coupling_names(),
+      plan_(study.metrics.kinds, int(comparisons.size()), chaos_metrics(*engine_),
             int(study.run.times.size()), group_.size()),
       scheduler_(comm, group_.comm(), rounds_of(study.run), plan_.row_length()) {
   MPI_Comm_rank(comm, &rank_);
@@ -140,6 +147,9 @@ Ensemble::Ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
   leader_observers_.push_back(std::make_unique<LawObserver>(G, study.model.n, *comparisons[0]));
   leader_observers_.push_back(
       std::make_unique<PairObserver>(study.metrics.pair_bins, plan_.times()));
+  if (const auto couplings = engine_->coupling_names().size(); couplings > 0)
+    leader_observers_.push_back(std::make_unique<CoupledDistanceObserver>(
+        plan_, study.metrics, *comparisons[0], plan_.first_chaos() + int(couplings)));
   if (rank_ == 0)
     leader_observers_.push_back(
         std::make_unique<ProgressObserver>(to_string(model), rounds_of(study.run).max_replicas));
@@ -156,7 +166,7 @@ std::vector<double> Ensemble::run_replica(std::int64_t id) {
   }
   std::vector<double> couplings(engine_->coupling_names().size());
   for (int t = 0; t < plan_.times(); ++t) {
-    Observation o{id, t, {}, row};
+    Observation o{id, t, {}, {}, row};
     {
       const PhaseTimer timer(seconds_simulate_, events.simulate);
       engine_->advance_to(study_.run.times[t]);
@@ -164,6 +174,7 @@ std::vector<double> Ensemble::run_replica(std::int64_t id) {
       for (std::size_t c = 0; c < couplings.size(); ++c)
         row[plan_.slot(plan_.first_chaos() + int(c), t)] = couplings[c];
       o.particles = engine_->view();
+      o.coupled = engine_->coupled_view();
     }
     const PhaseTimer timer(seconds_metrics_, events.metrics);
     for (auto& observer : group_observers_) observer->observe(o);

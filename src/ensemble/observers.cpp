@@ -60,6 +60,21 @@ std::vector<double> law_reference(const std::vector<double>& rho, const Trajecto
   return density;
 }
 
+// The mean field's measure on the metric grid.
+GridMeasure reference_measure(const Trajectory& tr, const std::vector<double>& field, int H) {
+  return tr.lattice ? bin_density(field, tr.N, H) : cell_masses_spectral(field, tr.N, H);
+}
+
+// Atoms of sign s (weight 1/n each) on the metric grid.
+GridMeasure sign_atoms(const ReplicaView& p, long lo, long hi, int H) {
+  const std::size_t count = std::size_t(hi - lo);
+  const double w = 1.0 / double(p.n);
+  return p.on_lattice() ? bin_sites(p.ix.subspan(std::size_t(lo), count),
+                                    p.iy.subspan(std::size_t(lo), count), p.L, w, H)
+                        : bin_points(p.x.subspan(std::size_t(lo), count),
+                                     p.y.subspan(std::size_t(lo), count), w, H);
+}
+
 // Sums v over the ranks onto rank 0 (other ranks are left empty).
 void reduce_to_root(std::vector<std::int64_t>& v, MPI_Comm comm) {
   int rank = 0;
@@ -99,8 +114,7 @@ DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& 
     for (int t = 0; t < plan.times(); ++t)
       for (int s = 0; s < 2; ++s) {
         const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
-        grid_[2 * c + s].push_back(tr.lattice ? bin_density(field, tr.N, H_)
-                                              : cell_masses_spectral(field, tr.N, H_));
+        grid_[2 * c + s].push_back(reference_measure(tr, field, H_));
         coefficients_[2 * c + s].push_back(plan.wants_hs()
                                                ? field_coefficients(field, tr.N, params.hs_modes)
                                                : std::vector<std::complex<double>>{});
@@ -121,10 +135,7 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
   const std::span<const double> py = p.y.subspan(std::size_t(lo), count);
   const double w = 1.0 / double(p.n);
   GridMeasure atoms;
-  if (plan.transport() && plan.owns_any(group_rank_, s, 0))
-    atoms = p.on_lattice() ? bin_sites(p.ix.subspan(std::size_t(lo), count),
-                                       p.iy.subspan(std::size_t(lo), count), p.L, w, H_)
-                           : bin_points(px, py, w, H_);
+  if (plan.transport() && plan.owns_any(group_rank_, s, 0)) atoms = sign_atoms(p, lo, hi, H_);
   std::vector<std::complex<double>> coefficients;
   if (plan.wants_hs() && plan.owns_any(group_rank_, s, plan.hs_part()))
     coefficients = hs_.atoms(px, py, w);
@@ -142,6 +153,33 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
           : kind == "w1" ? d.w1
                          : d.bl;
     }
+  }
+}
+
+// ---------------------------------------------------------------- CoupledDistanceObserver
+
+CoupledDistanceObserver::CoupledDistanceObserver(const MetricPlan& plan,
+                                                 const MetricsParams& params,
+                                                 const Trajectory& reference, int first_metric)
+    : plan_(&plan),
+      H_(params.grid),
+      first_metric_(first_metric),
+      solver_(params.grid, params.stencil),
+      grid_(2) {
+  for (int t = 0; t < plan.times(); ++t)
+    for (int s = 0; s < 2; ++s)
+      grid_[s].push_back(
+          reference_measure(reference, s == 0 ? reference.plus[t] : reference.minus[t], H_));
+}
+
+void CoupledDistanceObserver::observe(const Observation& o) {
+  const ReplicaView& p = o.coupled;
+  if (p.n == 0) return;
+  for (int s = 0; s < 2; ++s) {
+    const auto [lo, hi] = sign_range(p, s);
+    const GridMeasure atoms = sign_atoms(p, lo, hi, H_);
+    o.row[plan_->slot(first_metric_ + s, o.t)] =
+        solver_.distances(atoms, grid_[s][o.t], false, true, kBlTolerance).bl;
   }
 }
 

@@ -29,6 +29,15 @@ class SdeReplicas final : public ReplicaEngine {
     v.n_plus = engine_.signs().n_plus;
     return v;
   }
+  ReplicaView coupled_view() override {
+    ReplicaView v;
+    if (!coupled_) return v;
+    v.x = engine_.xbar();
+    v.y = engine_.ybar();
+    v.n = engine_.n();
+    v.n_plus = engine_.signs().n_plus;
+    return v;
+  }
   std::vector<std::string> coupling_names() const override {
     if (!coupled_) return {};
     return {"chaos/coupling"};
@@ -64,7 +73,12 @@ class WalkReplicas final : public ReplicaEngine {
     walk_->advance_to(t);
   }
   double kappa() const override { return walk_->kappa(); }
-  ReplicaView view() override;
+  ReplicaView view() override { return sites_view(walk_->x(), walk_->y(), x_, y_); }
+  // Xbar of the thinning coupling: a mean-field walk, whichever coupling drives it.
+  ReplicaView coupled_view() override {
+    if (!thinning_) return {};
+    return sites_view(thinning_->xbar(), thinning_->ybar(), xbar_, ybar_);
+  }
   std::vector<std::string> coupling_names() const override {
     if (!thinning_) return {};
     return {"chaos/thinning", "chaos/time_change"};
@@ -79,21 +93,25 @@ class WalkReplicas final : public ReplicaEngine {
  private:
   std::unique_ptr<LatticeWalk> walk_;
   std::unique_ptr<CoupledWalks> thinning_, time_changed_;
-  std::vector<double> x_, y_;
+  std::vector<double> x_, y_, xbar_, ybar_;
+  ReplicaView sites_view(std::span<const std::int32_t> ix, std::span<const std::int32_t> iy,
+                         std::vector<double>& x, std::vector<double>& y) const;
 };
 
-ReplicaView WalkReplicas::view() {
-  const auto ix = walk_->x(), iy = walk_->y();
+// Sites as positions x = i / L, in buffers that live as long as the engine.
+ReplicaView WalkReplicas::sites_view(std::span<const std::int32_t> ix,
+                                     std::span<const std::int32_t> iy, std::vector<double>& x,
+                                     std::vector<double>& y) const {
   const int L = walk_->L();
-  x_.resize(ix.size());
-  y_.resize(iy.size());
+  x.resize(ix.size());
+  y.resize(iy.size());
   for (std::size_t i = 0; i < ix.size(); ++i) {
-    x_[i] = double(ix[i]) / L;
-    y_[i] = double(iy[i]) / L;
+    x[i] = double(ix[i]) / L;
+    y[i] = double(iy[i]) / L;
   }
   ReplicaView v;
-  v.x = x_;
-  v.y = y_;
+  v.x = x;
+  v.y = y;
   v.ix = ix;
   v.iy = iy;
   v.L = L;

@@ -18,6 +18,13 @@ double coupling_bound(double C_V, double delta, long n, double kappa, double t) 
          std::exp(2 * C_V * t / (delta * delta));
 }
 
+double lattice_coupling_bound(double C_V, double delta, long n, double kappa, double t, double eps,
+                              double beta) {
+  const double rate = 4 * C_V * std::exp(C_V * eps * beta / (2 * delta));
+  return rate * t / delta * (1 / std::sqrt(double(n)) + kappa) *
+         std::exp(rate * t / (delta * delta));
+}
+
 CoupledWalks::CoupledWalks(const Study& study, const LatticeForce& force, Kind kind)
     : kind_(kind),
       L_(study.model.lattice),

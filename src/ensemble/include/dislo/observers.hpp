@@ -24,6 +24,7 @@ struct Observation {
   std::int64_t replica = 0;
   int t = 0;  // output time index
   ReplicaView particles;
+  ReplicaView coupled;    // Xbar, with [chaos] coupling (n = 0 otherwise)
   std::span<double> row;  // this rank's row of the replica (MetricPlan's layout)
 };
 
@@ -56,6 +57,22 @@ class DistanceObserver final : public Observer {
   std::vector<std::vector<GridMeasure>> grid_;
   std::vector<std::vector<std::vector<std::complex<double>>>> coefficients_;
   void observe_sign(const Observation& o, int s);
+};
+
+// bl between each sign's empirical measure of the coupled process Xbar and the mean field:
+// the measured Glivenko-Cantelli term of eq. 18 and eq. 20 (Lemma 4.3; models.md 5a),
+// written into the row as metrics first_metric (plus) and first_metric + 1 (minus).
+class CoupledDistanceObserver final : public Observer {
+ public:
+  CoupledDistanceObserver(const MetricPlan& plan, const MetricsParams& params,
+                          const Trajectory& reference, int first_metric);
+  void observe(const Observation& o) override;
+
+ private:
+  const MetricPlan* plan_;
+  int H_, first_metric_;
+  TransportSolver solver_;
+  std::vector<std::vector<GridMeasure>> grid_;  // [s][t]
 };
 
 // The one-particle laws: occupation counts of G x G cells (RW: the lattice sites) and

@@ -44,6 +44,8 @@ class ReplicaEngine {
   virtual void advance_to(double t) = 0;
   virtual double kappa() const = 0;  // the initial state's discrepancy (particles.hpp)
   virtual ReplicaView view() = 0;
+  // The coupled mean-field process Xbar (its law is the mean field's): n = 0 when none.
+  virtual ReplicaView coupled_view() = 0;
   // The couplings this engine runs, named as their metrics ("chaos/..."), and their
   // distances (1/n) sum_i |X_i - Xbar_i| now, in that order (NaN for one not run).
   virtual std::vector<std::string> coupling_names() const = 0;

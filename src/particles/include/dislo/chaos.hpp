@@ -28,6 +28,11 @@ namespace dislo {
 
 // Lemma 4.2's right-hand side: 2 C_V t/delta (1/sqrt(n) + kappa) exp(2 C_V t/delta^2).
 double coupling_bound(double C_V, double delta, long n, double kappa, double t);
+// Lemma 5.2's right-hand side for RW_n^eps with constants tracked through eq. 79-82
+// (models.md 5a; our derivation, not the paper's): with a = C_V eps beta / (2 delta),
+// 4 C_V e^a (t/delta) (1/sqrt(n) + kappa) exp(4 C_V e^a t/delta^2).
+double lattice_coupling_bound(double C_V, double delta, long n, double kappa, double t, double eps,
+                              double beta);
 
 // The RW couplings of one replica: X (RW_n^eps) and Xbar (independent walks with the
 // MFeps rates R_h(l, b; rho_eps(t))), started at the replica's initial sites, coupled
