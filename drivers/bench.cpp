@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numbers>
+#include <random>
 #include <string>
 #include <type_traits>
 
@@ -19,6 +20,7 @@
 #include "dislo/randomwalk.hpp"
 #include "dislo/run.hpp"
 #include "dislo/sde.hpp"
+#include "dislo/semidiscrete.hpp"
 
 namespace {
 
@@ -299,6 +301,36 @@ void metrics_distances(benchmark::State& state) {
   state.counters["solves_per_call"] = double(solver.solves()) / double(state.iterations());
 }
 
+// Certified w1 + bl of n i.i.d. uniform atoms against the smooth density
+// 1 + 0.5 cos(2 pi x) (its Fourier samples, N = 64), default tolerance: counters give the
+// brackets' relative widths (issue 15's target: <= 0.02 up to n = 1e5, one call < 10 s).
+void metrics_certified(benchmark::State& state) {
+  const long n = state.range(0);
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  dislo::Atoms atoms;
+  for (long i = 0; i < n; ++i) {
+    atoms.x.push_back(u(rng));
+    atoms.y.push_back(u(rng));
+    atoms.w.push_back(1.0 / double(n));
+  }
+  const int N = 64;
+  std::vector<double> rho(std::size_t(N) * N);
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j)
+      rho[std::size_t(i) * N + j] = 1 + 0.5 * std::cos(2 * std::numbers::pi * i / N);
+  int M = 32;
+  while (M * M < n) M *= 2;
+  const dislo::CellDensity density = dislo::cell_density_from_fourier(rho, N, M);
+  dislo::CertifiedDistances d;
+  for (auto _ : state) d = dislo::certified_distances(atoms, density);
+  state.counters["rate"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["w1_width"] = d.w1.relative_width();
+  state.counters["bl_width"] = d.bl.relative_width();
+  state.counters["w1"] = d.w1.mid();
+}
+
 // The example ensemble study (examples/ensemble.toml: MF, MFeps and 16 replicas per rank of
 // SDE and RW, n = 400, all three metrics): replicas per second, the same replicas per rank
 // on any number of ranks (weak scaling; tools/weak-scaling.sh compares 1 and 2 ranks).
@@ -392,6 +424,13 @@ BENCHMARK(metrics_bl)
     ->Args({64, 3})
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_distances)->Arg(32)->Arg(64)->Unit(benchmark::kMillisecond);
+BENCHMARK(metrics_certified)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Iterations(1)
+    ->Unit(benchmark::kSecond);
 BENCHMARK(ensemble_study)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(default_ensemble)->Iterations(1)->Unit(benchmark::kSecond)->UseRealTime();
 BENCHMARK(default_study)->Iterations(1)->Unit(benchmark::kSecond);

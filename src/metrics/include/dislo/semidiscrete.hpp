@@ -1,0 +1,77 @@
+#pragma once
+// Certified w1 and bl between atoms and a density on the unit torus (docs/ensembles.md,
+// "Certified brackets"). Every value is a bracket [lower, upper] that contains the exact
+// distance between the exact objects:
+//   lower: Kantorovich-Rubinstein with the c-transform f(x) = min_i (|x - x_i| - psi_i),
+//          1-Lipschitz on the torus for any weights psi, integrated exactly over the cells
+//          of an adaptive quadtree on which its minimiser is certified (elsewhere bounded
+//          below by f(centre) minus the mean distance to the centre);
+//   upper: the cost of a feasible plan, evaluated exactly: the partition of the density
+//          by that minimiser (closed-form integrals of |x - x_i| over rectangles) plus a
+//          min-cost flow among the atoms that evens out the partition's mass errors, or
+//          the first network flow's own cost, whichever is lower.
+// The weights psi come from a min-cost flow between the density's cells and the atoms
+// (LEMON's network simplex), then a few partition-mass corrections.
+// A density given by its Fourier series enters as its exact cell means on a fine grid;
+// the piecewise-constant replacement moves mass by at most G h^2 (G = sum 2 pi |k| |c_k|
+// bounds |grad rho|), added to both sides.
+
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace dislo {
+
+struct Bracket {
+  double lower = std::numeric_limits<double>::quiet_NaN();
+  double upper = std::numeric_limits<double>::quiet_NaN();
+  double mid() const { return 0.5 * (lower + upper); }
+  // (upper - lower) / upper; 0 for an empty bracket at 0.
+  double relative_width() const { return upper > 0 ? (upper - lower) / upper : 0.0; }
+};
+
+// The integral of |x| over the rectangle [x0, x1] x [y0, y1] (closed form, any signs).
+double distance_integral(double x0, double x1, double y0, double y1);
+// Mean distance from a square's centre to its points, per unit side: (sqrt 2 + asinh 1)/6.
+inline constexpr double kMeanDistanceToCentre = 0.38259785823210635;
+
+// A density that is constant on each cell [i/M, (i+1)/M) x [j/M, (j+1)/M): mass[i*M + j]
+// is the cell's mass. error bounds W1 (unnormalised transport cost) between the density
+// it stands for and this one (0 when it is exact).
+struct CellDensity {
+  int M = 0;
+  std::vector<double> mass;
+  double error = 0;
+  double total() const;
+};
+// The exact cell masses of the band-limited density given by N x N samples at j/N (MF's
+// representation), with error = G h^2 (h = 1/M).
+CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M);
+// Point masses w_i at (x_i, y_i) in [0, 1)^2; equal positions may repeat.
+struct Atoms {
+  std::vector<double> x, y, w;
+  double total() const;
+};
+
+struct CertifiedDistances {
+  Bracket w1, bl;
+  int grid = 0;    // the cells of the flow
+  int depth = 0;   // quadtree levels below them
+  int rounds = 0;  // weight corrections done
+};
+
+struct CertifiedOptions {
+  double tolerance = 0.02;  // target relative width of the w1 bracket
+  bool want_bl = true;
+  int min_grid = 32;  // the flow's cells: a power of two >= max(min_grid, 2 sqrt(n))
+  int max_grid = 1024;
+  int max_rounds = 12;  // weight corrections
+};
+
+// w1 between the normalised measures, bl of (atoms - density) unnormalised (sum norm,
+// models.md section 5). The density's grid M must be a power of two; it is refined
+// (by its own cells, exactly) when the flow needs more cells than it has.
+CertifiedDistances certified_distances(const Atoms& atoms, const CellDensity& density,
+                                       const CertifiedOptions& options = {});
+
+}  // namespace dislo

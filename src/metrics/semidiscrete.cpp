@@ -1,0 +1,619 @@
+#include "dislo/semidiscrete.hpp"
+
+#include <fftw3.h>
+#include <lemon/network_simplex.h>
+#include <lemon/smart_graph.h>
+
+#include <algorithm>
+#include <cmath>
+#include <complex>
+#include <numbers>
+#include <numeric>
+#include <stdexcept>
+
+#include "dislo/metrics.hpp"
+
+namespace dislo {
+
+namespace {
+
+constexpr double kTwoPi = 2 * std::numbers::pi;
+constexpr double kTorusDiameter = 0.70710678118654752;
+// The network simplex runs in integers: masses times 1e14, lengths times 1e12.
+constexpr double kSupplyScale = 1e14;
+constexpr double kCostScale = 1e12;
+
+// Wraps a coordinate difference into [-1/2, 1/2).
+double wrap(double d) { return d - std::floor(d + 0.5); }
+double square(double u) { return u * u; }
+double torus_distance(double ax, double ay, double bx, double by) {
+  return std::sqrt(square(wrap(ax - bx)) + square(wrap(ay - by)));
+}
+
+// int_0^a int_0^b sqrt(x^2 + y^2) dy dx for a, b >= 0.
+double corner_integral(double a, double b) {
+  if (a == 0 || b == 0) return 0.0;
+  const double r = std::hypot(a, b);
+  return a * b * r / 3 + (a * a * a * std::asinh(b / a) + b * b * b * std::asinh(a / b)) / 6;
+}
+double signed_corner(double x, double y) {
+  const double s = (x < 0) != (y < 0) ? -1.0 : 1.0;
+  return s * corner_integral(std::abs(x), std::abs(y));
+}
+
+// The integral over [lo, lo + side) of a function of the torus coordinate difference
+// u - a splits where u - a crosses +-1/2; returns the pieces as offsets from a.
+int unwrap_interval(double lo, double side, double a, double (&from)[2], double (&to)[2]) {
+  double u0 = wrap(lo - a);
+  const double u1 = u0 + side;
+  if (u1 <= 0.5) {
+    from[0] = u0, to[0] = u1;
+    return 1;
+  }
+  from[0] = u0, to[0] = 0.5;
+  from[1] = -0.5, to[1] = u1 - 1;
+  return 2;
+}
+
+// int over the square [x0, x0 + s) x [y0, y0 + s) of the torus distance to (ax, ay).
+double cone_integral(double x0, double y0, double s, double ax, double ay) {
+  double fx[2], tx[2], fy[2], ty[2];
+  const int nx = unwrap_interval(x0, s, ax, fx, tx), ny = unwrap_interval(y0, s, ay, fy, ty);
+  double sum = 0;
+  for (int p = 0; p < nx; ++p)
+    for (int q = 0; q < ny; ++q) sum += distance_integral(fx[p], tx[p], fy[q], ty[q]);
+  return sum;
+}
+
+// For U1 + U2 with U1 uniform on [-a, a], U2 uniform on [-b, b]: P(U1 + U2 <= t) and its
+// density (a trapezoid); the share of a square on one side of a line.
+double linear_cdf(double t, double a, double b) {
+  if (a < b) std::swap(a, b);
+  if (t <= -a - b) return 0.0;
+  if (t >= a + b) return 1.0;
+  if (b == 0) return (t + a) / (2 * a);
+  if (t <= -a + b) return (t + a + b) * (t + a + b) / (8 * a * b);
+  if (t <= a - b) return (t + a) / (2 * a);
+  return 1 - (a + b - t) * (a + b - t) / (8 * a * b);
+}
+double linear_pdf(double t, double a, double b) {
+  if (a < b) std::swap(a, b);
+  if (t <= -a - b || t >= a + b || a == 0) return 0.0;
+  if (b == 0) return 1 / (2 * a);
+  if (t <= -a + b) return (t + a + b) / (4 * a * b);
+  if (t <= a - b) return 1 / (2 * a);
+  return (a + b - t) / (4 * a * b);
+}
+
+// Atoms by bucket, for the neighbours of a point within a radius on the torus.
+class AtomIndex {
+ public:
+  AtomIndex(const Atoms& a) : a_(&a) {
+    const std::size_t n = a.x.size();
+    B_ = std::max(1, int(std::sqrt(double(n) / 2)));
+    start_.assign(std::size_t(B_) * B_ + 1, 0);
+    std::vector<int> bucket(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      bucket[i] = cell(a.x[i]) * B_ + cell(a.y[i]);
+      ++start_[std::size_t(bucket[i]) + 1];
+    }
+    std::partial_sum(start_.begin(), start_.end(), start_.begin());
+    order_.resize(n);
+    std::vector<int> fill(start_.begin(), start_.end() - 1);
+    for (std::size_t i = 0; i < n; ++i)
+      order_[std::size_t(fill[std::size_t(bucket[i])]++)] = int(i);
+  }
+  // Calls visit(i) for every atom within `radius` of (x, y) (and possibly some farther).
+  template <class Visit>
+  void near(double x, double y, double radius, Visit&& visit) const {
+    const int reach = int(std::ceil(radius * B_)) + 1;
+    if (2 * reach + 1 >= B_) {
+      for (int i : order_) visit(i);
+      return;
+    }
+    const int bx = cell(x), by = cell(y);
+    for (int p = -reach; p <= reach; ++p)
+      for (int q = -reach; q <= reach; ++q) {
+        const int b = ((bx + p + B_) % B_) * B_ + (by + q + B_) % B_;
+        for (int k = start_[std::size_t(b)]; k < start_[std::size_t(b) + 1]; ++k)
+          visit(order_[std::size_t(k)]);
+      }
+  }
+  int buckets() const { return B_; }
+
+ private:
+  const Atoms* a_;
+  int B_;
+  std::vector<int> start_, order_;
+  int cell(double u) const { return std::min(B_ - 1, std::max(0, int(u * B_))); }
+};
+
+// Equal positions merged (their cones coincide, so only the sum of their masses matters).
+Atoms merge_equal(const Atoms& a) {
+  std::vector<std::size_t> idx(a.x.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t i, std::size_t j) {
+    return a.x[i] < a.x[j] || (a.x[i] == a.x[j] && a.y[i] < a.y[j]);
+  });
+  Atoms m;
+  for (std::size_t k : idx) {
+    if (!m.x.empty() && m.x.back() == a.x[k] && m.y.back() == a.y[k]) {
+      m.w.back() += a.w[k];
+      continue;
+    }
+    m.x.push_back(a.x[k]);
+    m.y.push_back(a.y[k]);
+    m.w.push_back(a.w[k]);
+  }
+  return m;
+}
+
+using Graph = lemon::SmartDigraph;
+using Simplex = lemon::NetworkSimplex<Graph, long long, long long>;
+
+// Rounds supplies to integers that sum to zero (the residue goes to the largest one).
+std::vector<long long> integer_supplies(const std::vector<double>& s, double& rounding) {
+  std::vector<long long> out(s.size());
+  long long sum = 0;
+  std::size_t big = 0;
+  for (std::size_t k = 0; k < s.size(); ++k) {
+    out[k] = std::llround(s[k] * kSupplyScale);
+    sum += out[k];
+    if (std::abs(s[k]) > std::abs(s[big])) big = k;
+  }
+  out[big] -= sum;
+  rounding = 0;
+  for (std::size_t k = 0; k < s.size(); ++k)
+    rounding += std::abs(s[k] - double(out[k]) / kSupplyScale);
+  return out;
+}
+
+// The problem, normalised: density cells of side h = 1/G (mass per cell) against atoms.
+struct Problem {
+  const Atoms& atoms;
+  const AtomIndex& index;
+  int G;
+  std::vector<double> cell_mass;  // G x G
+};
+
+// First weights and a first upper bound: a min-cost flow from the cells (8-neighbour
+// moves at centre distance: translating a uniform square costs exactly the shift) to the
+// atoms (from the 3 x 3 cells around each, at the exact mean distance).
+struct FlowResult {
+  std::vector<double> psi;
+  double cost;  // the flow's exact cost plus its rounding: a certified upper bound
+};
+FlowResult cell_flow(const Problem& pb) {
+  const int G = pb.G;
+  const double h = 1.0 / G;
+  const std::size_t n = pb.atoms.x.size();
+  Graph g;
+  g.reserveNode(int(std::size_t(G) * G + n));
+  std::vector<Graph::Node> cells, atoms;
+  for (int k = 0; k < G * G; ++k) cells.push_back(g.addNode());
+  for (std::size_t i = 0; i < n; ++i) atoms.push_back(g.addNode());
+  Graph::ArcMap<long long> cost(g);
+  Graph::ArcMap<double> length(g);
+  auto arc = [&](Graph::Node u, Graph::Node v, double len) {
+    const auto a = g.addArc(u, v);
+    cost[a] = std::llround(len * kCostScale);
+    length[a] = len;
+  };
+  for (int i = 0; i < G; ++i)
+    for (int j = 0; j < G; ++j)
+      for (int p = -1; p <= 1; ++p)
+        for (int q = -1; q <= 1; ++q)
+          if (p || q)
+            arc(cells[std::size_t(i) * G + j],
+                cells[std::size_t((i + p + G) % G) * G + (j + q + G) % G],
+                h * std::hypot(double(p), double(q)));
+  for (std::size_t a = 0; a < n; ++a) {
+    const int ci = std::min(G - 1, int(pb.atoms.x[a] * G)),
+              cj = std::min(G - 1, int(pb.atoms.y[a] * G));
+    for (int p = -1; p <= 1; ++p)
+      for (int q = -1; q <= 1; ++q) {
+        const int i = (ci + p + G) % G, j = (cj + q + G) % G;
+        arc(cells[std::size_t(i) * G + j], atoms[a],
+            cone_integral(i * h, j * h, h, pb.atoms.x[a], pb.atoms.y[a]) / (h * h));
+      }
+  }
+  std::vector<double> s(pb.cell_mass);
+  for (std::size_t a = 0; a < n; ++a) s.push_back(-pb.atoms.w[a]);
+  double rounding = 0;
+  const std::vector<long long> si = integer_supplies(s, rounding);
+  Graph::NodeMap<long long> supply(g);
+  for (std::size_t k = 0; k < cells.size(); ++k) supply[cells[k]] = si[k];
+  for (std::size_t a = 0; a < n; ++a) supply[atoms[a]] = si[cells.size() + a];
+  Simplex simplex(g);
+  if (simplex.costMap(cost).supplyMap(supply).run() != Simplex::OPTIMAL)
+    throw std::runtime_error("certified_distances: the cell flow has no optimum");
+  double total = 0;
+  for (Graph::ArcIt a(g); a != lemon::INVALID; ++a) total += double(simplex.flow(a)) * length[a];
+  FlowResult r{std::vector<double>(n), total / kSupplyScale + rounding * kTorusDiameter};
+  // Reduced costs c(uv) + pi(u) - pi(v) >= 0: y = -pi is a Kantorovich pair with
+  // y(cell) - y(atom) <= cost, and f(x) = min_i |x - x_i| - psi_i with psi_i = pi(atom_i).
+  for (std::size_t a = 0; a < n; ++a) r.psi[a] = double(simplex.potential(atoms[a])) / kCostScale;
+  return r;
+}
+
+// One pass over the quadtree for weights psi: the integral of f against the density
+// (certified from below), the partition plan's exact cost and masses, and f's range.
+struct Pass {
+  double f_integral = 0;
+  double plan_cost = 0;
+  std::vector<double> plan_mass;
+  double f_min = std::numeric_limits<double>::infinity();
+  double f_max = -std::numeric_limits<double>::infinity();
+  // d plan_mass_i / d psi_j ~ -coupling(i, j) for i != j, from the straddling leaves: a
+  // leaf's mass switches between two candidates as their values at its centre cross, over
+  // a range of differences of width 4r.
+  struct Coupling {
+    int i, j;
+    double c;
+  };
+  std::vector<Coupling> couplings;
+  double imbalance(const std::vector<double>& w) const {
+    double sum = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) sum += std::abs(plan_mass[i] - w[i]);
+    return sum;
+  }
+};
+
+class QuadtreePass {
+ public:
+  QuadtreePass(const Problem& pb, const std::vector<double>& psi, int depth)
+      : pb_(pb), psi_(psi), depth_(depth), psi_max_(*std::max_element(psi.begin(), psi.end())) {
+    out_.plan_mass.assign(psi.size(), 0.0);
+    levels_.resize(std::size_t(depth) + 2);
+  }
+  Pass run() {
+    const int G = pb_.G;
+    const double h = 1.0 / G;
+    std::vector<Candidate> cand;
+    for (int i = 0; i < G; ++i)
+      for (int j = 0; j < G; ++j) {
+        const double m = pb_.cell_mass[std::size_t(i) * G + j];
+        cand.clear();
+        gather(i * h + h / 2, j * h + h / 2, h, cand);
+        square(i * h, j * h, h, m / (h * h), cand, 0);
+      }
+    return std::move(out_);
+  }
+
+ private:
+  struct Candidate {
+    int atom;
+    double value;  // |c - x_i| - psi_i at the square's centre
+  };
+  const Problem& pb_;
+  const std::vector<double>& psi_;
+  int depth_;
+  double psi_max_;
+  Pass out_;
+  std::vector<std::vector<Candidate>> levels_;  // one candidate list per level, reused
+
+  // A leaf that two or more cones share: below, f >= f(centre) - |x - centre|; the plan
+  // splits it between the best two, in the proportions of the regions their cones'
+  // tangent planes give, each part a uniform share of the leaf (so its cost is exact).
+  void straddling_leaf(double x0, double y0, double s, double rho,
+                       const std::vector<Candidate>& cand, int arg, double best) {
+    const double area = s * s, cx = x0 + s / 2, cy = y0 + s / 2;
+    out_.f_integral += rho * area * (best - kMeanDistanceToCentre * s);
+    int second = -1;
+    double second_value = std::numeric_limits<double>::infinity();
+    for (const auto& c : cand)
+      if (c.atom != arg && c.value < second_value) second_value = c.value, second = c.atom;
+    // The difference of the two cones near the centre: (best - second) + g . (x - centre).
+    auto unit = [&](int a, double& ux, double& uy) {
+      const double dx = wrap(cx - pb_.atoms.x[a]), dy = wrap(cy - pb_.atoms.y[a]);
+      const double d = std::sqrt(dx * dx + dy * dy);
+      ux = d > 0 ? dx / d : 0, uy = d > 0 ? dy / d : 0;
+    };
+    double ax, ay, bx, by;
+    unit(arg, ax, ay);
+    unit(second, bx, by);
+    const double t = second_value - best;  // >= 0
+    const double a = std::abs(ax - bx) * s / 2, b = std::abs(ay - by) * s / 2;
+    const double share = linear_cdf(t, a, b), density = linear_pdf(t, a, b);
+    const double mass = rho * area;
+    for (auto [atom, part] : {std::pair{arg, share}, std::pair{second, 1 - share}}) {
+      if (part <= 0) continue;
+      out_.plan_cost += part * rho * cone_integral(x0, y0, s, pb_.atoms.x[atom], pb_.atoms.y[atom]);
+      out_.plan_mass[std::size_t(atom)] += part * mass;
+    }
+    if (density > 0) out_.couplings.push_back({arg, second, mass * density});
+  }
+
+  // Every atom whose cone can be the minimum somewhere in the square of side s at c.
+  void gather(double cx, double cy, double s, std::vector<Candidate>& cand) const {
+    const double r = s * std::numbers::sqrt2 / 2;
+    double best = std::numeric_limits<double>::infinity();
+    double radius = 1.5 * s + 1.5 / pb_.index.buckets();
+    while (!std::isfinite(best)) {  // some atom first, to bound the search
+      pb_.index.near(cx, cy, radius, [&](int a) {
+        best = std::min(best, torus_distance(cx, cy, pb_.atoms.x[a], pb_.atoms.y[a]) - psi_[a]);
+      });
+      radius *= 2;
+    }
+    // v_j >= |c - x_j| - psi_max: atoms farther than best + 2r + psi_max cannot compete.
+    const double reach = best + 2 * r + psi_max_;
+    pb_.index.near(cx, cy, reach, [&](int a) {
+      const double d = torus_distance(cx, cy, pb_.atoms.x[a], pb_.atoms.y[a]);
+      if (d <= reach) cand.push_back({a, d - psi_[a]});
+    });
+  }
+
+  void square(double x0, double y0, double s, double rho, const std::vector<Candidate>& parent,
+              int level) {
+    const double cx = x0 + s / 2, cy = y0 + s / 2, r = s * std::numbers::sqrt2 / 2;
+    std::vector<Candidate>& cand = levels_[std::size_t(level) + 1];
+    cand.clear();
+    double best = std::numeric_limits<double>::infinity();
+    int arg = -1;
+    for (const auto& c : parent) {
+      const double v =
+          level == 0
+              ? c.value
+              : torus_distance(cx, cy, pb_.atoms.x[c.atom], pb_.atoms.y[c.atom]) - psi_[c.atom];
+      cand.push_back({c.atom, v});
+      if (v < best) best = v, arg = c.atom;
+    }
+    // Only atoms within 2r of the minimum at the centre can win somewhere in the square.
+    std::erase_if(cand, [&](const Candidate& c) { return c.value >= best + 2 * r; });
+    const double area = s * s;
+    out_.f_min = std::min(out_.f_min, best - r);
+    out_.f_max = std::max(out_.f_max, best + r);
+    if (cand.size() == 1) {
+      const double cone = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
+      out_.plan_cost += rho * cone;
+      out_.plan_mass[std::size_t(arg)] += rho * area;
+      out_.f_integral += rho * (cone - psi_[std::size_t(arg)] * area);
+      return;
+    }
+    if (level == depth_) {
+      straddling_leaf(x0, y0, s, rho, cand, arg, best);
+      return;
+    }
+    const double c = s / 2;
+    for (int p = 0; p < 2; ++p)
+      for (int q = 0; q < 2; ++q) square(x0 + p * c, y0 + q * c, c, rho, cand, level + 1);
+  }
+};
+
+// sum_i w_i f(x_i), f(x_i) = min_j |x_i - x_j| - psi_j (exact: every j that can beat j = i).
+double f_on_atoms(const Problem& pb, const std::vector<double>& psi) {
+  const double psi_max = *std::max_element(psi.begin(), psi.end());
+  double sum = 0;
+  for (std::size_t i = 0; i < psi.size(); ++i) {
+    double f = -psi[i];
+    const double xi = pb.atoms.x[i], yi = pb.atoms.y[i];
+    pb.index.near(xi, yi, psi_max - psi[i], [&](int j) {
+      f = std::min(f, torus_distance(xi, yi, pb.atoms.x[j], pb.atoms.y[j]) - psi[std::size_t(j)]);
+    });
+    sum += pb.atoms.w[i] * f;
+  }
+  return sum;
+}
+
+// The cost of moving the masses m_i at the atoms to w_i: a min-cost flow along each
+// atom's nearest neighbours (and a star through atom 0, so it is always feasible), each
+// move straight, so its cost is exact.
+double even_out(const Problem& pb, const std::vector<double>& m) {
+  const std::size_t n = m.size();
+  if (n < 2) return 0.0;
+  Graph g;
+  std::vector<Graph::Node> nodes;
+  for (std::size_t i = 0; i < n; ++i) nodes.push_back(g.addNode());
+  Graph::ArcMap<long long> cost(g);
+  Graph::ArcMap<double> length(g);
+  auto arc = [&](std::size_t u, std::size_t v) {
+    const double len = torus_distance(pb.atoms.x[u], pb.atoms.y[u], pb.atoms.x[v], pb.atoms.y[v]);
+    const auto a = g.addArc(nodes[u], nodes[v]);
+    cost[a] = std::llround(len * kCostScale);
+    length[a] = len;
+  };
+  const double radius = 1.5 / pb.index.buckets();
+  for (std::size_t i = 0; i < n; ++i) {
+    pb.index.near(pb.atoms.x[i], pb.atoms.y[i], radius, [&](int j) {
+      if (std::size_t(j) != i) arc(i, std::size_t(j));
+    });
+    if (i) arc(i, 0), arc(0, i);
+  }
+  std::vector<double> s(n);
+  for (std::size_t i = 0; i < n; ++i) s[i] = m[i] - pb.atoms.w[i];
+  double rounding = 0;
+  const std::vector<long long> si = integer_supplies(s, rounding);
+  Graph::NodeMap<long long> supply(g);
+  for (std::size_t i = 0; i < n; ++i) supply[nodes[i]] = si[i];
+  Simplex simplex(g);
+  if (simplex.costMap(cost).supplyMap(supply).run() != Simplex::OPTIMAL)
+    throw std::runtime_error("certified_distances: the atoms' flow has no optimum");
+  double total = 0;
+  for (Graph::ArcIt a(g); a != lemon::INVALID; ++a) total += double(simplex.flow(a)) * length[a];
+  return total / kSupplyScale + rounding * kTorusDiameter;
+}
+
+// Solves L delta = b for the weighted graph Laplacian of the couplings (conjugate
+// gradients, Jacobi preconditioner; b sums to about zero, delta is centred).
+std::vector<double> laplacian_solve(std::vector<Pass::Coupling> cs, std::vector<double> b) {
+  const std::size_t n = b.size();
+  std::sort(cs.begin(), cs.end(),
+            [](const auto& a, const auto& c) { return a.i < c.i || (a.i == c.i && a.j < c.j); });
+  std::vector<Pass::Coupling> merged;
+  for (const auto& c : cs) {
+    if (!merged.empty() && merged.back().i == c.i && merged.back().j == c.j)
+      merged.back().c += c.c;
+    else
+      merged.push_back(c);
+  }
+  std::vector<double> diag(n, 0.0);
+  for (const auto& c : merged) diag[std::size_t(c.i)] += c.c, diag[std::size_t(c.j)] += c.c;
+  const double mean = std::accumulate(b.begin(), b.end(), 0.0) / double(n);
+  for (double& v : b) v -= mean;
+  auto apply = [&](const std::vector<double>& x, std::vector<double>& y) {
+    std::fill(y.begin(), y.end(), 0.0);
+    for (const auto& c : merged) {
+      const double d = c.c * (x[std::size_t(c.i)] - x[std::size_t(c.j)]);
+      y[std::size_t(c.i)] += d, y[std::size_t(c.j)] -= d;
+    }
+  };
+  auto precondition = [&](std::size_t i, double v) { return diag[i] > 0 ? v / diag[i] : 0.0; };
+  std::vector<double> x(n, 0.0), r = b, z(n), p(n), q(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = precondition(i, r[i]);
+  p = z;
+  double rz = std::inner_product(r.begin(), r.end(), z.begin(), 0.0);
+  const double stop = 1e-6 * std::inner_product(b.begin(), b.end(), b.begin(), 0.0);
+  for (int it = 0; it < 1000 && rz > 0; ++it) {
+    apply(p, q);
+    const double pq = std::inner_product(p.begin(), p.end(), q.begin(), 0.0);
+    if (!(pq > 0)) break;
+    const double alpha = rz / pq;
+    for (std::size_t i = 0; i < n; ++i) x[i] += alpha * p[i], r[i] -= alpha * q[i];
+    if (std::inner_product(r.begin(), r.end(), r.begin(), 0.0) <= stop) break;
+    for (std::size_t i = 0; i < n; ++i) z[i] = precondition(i, r[i]);
+    const double rz_new = std::inner_product(r.begin(), r.end(), z.begin(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) p[i] = z[i] + rz_new / rz * p[i];
+    rz = rz_new;
+  }
+  return x;
+}
+
+int flow_grid(std::size_t atoms, int M, const CertifiedOptions& o) {
+  int G = M;
+  const double want = std::max(double(o.min_grid), std::sqrt(double(atoms)));
+  while (G < want && 2 * G <= std::max(o.max_grid, M)) G *= 2;
+  return G;
+}
+
+// The density's cells split into G x G (G a multiple of M), normalised to mass 1.
+std::vector<double> refine(const CellDensity& d, int G, double total) {
+  const int f = G / d.M;
+  std::vector<double> out(std::size_t(G) * G);
+  const double share = 1.0 / (double(f) * f * total);
+  for (int i = 0; i < G; ++i)
+    for (int j = 0; j < G; ++j)
+      out[std::size_t(i) * G + j] = d.mass[std::size_t(i / f) * d.M + j / f] * share;
+  return out;
+}
+
+// The bl bracket from the w1 bracket of the normalised measures: below, phi = -L (f - c)
+// with L = 1/(1 + osc/2) (|phi| + Lip <= 1), or a constant; above, the better of
+// "transport the smaller mass, bank the rest" and "bank everything" at each L.
+Bracket bl_bracket(const Bracket& w1, double osc, double ma, double md) {
+  const double dm = std::abs(ma - md), m = std::min(ma, md);
+  const double L = 1 / (1 + osc / 2);
+  Bracket b;
+  b.lower = std::max(dm, L * m * w1.lower - L * dm * osc / 2);
+  // max over L of min(L A + (1 - L) dm, (1 - L)(ma + md)), lines in L.
+  const double A = m * w1.upper, C = ma + md;
+  auto at = [&](double t) { return std::min(t * A + (1 - t) * dm, (1 - t) * C); };
+  double best = std::max(at(0.0), at(1.0));
+  const double denom = A - dm + C;
+  if (denom > 0) best = std::max(best, at(std::clamp((C - dm) / denom, 0.0, 1.0)));
+  b.upper = best;
+  return b;
+}
+
+}  // namespace
+
+double distance_integral(double x0, double x1, double y0, double y1) {
+  return signed_corner(x1, y1) - signed_corner(x0, y1) - signed_corner(x1, y0) +
+         signed_corner(x0, y0);
+}
+
+double CellDensity::total() const { return std::accumulate(mass.begin(), mass.end(), 0.0); }
+double Atoms::total() const { return std::accumulate(w.begin(), w.end(), 0.0); }
+
+CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M) {
+  CellDensity d{M, cell_masses_spectral(samples, N, M, 0.5).mass, 0.0};
+  // G = sum over modes of 2 pi |k| |c_k| bounds |grad rho|; within a cell of side h the
+  // density differs from its mean by at most G sqrt(2) h, and moving that zero-mass
+  // difference across the cell (diameter sqrt(2) h) costs at most G h^4 per cell.
+  std::vector<double> in(samples.begin(), samples.end());
+  const int Nc = N / 2 + 1;
+  std::vector<std::complex<double>> spec(std::size_t(N) * Nc);
+  fftw_plan plan = fftw_plan_dft_r2c_2d(
+      N, N, in.data(), reinterpret_cast<fftw_complex*>(spec.data()), FFTW_ESTIMATE);
+  fftw_execute(plan);
+  fftw_destroy_plan(plan);
+  double G = 0;
+  for (int a = 0; a < N; ++a)
+    for (int b = 0; b < Nc; ++b) {
+      const int kx = a <= N / 2 ? a : a - N;
+      // Columns 1 .. N/2 - 1 stand for their conjugates too.
+      const double copies = (b == 0 || 2 * b == N) ? 1.0 : 2.0;
+      G += copies * kTwoPi * std::hypot(double(kx), double(b)) *
+           std::abs(spec[std::size_t(a) * Nc + b]) / (double(N) * N);
+    }
+  d.error = G / (double(M) * M);
+  return d;
+}
+
+CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& density,
+                                       const CertifiedOptions& options) {
+  CertifiedDistances out;
+  const double ma = raw.total(), md = density.total();
+  if (!(ma > 0) || !(md > 0)) {
+    out.w1 = {0.0, 0.0};
+    out.bl = {std::abs(ma - md), std::abs(ma - md)};
+    return out;
+  }
+  Atoms atoms = merge_equal(raw);
+  for (double& w : atoms.w) w /= ma;
+  const AtomIndex index(atoms);
+  const int G = flow_grid(atoms.x.size(), density.M, options);
+  const Problem pb{atoms, index, G, refine(density, G, md)};
+  const double pc_error = density.error / md;  // normalised
+  out.grid = G;
+  const FlowResult flow = cell_flow(pb);
+  double upper = flow.cost, lower = 0, osc = kTorusDiameter;
+  std::vector<double> psi = flow.psi;
+  // Quadtree leaves of side s: straddling leaves lose about 0.76 s^3 each in the lower
+  // bound, over a boundary of length about 2 sqrt(n) (about 1.5 leaves per unit length
+  // per s); s = 0.03/sqrt(n) keeps that near a quarter of 2% of w1 ~ 0.38/sqrt(n).
+  const double leaf = 0.03 / std::sqrt(double(atoms.x.size()));
+  out.depth = 0;
+  while (out.depth < 10 && std::ldexp(1.0 / G, -out.depth) > leaf) ++out.depth;
+  // Damped Newton on the dual's gradient w - plan_mass (the Hessian from the couplings);
+  // every pass gives certified bounds, the best are kept.
+  Pass pass = QuadtreePass(pb, psi, out.depth).run();
+  auto bound = [&](const Pass& p, const std::vector<double>& weights) {
+    lower = std::max(lower, p.f_integral - f_on_atoms(pb, weights));
+    if (lower == p.f_integral - f_on_atoms(pb, weights)) osc = p.f_max - p.f_min;
+  };
+  bound(pass, psi);
+  double imbalance = pass.imbalance(atoms.w);
+  for (int round = 1; round <= options.max_rounds; ++round) {
+    // Moving the imbalance costs at most half of it times the torus diameter; stop once
+    // even that fits the tolerance (typical moves are one atom spacing).
+    // The imbalance's moves are about one atom spacing each (the final flow is exact).
+    const double spacing = 1 / std::sqrt(double(psi.size()));
+    if (pass.plan_cost + imbalance * spacing - lower <= 0.05 * options.tolerance * lower) break;
+    std::vector<double> b(psi.size());
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = atoms.w[i] - pass.plan_mass[i];
+    const std::vector<double> delta = laplacian_solve(pass.couplings, b);
+    bool improved = false;
+    const double before = imbalance;
+    for (double step = 1; step >= 1.0 / 16 && !improved; step /= 4) {
+      std::vector<double> trial = psi;
+      for (std::size_t i = 0; i < trial.size(); ++i) trial[i] += step * delta[i];
+      Pass next = QuadtreePass(pb, trial, out.depth).run();
+      bound(next, trial);
+      const double next_imbalance = next.imbalance(atoms.w);
+      if (next_imbalance < imbalance) {
+        improved = true;
+        psi.swap(trial);
+        pass = std::move(next);
+        imbalance = next_imbalance;
+      }
+    }
+    out.rounds = round;
+    if (!improved || imbalance > 0.98 * before) break;
+  }
+  upper = std::min(upper, pass.plan_cost + even_out(pb, pass.plan_mass));
+  out.w1 = {std::max(0.0, lower - pc_error), upper + pc_error};
+  if (options.want_bl) out.bl = bl_bracket(out.w1, osc, ma, md);
+  return out;
+}
+
+}  // namespace dislo

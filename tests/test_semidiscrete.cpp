@@ -1,0 +1,167 @@
+// Certified w1 / bl brackets between atoms and densities (src/metrics/semidiscrete.cpp)
+// against exact values that do not come from the code under test: closed-form integrals
+// of |x| (checked by quadrature here), Voronoi cells of regular grids against the uniform
+// density (issue 15 part 2), and the nearest-atom integral as a lower bound of w1.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <random>
+
+#include "dislo/semidiscrete.hpp"
+#include "tolerances.hpp"
+
+using namespace dislo;
+
+namespace {
+// (sqrt 2 + asinh 1) / 6: the mean distance from a unit square's centre to its points.
+const double kUnitSquare = (std::numbers::sqrt2 + std::asinh(1.0)) / 6;
+
+CellDensity uniform(int M) {
+  return {M, std::vector<double>(std::size_t(M) * M, 1.0 / (double(M) * M)), 0.0};
+}
+
+// k x k atoms at the centres of the cells of side 1/k (each takes its own cell), shifted.
+Atoms regular(int k, double shift) {
+  Atoms a;
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) {
+      a.x.push_back(std::fmod((i + 0.5 + shift) / k, 1.0));
+      a.y.push_back(std::fmod((j + 0.5 + shift) / k, 1.0));
+      a.w.push_back(1.0 / (double(k) * k));
+    }
+  return a;
+}
+
+void expect_contains(const Bracket& b, double exact, double width) {
+  EXPECT_LE(b.lower, exact * (1 + tol::roundoff)) << "upper " << b.upper;
+  EXPECT_GE(b.upper, exact * (1 - tol::roundoff)) << "lower " << b.lower;
+  EXPECT_LE(b.relative_width(), width) << "[" << b.lower << ", " << b.upper << "]";
+}
+}  // namespace
+
+TEST(DistanceIntegral, ClosedFormsAgainstQuadrature) {
+  EXPECT_NEAR(distance_integral(-0.5, 0.5, -0.5, 0.5), kUnitSquare, tol::roundoff);
+  EXPECT_NEAR(kMeanDistanceToCentre, kUnitSquare, tol::roundoff);
+  // Midpoint rule on 2000^2 points: error about h^2/24 |Lap r| area, below 1e-7 away from 0.
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(-0.6, 0.6);
+  for (int c = 0; c < 4; ++c) {
+    double x0 = u(rng), x1 = u(rng), y0 = u(rng), y1 = u(rng);
+    if (x0 > x1) std::swap(x0, x1);
+    if (y0 > y1) std::swap(y0, y1);
+    const int K = 2000;
+    double sum = 0;
+    for (int i = 0; i < K; ++i)
+      for (int j = 0; j < K; ++j)
+        sum += std::hypot(x0 + (i + 0.5) * (x1 - x0) / K, y0 + (j + 0.5) * (y1 - y0) / K);
+    sum *= (x1 - x0) * (y1 - y0) / (double(K) * K);
+    EXPECT_NEAR(distance_integral(x0, x1, y0, y1), sum, 1e-7);
+  }
+}
+
+// Each atom takes its own cell: w1 = (sqrt 2 + asinh 1) / (6k) exactly (issue 15 part 2).
+TEST(Certified, RegularGridsAgainstUniform) {
+  std::vector<int> ks{1, 4, 31};
+#ifdef NDEBUG
+  ks.push_back(100);  // 1e4 atoms: seconds in Release, minutes under the sanitizers
+#endif
+  for (int k : ks) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto d = certified_distances(regular(k, 0.3), uniform(32));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("k %d: w1 [%.7g, %.7g] width %.3g%%, bl [%.7g, %.7g], grid %d rounds %d, %.2f s\n",
+                k, d.w1.lower, d.w1.upper, 100 * d.w1.relative_width(), d.bl.lower, d.bl.upper,
+                d.grid, d.rounds, s);
+    expect_contains(d.w1, kUnitSquare / k, CertifiedOptions{}.tolerance);
+    // Equal masses: bl <= w1 (phi with |phi| + Lip <= 1 is 1-Lipschitz).
+    EXPECT_LE(d.bl.lower, d.bl.upper);
+    EXPECT_LE(d.bl.upper, d.w1.upper * (1 + tol::roundoff));
+  }
+}
+
+namespace {
+constexpr double kAmplitude = 0.5;
+double cosine(double x) { return 1 + kAmplitude * std::cos(2 * std::numbers::pi * x); }
+// Samples of rho = 1 + 0.5 cos(2 pi x) on N x N points (mass 1).
+std::vector<double> cosine_samples(int N) {
+  std::vector<double> rho(std::size_t(N) * N);
+  for (int i = 0; i < N; ++i)
+    for (int j = 0; j < N; ++j) rho[std::size_t(i) * N + j] = cosine(double(i) / N);
+  return rho;
+}
+Atoms random_atoms(int n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Atoms a;
+  for (int i = 0; i < n; ++i) {
+    a.x.push_back(u(rng));
+    a.y.push_back(u(rng));
+    a.w.push_back(1.0 / n);
+  }
+  return a;
+}
+}  // namespace
+
+// The cell means of a Fourier series carry the bound G h^2, G = sum 2 pi |k| |c_k| = pi
+// here; refining the cells must give overlapping brackets (both contain the exact value).
+TEST(Certified, FourierDensityBoundAndRefinement) {
+  const auto rho = cosine_samples(16);
+  const CellDensity coarse = cell_density_from_fourier(rho, 16, 32);
+  EXPECT_NEAR(coarse.error, std::numbers::pi / (32.0 * 32), tol::roundoff);
+  EXPECT_NEAR(coarse.total(), 1.0, tol::roundoff);
+  const CellDensity fine = cell_density_from_fourier(rho, 16, 128);
+  const Atoms atoms = random_atoms(200, 3);
+  const auto a = certified_distances(atoms, coarse), b = certified_distances(atoms, fine);
+  EXPECT_LE(a.w1.lower, b.w1.upper);
+  EXPECT_LE(b.w1.lower, a.w1.upper);
+  std::printf("coarse [%.6g, %.6g] rounds %d depth %d; fine [%.6g, %.6g] rounds %d depth %d\n",
+              a.w1.lower, a.w1.upper, a.rounds, a.depth, b.w1.lower, b.w1.upper, b.rounds, b.depth);
+  // Measured today: 7.2% (fine) and 16% (coarse, where G h^2 = 3e-3 alone is 10% of the
+  // value); the 2% target for random atoms against a non-uniform density is not yet met
+  // (the Newton corrections stall after one round), so these only guard against regress.
+  EXPECT_LE(b.w1.relative_width(), 0.08);
+  EXPECT_LE(a.w1.relative_width(), 0.2);
+}
+
+// Any plan moves each point of the density at least to its nearest atom: the upper bound
+// is never below the integral of min_i |x - a_i| against the density, here by a midpoint
+// rule on Q^2 points (error below (0.39 max rho + pi 0.71 / 2) / Q for a 1-Lipschitz
+// distance and |grad rho| <= pi). And the brackets tell this density from the uniform one.
+TEST(Certified, NearestAtomIntegralBelowUpperAndPower) {
+  const Atoms atoms = random_atoms(40, 5);
+  const CellDensity density = cell_density_from_fourier(cosine_samples(16), 16, 64);
+  const int Q = 1024;
+  double nearest = 0;
+  for (int i = 0; i < Q; ++i)
+    for (int j = 0; j < Q; ++j) {
+      const double x = (i + 0.5) / Q, y = (j + 0.5) / Q;
+      double d = 1;
+      for (std::size_t a = 0; a < atoms.x.size(); ++a) {
+        const double dx = x - atoms.x[a] - std::round(x - atoms.x[a]);
+        const double dy = y - atoms.y[a] - std::round(y - atoms.y[a]);
+        d = std::min(d, std::hypot(dx, dy));
+      }
+      nearest += d * cosine(x) / (double(Q) * Q);
+    }
+  const double quadrature = (0.39 * (1 + kAmplitude) + std::numbers::pi * 0.71 / 2) / Q;
+  const auto d = certified_distances(atoms, density);
+  EXPECT_GE(d.w1.upper, nearest - quadrature);
+  EXPECT_LE(d.w1.relative_width(), 0.025);  // 2.0% measured
+  const auto flat = certified_distances(atoms, uniform(64));
+  EXPECT_TRUE(flat.w1.upper < d.w1.lower || d.w1.upper < flat.w1.lower)
+      << "uniform [" << flat.w1.lower << ", " << flat.w1.upper << "], cosine [" << d.w1.lower
+      << ", " << d.w1.upper << "]";
+}
+
+// Unequal masses: bl is at least the mass difference, and at most transport plus banking.
+TEST(Certified, BlWithUnequalMasses) {
+  Atoms atoms = random_atoms(100, 9);
+  for (double& w : atoms.w) w *= 0.6;  // mass 0.6 against 1
+  const auto d = certified_distances(atoms, uniform(32));
+  EXPECT_GE(d.bl.lower, 0.4 - tol::roundoff);
+  EXPECT_LE(d.bl.lower, d.bl.upper);
+  EXPECT_LE(d.bl.upper, 0.6 * d.w1.upper + 0.4 + tol::roundoff);
+}
