@@ -7,8 +7,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <numbers>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "dislo/semidiscrete.hpp"
 #include "tolerances.hpp"
@@ -105,12 +109,22 @@ Atoms random_atoms(int n, unsigned seed) {
 }
 }  // namespace
 
-// The cell means of a Fourier series carry the bound G h^2, G = sum 2 pi |k| |c_k| = pi
-// here; refining the cells must give overlapping brackets (both contain the exact value).
+// The cell means of 1 + 0.5 cos(2 pi x) carry the bound sum |m1_x| + sqrt(2) H h^3, with
+// H = 2 pi^2 and the cells' first moments in closed form: 0.5 h sin(2 pi c) 2 (sin(w a) /
+// w^2 - a cos(w a) / w), w = 2 pi, a = h/2, c the cell's centre. Refining the cells must
+// give overlapping brackets (both contain the exact value).
 TEST(Certified, FourierDensityBoundAndRefinement) {
   const auto rho = cosine_samples(16);
   const CellDensity coarse = cell_density_from_fourier(rho, 16, 32);
-  EXPECT_NEAR(coarse.error, std::numbers::pi / (32.0 * 32), tol::roundoff);
+  {
+    const int M = 32;
+    const double h = 1.0 / M, a = h / 2, w = 2 * std::numbers::pi;
+    const double moment = 0.5 * h * 2 * (std::sin(w * a) / (w * w) - a * std::cos(w * a) / w);
+    double linear = 0;
+    for (int i = 0; i < M; ++i) linear += M * std::abs(moment * std::sin(w * (i + 0.5) * h));
+    const double H = 2 * std::numbers::pi * std::numbers::pi;
+    EXPECT_NEAR(coarse.error, linear + std::numbers::sqrt2 * H * h * h * h, tol::roundoff);
+  }
   EXPECT_NEAR(coarse.total(), 1.0, tol::roundoff);
   const CellDensity fine = cell_density_from_fourier(rho, 16, 128);
   const Atoms atoms = random_atoms(200, 3);
@@ -119,11 +133,12 @@ TEST(Certified, FourierDensityBoundAndRefinement) {
   EXPECT_LE(b.w1.lower, a.w1.upper);
   std::printf("coarse [%.6g, %.6g] rounds %d depth %d; fine [%.6g, %.6g] rounds %d depth %d\n",
               a.w1.lower, a.w1.upper, a.rounds, a.depth, b.w1.lower, b.w1.upper, b.rounds, b.depth);
-  // Measured today: 7.2% (fine) and 16% (coarse, where G h^2 = 3e-3 alone is 10% of the
-  // value); the 2% target for random atoms against a non-uniform density is not yet met
-  // (the Newton corrections stall after one round), so these only guard against regress.
-  EXPECT_LE(b.w1.relative_width(), 0.08);
-  EXPECT_LE(a.w1.relative_width(), 0.2);
+  // Measured: 4.7% (fine) and 7.6% (coarse). Uniform atoms against this density need
+  // transport across the torus, where the W1 dual is degenerate (|grad psi| = 1 along the
+  // rays) and the Newton rounds gain little: the upper bound stays the cell flow's (paths
+  // up to 2.7% long). The 2% target is for atoms drawn from the density (below).
+  EXPECT_LE(b.w1.relative_width(), 0.06);
+  EXPECT_LE(a.w1.relative_width(), 0.1);
 }
 
 // Any plan moves each point of the density at least to its nearest atom: the upper bound
@@ -149,7 +164,7 @@ TEST(Certified, NearestAtomIntegralBelowUpperAndPower) {
   const double quadrature = (0.39 * (1 + kAmplitude) + std::numbers::pi * 0.71 / 2) / Q;
   const auto d = certified_distances(atoms, density);
   EXPECT_GE(d.w1.upper, nearest - quadrature);
-  EXPECT_LE(d.w1.relative_width(), 0.025);  // 2.0% measured
+  EXPECT_LE(d.w1.relative_width(), 0.025);  // 2.0% measured (uniform atoms, as above)
   const auto flat = certified_distances(atoms, uniform(64));
   EXPECT_TRUE(flat.w1.upper < d.w1.lower || d.w1.upper < flat.w1.lower)
       << "uniform [" << flat.w1.lower << ", " << flat.w1.upper << "], cosine [" << d.w1.lower
@@ -164,4 +179,81 @@ TEST(Certified, BlWithUnequalMasses) {
   EXPECT_GE(d.bl.lower, 0.4 - tol::roundoff);
   EXPECT_LE(d.bl.lower, d.bl.upper);
   EXPECT_LE(d.bl.upper, 0.6 * d.w1.upper + 0.4 + tol::roundoff);
+}
+
+namespace {
+// n atoms drawn from rho = 1 + 0.5 cos(2 pi x) by rejection: the regime of SDE against
+// MF, where only the sampling fluctuations are transported.
+Atoms sampled_atoms(int n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Atoms a;
+  while (int(a.x.size()) < n) {
+    const double x = u(rng), y = u(rng);
+    if (u(rng) * (1 + kAmplitude) > cosine(x)) continue;
+    a.x.push_back(x);
+    a.y.push_back(y);
+    a.w.push_back(1.0 / n);
+  }
+  return a;
+}
+}  // namespace
+
+// The target regime: atoms sampled from the density, bracket within tolerance.
+TEST(Certified, SampledAtomsWithinTolerance) {
+  std::vector<int> ns{100};
+#ifdef NDEBUG
+  ns.push_back(1000);  // seconds in Release, many minutes under the sanitizers
+#endif
+  for (int n : ns) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto d = certified_distances(sampled_atoms(n, 21), cosine_samples(16), 16);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("n %d: %.2f s, grid %d, density error %.2g\n", n, s, d.grid, d.density_error);
+    std::printf("n %d: w1 [%.6g, %.6g] width %.3g%%, bl [%.6g, %.6g] width %.3g%%\n", n, d.w1.lower,
+                d.w1.upper, 100 * d.w1.relative_width(), d.bl.lower, d.bl.upper,
+                100 * d.bl.relative_width());
+    EXPECT_LE(d.w1.relative_width(), CertifiedOptions{}.tolerance);
+  }
+}
+
+// Against POT's exact emd between the atoms and a q x q quadrature of each density cell
+// (tests/reference/semidiscrete.py), which is within 0.3826 h / q of the density.
+TEST(Certified, BracketsContainPotOnQuadrature) {
+  const int M = 16, q = 16;
+  std::vector<std::pair<Atoms, CellDensity>> cases;
+  for (unsigned c = 0; c < 3; ++c) {
+    const Atoms atoms = c == 0 ? random_atoms(20, 31) : sampled_atoms(30, 31 + c);
+    CellDensity density =
+        c == 2 ? uniform(M) : cell_density_from_fourier(cosine_samples(16), 16, M);
+    density.error = 0;  // the reference sees the same piecewise-constant density
+    cases.emplace_back(atoms, density);
+  }
+  const std::string dir = std::getenv("DISLO_BINARY_DIR") ? std::getenv("DISLO_BINARY_DIR") : ".";
+  const std::string in = dir + "/semidiscrete_cases.txt", out = dir + "/semidiscrete_reference.txt";
+  {
+    std::ofstream f(in);
+    f.precision(17);
+    for (const auto& [atoms, density] : cases) {
+      f << atoms.x.size() << ' ' << M << ' ' << q;
+      for (std::size_t i = 0; i < atoms.x.size(); ++i)
+        f << ' ' << atoms.x[i] << ' ' << atoms.y[i] << ' ' << atoms.w[i];
+      for (double v : density.mass) f << ' ' << v;
+      f << '\n';
+    }
+  }
+  const std::string src = std::getenv("DISLO_SOURCE_DIR") ? std::getenv("DISLO_SOURCE_DIR") : "..";
+  const std::string cmd =
+      "/usr/bin/python3 " + src + "/tests/reference/semidiscrete.py " + in + " " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::ifstream ref(out);
+  const double quadrature = kMeanDistanceToCentre / (M * q);
+  for (const auto& [atoms, density] : cases) {
+    double emd = 0;
+    ASSERT_TRUE(ref >> emd);
+    const auto d = certified_distances(atoms, density);
+    std::printf("POT %.6g (+- %.2g) in [%.6g, %.6g]\n", emd, quadrature, d.w1.lower, d.w1.upper);
+    EXPECT_LE(d.w1.lower, emd + quadrature);
+    EXPECT_GE(d.w1.upper, emd - quadrature);
+  }
 }

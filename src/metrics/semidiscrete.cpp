@@ -11,8 +11,6 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "dislo/metrics.hpp"
-
 namespace dislo {
 
 namespace {
@@ -106,6 +104,10 @@ class AtomIndex {
   // Calls visit(i) for every atom within `radius` of (x, y) (and possibly some farther).
   template <class Visit>
   void near(double x, double y, double radius, Visit&& visit) const {
+    if (!(radius < 0.5)) {  // (also keeps the bucket count below from overflowing)
+      for (int i : order_) visit(i);
+      return;
+    }
     const int reach = int(std::ceil(radius * B_)) + 1;
     if (2 * reach + 1 >= B_) {
       for (int i : order_) visit(i);
@@ -169,11 +171,22 @@ std::vector<long long> integer_supplies(const std::vector<double>& s, double& ro
 }
 
 // The problem, normalised: density cells of side h = 1/G (mass per cell) against atoms.
+// The flow's cells (G x G, their masses) and the density's own cells (M x M, M a multiple
+// of G, their masses; the quadtree integrates on these).
 struct Problem {
   const Atoms& atoms;
   const AtomIndex& index;
   int G;
-  std::vector<double> cell_mass;  // G x G
+  std::vector<double> cell_mass;
+  int M;
+  std::vector<double> density;
+  // The density (mass per area) on the density cell holding the square [x0, x0 + s)^2,
+  // s <= 1/M.
+  double rho(double x0, double y0, double s) const {
+    const int i = std::min(M - 1, int((x0 + s / 2) * M)),
+              j = std::min(M - 1, int((y0 + s / 2) * M));
+    return density[std::size_t(i) * M + j] * double(M) * M;
+  }
 };
 
 // First weights and a first upper bound: a min-cost flow from the cells (8-neighbour
@@ -184,6 +197,9 @@ struct FlowResult {
   double cost;  // the flow's exact cost plus its rounding: a certified upper bound
 };
 FlowResult cell_flow(const Problem& pb) {
+  // Moves along the 16 lattice vectors (p, q), gcd 1, |p|, |q| <= 2: a path is at most
+  // 2.7% longer than the straight move it stands for (8 neighbours: 8.2%).
+  constexpr int kReach = 2;
   const int G = pb.G;
   const double h = 1.0 / G;
   const std::size_t n = pb.atoms.x.size();
@@ -201,9 +217,9 @@ FlowResult cell_flow(const Problem& pb) {
   };
   for (int i = 0; i < G; ++i)
     for (int j = 0; j < G; ++j)
-      for (int p = -1; p <= 1; ++p)
-        for (int q = -1; q <= 1; ++q)
-          if (p || q)
+      for (int p = -kReach; p <= kReach; ++p)
+        for (int q = -kReach; q <= kReach; ++q)
+          if ((p || q) && std::gcd(p, q) == 1)
             arc(cells[std::size_t(i) * G + j],
                 cells[std::size_t((i + p + G) % G) * G + (j + q + G) % G],
                 h * std::hypot(double(p), double(q)));
@@ -252,6 +268,12 @@ struct Pass {
     double c;
   };
   std::vector<Coupling> couplings;
+  // Atoms whose region holds under a tenth of their mass.
+  int starved(const std::vector<double>& w) const {
+    int count = 0;
+    for (std::size_t i = 0; i < w.size(); ++i) count += plan_mass[i] < 0.1 * w[i];
+    return count;
+  }
   double imbalance(const std::vector<double>& w) const {
     double sum = 0;
     for (std::size_t i = 0; i < w.size(); ++i) sum += std::abs(plan_mass[i] - w[i]);
@@ -272,10 +294,9 @@ class QuadtreePass {
     std::vector<Candidate> cand;
     for (int i = 0; i < G; ++i)
       for (int j = 0; j < G; ++j) {
-        const double m = pb_.cell_mass[std::size_t(i) * G + j];
         cand.clear();
         gather(i * h + h / 2, j * h + h / 2, h, cand);
-        square(i * h, j * h, h, m / (h * h), cand, 0);
+        square(i * h, j * h, h, cand, 0);
       }
     return std::move(out_);
   }
@@ -343,8 +364,7 @@ class QuadtreePass {
     });
   }
 
-  void square(double x0, double y0, double s, double rho, const std::vector<Candidate>& parent,
-              int level) {
+  void square(double x0, double y0, double s, const std::vector<Candidate>& parent, int level) {
     const double cx = x0 + s / 2, cy = y0 + s / 2, r = s * std::numbers::sqrt2 / 2;
     std::vector<Candidate>& cand = levels_[std::size_t(level) + 1];
     cand.clear();
@@ -363,20 +383,24 @@ class QuadtreePass {
     const double area = s * s;
     out_.f_min = std::min(out_.f_min, best - r);
     out_.f_max = std::max(out_.f_max, best + r);
-    if (cand.size() == 1) {
+    // Squares larger than the density's cells are split first (the density is constant
+    // only on those).
+    const bool within_cell = s * pb_.M <= 1 + 1e-9;
+    const double rho = within_cell ? pb_.rho(x0, y0, s) : 0.0;
+    if (cand.size() == 1 && within_cell) {
       const double cone = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
       out_.plan_cost += rho * cone;
       out_.plan_mass[std::size_t(arg)] += rho * area;
       out_.f_integral += rho * (cone - psi_[std::size_t(arg)] * area);
       return;
     }
-    if (level == depth_) {
+    if (level >= depth_ && within_cell) {
       straddling_leaf(x0, y0, s, rho, cand, arg, best);
       return;
     }
     const double c = s / 2;
     for (int p = 0; p < 2; ++p)
-      for (int q = 0; q < 2; ++q) square(x0 + p * c, y0 + q * c, c, rho, cand, level + 1);
+      for (int q = 0; q < 2; ++q) square(x0 + p * c, y0 + q * c, c, cand, level + 1);
   }
 };
 
@@ -448,10 +472,12 @@ std::vector<double> laplacian_solve(std::vector<Pass::Coupling> cs, std::vector<
   }
   std::vector<double> diag(n, 0.0);
   for (const auto& c : merged) diag[std::size_t(c.i)] += c.c, diag[std::size_t(c.j)] += c.c;
-  const double mean = std::accumulate(b.begin(), b.end(), 0.0) / double(n);
-  for (double& v : b) v -= mean;
+  // A small multiple of the mean diagonal on every atom: components of the coupling graph
+  // that do not reach the others (and atoms with empty regions) stay bounded.
+  const double shift = 1e-2 * std::accumulate(diag.begin(), diag.end(), 0.0) / double(n);
+  for (double& d : diag) d += shift;
   auto apply = [&](const std::vector<double>& x, std::vector<double>& y) {
-    std::fill(y.begin(), y.end(), 0.0);
+    for (std::size_t i = 0; i < n; ++i) y[i] = shift * x[i];
     for (const auto& c : merged) {
       const double d = c.c * (x[std::size_t(c.i)] - x[std::size_t(c.j)]);
       y[std::size_t(c.i)] += d, y[std::size_t(c.j)] -= d;
@@ -479,21 +505,35 @@ std::vector<double> laplacian_solve(std::vector<Pass::Coupling> cs, std::vector<
 }
 
 int flow_grid(std::size_t atoms, int M, const CertifiedOptions& o) {
+  // Powers of two times the density's grid (so each grid refines the other), about one
+  // cell per atom.
   int G = M;
-  const double want = std::max(double(o.min_grid), std::sqrt(double(atoms)));
-  while (G < want && 2 * G <= std::max(o.max_grid, M)) G *= 2;
+  const double want = std::max(double(o.min_grid), 2 * std::sqrt(double(atoms)));
+  while (G % 2 == 0 && G / 2 >= want) G /= 2;
+  while (G < want && 2 * G <= o.max_grid) G *= 2;
   return G;
 }
 
-// The density's cells split into G x G (G a multiple of M), normalised to mass 1.
-std::vector<double> refine(const CellDensity& d, int G, double total) {
-  const int f = G / d.M;
-  std::vector<double> out(std::size_t(G) * G);
+// The density's cells, normalised, split until they are at least as fine as the flow's
+// G x G cells; and the flow's cells' masses.
+struct Grids {
+  int M;
+  std::vector<double> density, flow;
+};
+Grids grids(const CellDensity& d, int G, double total) {
+  Grids g{d.M, {}, std::vector<double>(std::size_t(G) * G, 0.0)};
+  int f = 1;
+  while (g.M < G) g.M *= 2, f *= 2;
+  if (g.M % G) throw std::invalid_argument("certified_distances: the density's grid must be G 2^k");
+  g.density.resize(std::size_t(g.M) * g.M);
   const double share = 1.0 / (double(f) * f * total);
-  for (int i = 0; i < G; ++i)
-    for (int j = 0; j < G; ++j)
-      out[std::size_t(i) * G + j] = d.mass[std::size_t(i / f) * d.M + j / f] * share;
-  return out;
+  for (int i = 0; i < g.M; ++i)
+    for (int j = 0; j < g.M; ++j) {
+      const double v = d.mass[std::size_t(i / f) * d.M + j / f] * share;
+      g.density[std::size_t(i) * g.M + j] = v;
+      g.flow[std::size_t(i / (g.M / G)) * G + j / (g.M / G)] += v;
+    }
+  return g;
 }
 
 // The bl bracket from the w1 bracket of the normalised measures: below, phi = -L (f - c)
@@ -524,30 +564,168 @@ double distance_integral(double x0, double x1, double y0, double y1) {
 double CellDensity::total() const { return std::accumulate(mass.begin(), mass.end(), 0.0); }
 double Atoms::total() const { return std::accumulate(w.begin(), w.end(), 0.0); }
 
-CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M) {
-  CellDensity d{M, cell_masses_spectral(samples, N, M, 0.5).mass, 0.0};
-  // G = sum over modes of 2 pi |k| |c_k| bounds |grad rho|; within a cell of side h the
-  // density differs from its mean by at most G sqrt(2) h, and moving that zero-mass
-  // difference across the cell (diameter sqrt(2) h) costs at most G h^4 per cell.
-  std::vector<double> in(samples.begin(), samples.end());
-  const int Nc = N / 2 + 1;
-  std::vector<std::complex<double>> spec(std::size_t(N) * Nc);
-  fftw_plan plan = fftw_plan_dft_r2c_2d(
-      N, N, in.data(), reinterpret_cast<fftw_complex*>(spec.data()), FFTW_ESTIMATE);
+namespace {
+
+// The spectrum of N x N samples (r2c) and a loop over all N^2 modes with signed k.
+class Spectrum {
+ public:
+  Spectrum(std::span<const double> samples, int N)
+      : N_(N), Nc_(N / 2 + 1), c_(std::size_t(N) * Nc_) {
+    std::vector<double> in(samples.begin(), samples.end());
+    fftw_plan plan = fftw_plan_dft_r2c_2d(
+        N, N, in.data(), reinterpret_cast<fftw_complex*>(c_.data()), FFTW_ESTIMATE);
+    fftw_execute(plan);
+    fftw_destroy_plan(plan);
+    for (auto& v : c_) v /= double(N) * N;
+  }
+  // visit(kx, ky, c_k) for every mode (Hermitian symmetry supplies the other half).
+  template <class Visit>
+  void each(Visit&& visit) const {
+    for (int a = 0; a < N_; ++a)
+      for (int b = 0; b < N_; ++b) {
+        const std::complex<double> v =
+            b < Nc_ ? c_[std::size_t(a) * Nc_ + b]
+                    : std::conj(c_[std::size_t((N_ - a) % N_) * Nc_ + (N_ - b)]);
+        visit(a <= N_ / 2 ? a : a - N_, b <= N_ / 2 ? b : b - N_, v);
+      }
+  }
+
+ private:
+  int N_, Nc_;
+  std::vector<std::complex<double>> c_;
+};
+
+// sum_k c_k fx(kx) fy(ky) exp(2 pi i k . centre(i, j)) at the centres ((i + 1/2) h,
+// (j + 1/2) h) of the M x M cells: modes folded by k mod M, one inverse FFT.
+template <class Fx, class Fy>
+std::vector<double> at_cell_centres(const Spectrum& spec, int M, Fx&& fx, Fy&& fy) {
+  std::vector<std::complex<double>> folded(std::size_t(M) * M, 0.0), out(folded.size());
+  const double h = 1.0 / M;
+  spec.each([&](int kx, int ky, std::complex<double> v) {
+    const std::complex<double> half = std::polar(1.0, std::numbers::pi * (kx + ky) * h);
+    folded[std::size_t((kx % M + M) % M) * M + (ky % M + M) % M] += v * fx(kx) * fy(ky) * half;
+  });
+  fftw_plan plan =
+      fftw_plan_dft_2d(M, M, reinterpret_cast<fftw_complex*>(folded.data()),
+                       reinterpret_cast<fftw_complex*>(out.data()), FFTW_BACKWARD, FFTW_ESTIMATE);
   fftw_execute(plan);
   fftw_destroy_plan(plan);
-  double G = 0;
-  for (int a = 0; a < N; ++a)
-    for (int b = 0; b < Nc; ++b) {
-      const int kx = a <= N / 2 ? a : a - N;
-      // Columns 1 .. N/2 - 1 stand for their conjugates too.
-      const double copies = (b == 0 || 2 * b == N) ? 1.0 : 2.0;
-      G += copies * kTwoPi * std::hypot(double(kx), double(b)) *
-           std::abs(spec[std::size_t(a) * Nc + b]) / (double(N) * N);
-    }
-  d.error = G / (double(M) * M);
+  std::vector<double> re(out.size());
+  for (std::size_t q = 0; q < out.size(); ++q) re[q] = out[q].real();
+  return re;
+}
+
+}  // namespace
+
+CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M) {
+  const Spectrum spec(samples, N);
+  const double h = 1.0 / M, a = h / 2;
+  // int over [-a, a] of exp(i w u) and of u exp(i w u), w = 2 pi k.
+  auto mean = [&](int k) -> std::complex<double> {
+    const double w = kTwoPi * k;
+    return k == 0 ? 2 * a : 2 * std::sin(w * a) / w;
+  };
+  auto moment = [&](int k) -> std::complex<double> {
+    const double w = kTwoPi * k;
+    return k == 0
+               ? 0.0
+               : std::complex<double>(0, 2 * (std::sin(w * a) / (w * w) - a * std::cos(w * a) / w));
+  };
+  CellDensity d{M, at_cell_centres(spec, M, mean, mean), 0.0};
+  // Per cell, rho - mean = l + r: l linear with the cell's first moments m1 (moving it
+  // costs |m1_x| + |m1_y|), r with neither mass nor first moment and |r| <= 2 H h^2, H =
+  // sum (2 pi |k|)^2 |c_k| bounding the Hessian (moving it costs sqrt 2 H h^5).
+  const std::vector<double> mx = at_cell_centres(spec, M, moment, mean);
+  const std::vector<double> my = at_cell_centres(spec, M, mean, moment);
+  double H = 0;
+  spec.each([&](int kx, int ky, std::complex<double> v) {
+    H += kTwoPi * kTwoPi * double(kx * kx + ky * ky) * std::abs(v);
+  });
+  double linear = 0;
+  for (std::size_t q = 0; q < mx.size(); ++q) linear += std::abs(mx[q]) + std::abs(my[q]);
+  d.error = linear + std::numbers::sqrt2 * H * h * h * h;
   return d;
 }
+
+namespace {
+
+// Damped Newton ascent of the dual sum w_i psi_i + int f d rho (concave; its gradient is
+// w - plan_mass, its Hessian the couplings' Laplacian): every pass's bounds are
+// certified, the best lower bound is kept.
+class DualAscent {
+ public:
+  DualAscent(const Problem& pb, std::vector<double> psi, int depth)
+      : pb_(pb), psi_(std::move(psi)), depth_(depth), pass_(QuadtreePass(pb, psi_, depth).run()) {
+    take(pass_, psi_);
+    dual_ = objective(pass_, psi_);
+  }
+  // One round; false once more rounds cannot narrow the bracket to `tolerance`.
+  bool round(double tolerance) {
+    const double spacing = 1 / std::sqrt(double(psi_.size()));
+    // The imbalance moves about one atom spacing (the final flow prices it exactly): stop
+    // once it cannot matter, against the tolerance or against the leaves' own gap.
+    const double imbalance = pass_.imbalance(pb_.atoms.w), moves = imbalance * spacing;
+    if (moves <= 0.01 * (pass_.plan_cost - lower_)) return false;
+    if (pass_.plan_cost + moves - lower_ <= 0.5 * tolerance * lower_ &&
+        upper() - lower_ <= 0.5 * tolerance * lower_)
+      return false;
+    std::vector<double> b(psi_.size());
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = pb_.atoms.w[i] - pass_.plan_mass[i];
+    std::vector<double> delta = laplacian_solve(pass_.couplings, b);
+    for (double& d : delta) d = std::clamp(d, -spacing, spacing);  // one spacing at most
+    for (double step = 1; step >= 1.0 / 64; step /= 4) {
+      std::vector<double> trial = psi_;
+      for (std::size_t i = 0; i < trial.size(); ++i) trial[i] += step * delta[i];
+      Pass next = QuadtreePass(pb_, trial, depth_).run();
+      take(next, trial);
+      // Accepted when it raises the dual or evens out the masses (the dual's straddling
+      // leaves are only bounded, so near the optimum it can miss a real improvement).
+      // (Kitagawa, Merigot and Thibert's damping: the imbalance must fall in proportion to
+      // the step, and no more regions may (nearly) vanish.)
+      const double next_dual = objective(next, trial);
+      if (next.starved(pb_.atoms.w) <= pass_.starved(pb_.atoms.w) &&
+          (next_dual > dual_ || next.imbalance(pb_.atoms.w) <= (1 - step / 2) * imbalance)) {
+        psi_.swap(trial);
+        pass_ = std::move(next);
+        dual_ = std::max(dual_, next_dual);
+        return true;
+      }
+    }
+    return false;
+  }
+  double lower() const { return lower_; }
+  // The oscillation of the potential that gave the lower bound.
+  double oscillation() const { return osc_; }
+  // The partition plan plus the flow that evens out its masses.
+  double upper() const { return pass_.plan_cost + even_out(pb_, pass_.plan_mass); }
+
+ private:
+  const Problem& pb_;
+  std::vector<double> psi_;
+  int depth_;
+  Pass pass_;
+  double dual_ = 0, lower_ = 0, osc_ = kTorusDiameter;
+
+  double objective(const Pass& p, const std::vector<double>& psi) const {
+    return std::inner_product(pb_.atoms.w.begin(), pb_.atoms.w.end(), psi.begin(), p.f_integral);
+  }
+  void take(const Pass& p, const std::vector<double>& psi) {
+    const double value = p.f_integral - f_on_atoms(pb_, psi);
+    if (value > lower_) lower_ = value, osc_ = p.f_max - p.f_min;
+  }
+};
+
+// Quadtree depth below cells of side h: straddling leaves of side s lose about 0.76 s^3
+// each in the lower bound, over a boundary of length about 2 sqrt(n) (1.5 leaves per
+// unit length per s); s = 0.03/sqrt(n) keeps that near a quarter of 2% of w1 ~ 0.38/sqrt(n).
+int leaf_depth(std::size_t atoms, int G) {
+  const double leaf = 0.03 / std::sqrt(double(atoms));
+  int depth = 0;
+  while (depth < 10 && std::ldexp(1.0 / G, -depth) > leaf) ++depth;
+  return depth;
+}
+
+}  // namespace
 
 CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& density,
                                        const CertifiedOptions& options) {
@@ -561,59 +739,41 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   Atoms atoms = merge_equal(raw);
   for (double& w : atoms.w) w /= ma;
   const AtomIndex index(atoms);
-  const int G = flow_grid(atoms.x.size(), density.M, options);
-  const Problem pb{atoms, index, G, refine(density, G, md)};
-  const double pc_error = density.error / md;  // normalised
-  out.grid = G;
+  out.grid = flow_grid(atoms.x.size(), density.M, options);
+  Grids g = grids(density, out.grid, md);
+  const Problem pb{atoms, index, out.grid, std::move(g.flow), g.M, std::move(g.density)};
+  // Leaves no larger than the density's cells.
+  out.depth = leaf_depth(atoms.x.size(), out.grid);
+  while (std::ldexp(1.0, out.depth) * out.grid < pb.M) ++out.depth;
   const FlowResult flow = cell_flow(pb);
-  double upper = flow.cost, lower = 0, osc = kTorusDiameter;
-  std::vector<double> psi = flow.psi;
-  // Quadtree leaves of side s: straddling leaves lose about 0.76 s^3 each in the lower
-  // bound, over a boundary of length about 2 sqrt(n) (about 1.5 leaves per unit length
-  // per s); s = 0.03/sqrt(n) keeps that near a quarter of 2% of w1 ~ 0.38/sqrt(n).
-  const double leaf = 0.03 / std::sqrt(double(atoms.x.size()));
-  out.depth = 0;
-  while (out.depth < 10 && std::ldexp(1.0 / G, -out.depth) > leaf) ++out.depth;
-  // Damped Newton on the dual's gradient w - plan_mass (the Hessian from the couplings);
-  // every pass gives certified bounds, the best are kept.
-  Pass pass = QuadtreePass(pb, psi, out.depth).run();
-  auto bound = [&](const Pass& p, const std::vector<double>& weights) {
-    lower = std::max(lower, p.f_integral - f_on_atoms(pb, weights));
-    if (lower == p.f_integral - f_on_atoms(pb, weights)) osc = p.f_max - p.f_min;
-  };
-  bound(pass, psi);
-  double imbalance = pass.imbalance(atoms.w);
-  for (int round = 1; round <= options.max_rounds; ++round) {
-    // Moving the imbalance costs at most half of it times the torus diameter; stop once
-    // even that fits the tolerance (typical moves are one atom spacing).
-    // The imbalance's moves are about one atom spacing each (the final flow is exact).
-    const double spacing = 1 / std::sqrt(double(psi.size()));
-    if (pass.plan_cost + imbalance * spacing - lower <= 0.05 * options.tolerance * lower) break;
-    std::vector<double> b(psi.size());
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = atoms.w[i] - pass.plan_mass[i];
-    const std::vector<double> delta = laplacian_solve(pass.couplings, b);
-    bool improved = false;
-    const double before = imbalance;
-    for (double step = 1; step >= 1.0 / 16 && !improved; step /= 4) {
-      std::vector<double> trial = psi;
-      for (std::size_t i = 0; i < trial.size(); ++i) trial[i] += step * delta[i];
-      Pass next = QuadtreePass(pb, trial, out.depth).run();
-      bound(next, trial);
-      const double next_imbalance = next.imbalance(atoms.w);
-      if (next_imbalance < imbalance) {
-        improved = true;
-        psi.swap(trial);
-        pass = std::move(next);
-        imbalance = next_imbalance;
-      }
-    }
-    out.rounds = round;
-    if (!improved || imbalance > 0.98 * before) break;
-  }
-  upper = std::min(upper, pass.plan_cost + even_out(pb, pass.plan_mass));
-  out.w1 = {std::max(0.0, lower - pc_error), upper + pc_error};
-  if (options.want_bl) out.bl = bl_bracket(out.w1, osc, ma, md);
+  DualAscent ascent(pb, flow.psi, out.depth);
+  while (out.rounds < options.max_rounds && ascent.round(options.tolerance)) ++out.rounds;
+  const double pc_error = density.error / md;  // normalised
+  out.w1 = {std::max(0.0, ascent.lower() - pc_error),
+            std::min(flow.cost, ascent.upper()) + pc_error};
+  if (options.want_bl) out.bl = bl_bracket(out.w1, ascent.oscillation(), ma, md);
+  out.density_error = pc_error;
   return out;
+}
+
+CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
+                                       const CertifiedOptions& options) {
+  // The density's share of the width is held to an eighth of the tolerance: against a
+  // first guess of w1 (n i.i.d. samples, models.md section 6) before solving, against the
+  // certified lower bound after.
+  const double n = double(atoms.x.size());
+  const double guess = 0.24 * std::sqrt(std::log(std::max(n, 3.0)) / n);
+  int M = 64;
+  while (M < 2 * std::sqrt(n)) M *= 2;
+  CellDensity density = cell_density_from_fourier(samples, N, M);
+  while (density.error > options.tolerance / 8 * guess && 2 * M <= options.max_density_grid)
+    density = cell_density_from_fourier(samples, N, M *= 2);
+  for (;;) {
+    const CertifiedDistances d = certified_distances(atoms, density, options);
+    if (d.density_error <= options.tolerance / 8 * d.w1.lower || 2 * M > options.max_density_grid)
+      return d;
+    density = cell_density_from_fourier(samples, N, M *= 2);
+  }
 }
 
 }  // namespace dislo

@@ -13,8 +13,8 @@
 // The weights psi come from a min-cost flow between the density's cells and the atoms
 // (LEMON's network simplex), then a few partition-mass corrections.
 // A density given by its Fourier series enters as its exact cell means on a fine grid;
-// the piecewise-constant replacement moves mass by at most G h^2 (G = sum 2 pi |k| |c_k|
-// bounds |grad rho|), added to both sides.
+// what the piecewise-constant replacement moves (bounded through each cell's exact first
+// moments and the series' Hessian) is added to both sides.
 
 #include <limits>
 #include <span>
@@ -45,7 +45,8 @@ struct CellDensity {
   double total() const;
 };
 // The exact cell masses of the band-limited density given by N x N samples at j/N (MF's
-// representation), with error = G h^2 (h = 1/M).
+// representation), with error = sum over cells of |m1_x| + |m1_y| (the cells' exact
+// first moments about their centres) + sqrt(2) H h^3, H = sum (2 pi |k|)^2 |c_k|.
 CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M);
 // Point masses w_i at (x_i, y_i) in [0, 1)^2; equal positions may repeat.
 struct Atoms {
@@ -55,9 +56,10 @@ struct Atoms {
 
 struct CertifiedDistances {
   Bracket w1, bl;
-  int grid = 0;    // the cells of the flow
-  int depth = 0;   // quadtree levels below them
-  int rounds = 0;  // weight corrections done
+  int grid = 0;              // the cells of the flow
+  int depth = 0;             // quadtree levels below them
+  int rounds = 0;            // weight corrections done
+  double density_error = 0;  // the density's piecewise-constant replacement, normalised
 };
 
 struct CertifiedOptions {
@@ -65,13 +67,18 @@ struct CertifiedOptions {
   bool want_bl = true;
   int min_grid = 32;  // the flow's cells: a power of two >= max(min_grid, 2 sqrt(n))
   int max_grid = 1024;
-  int max_rounds = 12;  // weight corrections
+  int max_rounds = 12;          // weight corrections
+  int max_density_grid = 2048;  // for a Fourier density: its cells, refined as needed
 };
 
 // w1 between the normalised measures, bl of (atoms - density) unnormalised (sum norm,
 // models.md section 5). The density's grid M must be a power of two; it is refined
 // (by its own cells, exactly) when the flow needs more cells than it has.
 CertifiedDistances certified_distances(const Atoms& atoms, const CellDensity& density,
+                                       const CertifiedOptions& options = {});
+// Against the band-limited density of N x N samples (MF's representation): its cells are
+// refined until they cost at most an eighth of the tolerance.
+CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
                                        const CertifiedOptions& options = {});
 
 }  // namespace dislo
