@@ -15,6 +15,7 @@
 
 #include "dislo/checkpoint.hpp"
 #include "dislo/config.hpp"
+#include "dislo/distance.hpp"
 #include "dislo/run.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/version.hpp"
@@ -97,6 +98,25 @@ void print_check(const std::vector<dislo::Study>& points, long index) {
   fmt::print("{}", dislo::to_toml(first));
 }
 
+// dislo distance: on rank 0 (the others wait); results as JSON lines or an HDF5 file.
+void run_distance(dislo::DistanceRequest request, const std::string& kinds,
+                  const std::string& output) {
+  request.kinds.clear();
+  std::size_t start = 0;
+  while (start <= kinds.size()) {
+    const std::size_t comma = std::min(kinds.find(',', start), kinds.size());
+    request.kinds.push_back(kinds.substr(start, comma - start));
+    start = comma + 1;
+  }
+  const auto rows = dislo::compute_distances(request);
+  if (output.empty()) {
+    fmt::print("{}", dislo::to_json_lines(rows));
+  } else {
+    dislo::write_distances(output, rows);
+    fmt::print("{} distances -> {}\n", rows.size(), output);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -143,6 +163,16 @@ int main(int argc, char** argv) {
       throw CLI::ValidationError("collect", "-o TABLE is required with input files");
   });
   app.add_subcommand("info", "version, git revision, library versions, build type");
+  dislo::DistanceRequest distance;
+  std::string kinds = "w1,bl";
+  auto* distance_cmd = app.add_subcommand(
+      "distance", "certified w1 and bl between points and a density, or two point sets");
+  distance_cmd->add_option("inputs", distance.inputs, "A.h5 (points) [B.h5 (density or points)]")
+      ->required()
+      ->expected(1, 2);
+  distance_cmd->add_option("--kinds", kinds, "comma-separated: w1, bl");
+  distance_cmd->add_option("--tolerance", distance.tolerance, "relative bracket width (0, 1]");
+  distance_cmd->add_option("-o,--output", output, "HDF5 output (default: JSON lines on stdout)");
 
   std::vector<std::string> reversed(ours.rbegin(), ours.rend());
   try {
@@ -165,6 +195,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("info")) {
       if (rank == 0) print_info();
+    } else if (app.got_subcommand("distance")) {
+      if (rank == 0) run_distance(distance, kinds, output);
     } else if (app.got_subcommand("collect")) {
       if (!sweep_study.empty()) {
         const auto points = select_points(dislo::load_sweep(sweep_study, sets), -1, output);

@@ -68,3 +68,9 @@ add_test(NAME identity
 set_tests_properties(identity PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   SKIP_RETURN_CODE 77
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# dislo distance: certified distances of points a user brings (contract.md).
+add_test(NAME distance
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/distance_test.py
+                 --dislo $<TARGET_FILE:dislo>)
+set_tests_properties(distance PROPERTIES LABELS "integration" TIMEOUT 600)

@@ -10,6 +10,7 @@
 #include <numbers>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 
 namespace dislo {
 
@@ -20,6 +21,8 @@ constexpr double kTorusDiameter = 0.70710678118654752;
 // The network simplex runs in integers: masses times 1e14, lengths times 1e12.
 constexpr double kSupplyScale = 1e14;
 constexpr double kCostScale = 1e12;
+// Two point sets are compared on all pairs, up to this many.
+constexpr double kMaxPairs = 4e7;
 
 // Wraps a coordinate difference into [-1/2, 1/2).
 double wrap(double d) { return d - std::floor(d + 0.5); }
@@ -756,24 +759,83 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   return out;
 }
 
+CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
+                                       const CertifiedOptions& options) {
+  CertifiedDistances out;
+  const double ma = a.total(), mb = b.total();
+  if (!(ma > 0) || !(mb > 0)) {
+    out.w1 = {0.0, 0.0};
+    out.bl = {std::abs(ma - mb), std::abs(ma - mb)};
+    return out;
+  }
+  const std::size_t n = a.x.size(), m = b.x.size();
+  if (double(n) * double(m) > kMaxPairs)
+    throw std::invalid_argument("certified_distances: two point sets of " + std::to_string(n) +
+                                " and " + std::to_string(m) + " points: more than 4e7 pairs");
+  // Every pair an arc: the network simplex is exact up to the integer rounding.
+  Graph g;
+  std::vector<Graph::Node> na, nb;
+  for (std::size_t i = 0; i < n; ++i) na.push_back(g.addNode());
+  for (std::size_t j = 0; j < m; ++j) nb.push_back(g.addNode());
+  Graph::ArcMap<long long> cost(g);
+  Graph::ArcMap<double> length(g);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < m; ++j) {
+      const auto arc = g.addArc(na[i], nb[j]);
+      length[arc] = torus_distance(a.x[i], a.y[i], b.x[j], b.y[j]);
+      cost[arc] = std::llround(length[arc] * kCostScale);
+    }
+  std::vector<double> s;
+  for (double w : a.w) s.push_back(w / ma);
+  for (double w : b.w) s.push_back(-w / mb);
+  double rounding = 0;
+  const std::vector<long long> si = integer_supplies(s, rounding);
+  Graph::NodeMap<long long> supply(g);
+  for (std::size_t k = 0; k < n + m; ++k) supply[k < n ? na[k] : nb[k - n]] = si[k];
+  Simplex simplex(g);
+  if (simplex.costMap(cost).supplyMap(supply).run() != Simplex::OPTIMAL)
+    throw std::runtime_error("certified_distances: the flow between point sets has no optimum");
+  double total = 0;
+  for (Graph::ArcIt arc(g); arc != lemon::INVALID; ++arc)
+    total += double(simplex.flow(arc)) * length[arc];
+  // Lower: the c-transform f(p) = min_j |p - b_j| + pi(b_j) - ... of b's potentials on
+  // every support point (1-Lipschitz there, so it extends to the torus).
+  std::vector<double> fa(n), fb(m);
+  auto transform = [&](double x, double y) {
+    double f = std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < m; ++j)
+      f = std::min(
+          f, torus_distance(x, y, b.x[j], b.y[j]) - double(simplex.potential(nb[j])) / kCostScale);
+    return f;
+  };
+  double value = 0, lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (std::size_t i = 0; i < n; ++i) fa[i] = transform(a.x[i], a.y[i]);
+  for (std::size_t j = 0; j < m; ++j) fb[j] = transform(b.x[j], b.y[j]);
+  for (std::size_t i = 0; i < n; ++i)
+    value += a.w[i] / ma * fa[i], lo = std::min(lo, fa[i]), hi = std::max(hi, fa[i]);
+  for (std::size_t j = 0; j < m; ++j)
+    value -= b.w[j] / mb * fb[j], lo = std::min(lo, fb[j]), hi = std::max(hi, fb[j]);
+  out.w1 = {std::max(0.0, std::abs(value) - rounding * kTorusDiameter),
+            total / kSupplyScale + rounding * kTorusDiameter};
+  if (options.want_bl) out.bl = bl_bracket(out.w1, hi - lo, ma, mb);
+  return out;
+}
+
 CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
                                        const CertifiedOptions& options) {
-  // The density's share of the width is held to an eighth of the tolerance: against a
-  // first guess of w1 (n i.i.d. samples, models.md section 6) before solving, against the
-  // certified lower bound after.
-  const double n = double(atoms.x.size());
-  const double guess = 0.24 * std::sqrt(std::log(std::max(n, 3.0)) / n);
+  // The density's share of the width is held to an eighth of the tolerance, against the
+  // certified lower bound: one solve on cells of about an atom's spacing, then (if that
+  // share is too large) one on cells refined by the bound's h^2 scaling.
   int M = 64;
-  while (M < 2 * std::sqrt(n)) M *= 2;
-  CellDensity density = cell_density_from_fourier(samples, N, M);
-  while (density.error > options.tolerance / 8 * guess && 2 * M <= options.max_density_grid)
-    density = cell_density_from_fourier(samples, N, M *= 2);
-  for (;;) {
-    const CertifiedDistances d = certified_distances(atoms, density, options);
-    if (d.density_error <= options.tolerance / 8 * d.w1.lower || 2 * M > options.max_density_grid)
-      return d;
-    density = cell_density_from_fourier(samples, N, M *= 2);
-  }
+  while (M < 2 * std::sqrt(double(atoms.x.size()))) M *= 2;
+  CertifiedDistances d =
+      certified_distances(atoms, cell_density_from_fourier(samples, N, M), options);
+  const double allowed = options.tolerance / 8 * d.w1.lower;
+  if (d.density_error <= allowed || M >= options.max_density_grid) return d;
+  const double factor = std::sqrt(d.density_error / std::max(allowed, 1e-300));
+  const int first = M;
+  while (M < options.max_density_grid && M < factor * first) M *= 2;
+  return certified_distances(atoms, cell_density_from_fourier(samples, N, M), options);
 }
 
 }  // namespace dislo

@@ -76,6 +76,11 @@ struct CertifiedOptions {
 // (by its own cells, exactly) when the flow needs more cells than it has.
 CertifiedDistances certified_distances(const Atoms& atoms, const CellDensity& density,
                                        const CertifiedOptions& options = {});
+// Between two point sets (w1 of the normalised sets, bl of a - b): exact w1 by a min-cost
+// flow on all pairs (at most 4e7), bl bracketed as above. Throws std::invalid_argument
+// beyond that size.
+CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
+                                       const CertifiedOptions& options = {});
 // Against the band-limited density of N x N samples (MF's representation): its cells are
 // refined until they cost at most an eighth of the tolerance.
 CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
