@@ -5,6 +5,7 @@
 #include <lemon/smart_graph.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <complex>
 #include <numbers>
@@ -125,6 +126,30 @@ class AtomIndex {
       }
   }
   int buckets() const { return B_; }
+  int bucket_of(std::size_t i) const { return cell(a_->x[i]) * B_ + cell(a_->y[i]); }
+  // Like near(), skipping buckets b whose nearest point is farther than
+  // bound + bucket_max[b] from (x, y): no atom there has |p - x_j| - psi_j < bound.
+  template <class Visit>
+  void near_pruned(double x, double y, double bound, double psi_max,
+                   const std::vector<double>& bucket_max, Visit&& visit) const {
+    const double radius = bound + psi_max;
+    const int reach = radius < 0.5 ? int(std::ceil(radius * B_)) + 1 : B_;
+    const bool all = 2 * reach + 1 >= B_;
+    const int bx = cell(x), by = cell(y), lo = all ? 0 : -reach, hi = all ? B_ - 1 : reach;
+    const double half = 0.5 / B_;
+    for (int p = lo; p <= hi; ++p) {
+      const int i = all ? p : (bx + p + B_) % B_;
+      const double dx = std::max(0.0, std::abs(wrap(x - (i + 0.5) / B_)) - half);
+      for (int q = lo; q <= hi; ++q) {
+        const int j = all ? q : (by + q + B_) % B_;
+        const int b = i * B_ + j;
+        const double dy = std::max(0.0, std::abs(wrap(y - (j + 0.5) / B_)) - half);
+        if (dx * dx + dy * dy >= square(bound + bucket_max[std::size_t(b)])) continue;
+        for (int k = start_[std::size_t(b)]; k < start_[std::size_t(b) + 1]; ++k)
+          visit(order_[std::size_t(k)]);
+      }
+    }
+  }
 
  private:
   const Atoms* a_;
@@ -271,6 +296,21 @@ struct Pass {
     double c;
   };
   std::vector<Coupling> couplings;
+  // The plan's pieces by their mean transport distance (log-spaced bins): mass and cost
+  // per bin, for plans that bank the farthest pieces instead (bl).
+  static constexpr int kBins = 64;
+  std::array<double, kBins> bin_mass{}, bin_cost{};
+  static int bin(double mean_distance) {
+    const double t =
+        std::log(std::max(mean_distance, 1e-5) / 1e-5) / std::log(kTorusDiameter / 1e-5);
+    return std::clamp(int(t * kBins), 0, kBins - 1);
+  }
+  void add_piece(double mass, double cost) {
+    if (!(mass > 0)) return;
+    const int b = bin(cost / mass);
+    bin_mass[std::size_t(b)] += mass;
+    bin_cost[std::size_t(b)] += cost;
+  }
   // Atoms whose region holds under a tenth of their mass.
   int starved(const std::vector<double>& w) const {
     int count = 0;
@@ -286,10 +326,21 @@ struct Pass {
 
 class QuadtreePass {
  public:
-  QuadtreePass(const Problem& pb, const std::vector<double>& psi, int depth)
-      : pb_(pb), psi_(psi), depth_(depth), psi_max_(*std::max_element(psi.begin(), psi.end())) {
+  // integrate = false: only the plan's masses and the couplings (for the weights' rounds).
+  QuadtreePass(const Problem& pb, const std::vector<double>& psi, int depth, bool integrate)
+      : pb_(pb),
+        psi_(psi),
+        depth_(depth),
+        integrate_(integrate),
+        psi_max_(*std::max_element(psi.begin(), psi.end())) {
     out_.plan_mass.assign(psi.size(), 0.0);
     levels_.resize(std::size_t(depth) + 2);
+    const int B = pb.index.buckets();
+    bucket_max_.assign(std::size_t(B) * B, -std::numeric_limits<double>::infinity());
+    for (std::size_t i = 0; i < psi.size(); ++i) {
+      double& m = bucket_max_[std::size_t(pb.index.bucket_of(i))];
+      m = std::max(m, psi[i]);
+    }
   }
   Pass run() {
     const int G = pb_.G;
@@ -312,7 +363,9 @@ class QuadtreePass {
   const Problem& pb_;
   const std::vector<double>& psi_;
   int depth_;
+  bool integrate_;
   double psi_max_;
+  std::vector<double> bucket_max_;  // the largest weight in each bucket of the index
   Pass out_;
   std::vector<std::vector<Candidate>> levels_;  // one candidate list per level, reused
 
@@ -342,7 +395,12 @@ class QuadtreePass {
     const double mass = rho * area;
     for (auto [atom, part] : {std::pair{arg, share}, std::pair{second, 1 - share}}) {
       if (part <= 0) continue;
-      out_.plan_cost += part * rho * cone_integral(x0, y0, s, pb_.atoms.x[atom], pb_.atoms.y[atom]);
+      if (integrate_) {
+        const double cost =
+            part * rho * cone_integral(x0, y0, s, pb_.atoms.x[atom], pb_.atoms.y[atom]);
+        out_.plan_cost += cost;
+        out_.add_piece(part * mass, cost);
+      }
       out_.plan_mass[std::size_t(atom)] += part * mass;
     }
     if (density > 0) out_.couplings.push_back({arg, second, mass * density});
@@ -359,11 +417,11 @@ class QuadtreePass {
       });
       radius *= 2;
     }
-    // v_j >= |c - x_j| - psi_max: atoms farther than best + 2r + psi_max cannot compete.
-    const double reach = best + 2 * r + psi_max_;
-    pb_.index.near(cx, cy, reach, [&](int a) {
-      const double d = torus_distance(cx, cy, pb_.atoms.x[a], pb_.atoms.y[a]);
-      if (d <= reach) cand.push_back({a, d - psi_[a]});
+    // v_j >= (distance to j's bucket) - (largest weight there): whole buckets drop out.
+    const double bound = best + 2 * r;
+    pb_.index.near_pruned(cx, cy, bound, psi_max_, bucket_max_, [&](int a) {
+      const double v = torus_distance(cx, cy, pb_.atoms.x[a], pb_.atoms.y[a]) - psi_[a];
+      if (v < bound) cand.push_back({a, v});
     });
   }
 
@@ -391,10 +449,13 @@ class QuadtreePass {
     const bool within_cell = s * pb_.M <= 1 + 1e-9;
     const double rho = within_cell ? pb_.rho(x0, y0, s) : 0.0;
     if (cand.size() == 1 && within_cell) {
-      const double cone = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
-      out_.plan_cost += rho * cone;
       out_.plan_mass[std::size_t(arg)] += rho * area;
-      out_.f_integral += rho * (cone - psi_[std::size_t(arg)] * area);
+      if (integrate_) {
+        const double cone = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
+        out_.plan_cost += rho * cone;
+        out_.add_piece(rho * area, rho * cone);
+        out_.f_integral += rho * (cone - psi_[std::size_t(arg)] * area);
+      }
       return;
     }
     if (level >= depth_ && within_cell) {
@@ -539,20 +600,42 @@ Grids grids(const CellDensity& d, int G, double total) {
   return g;
 }
 
+// A plan for bl: transport cost and banked mass (both for the normalised measures; a
+// banked unit of the density leaves its atom short by as much, banked too).
+struct BankPlan {
+  double transport, banked;
+};
+
 // The bl bracket from the w1 bracket of the normalised measures: below, phi = -L (f - c)
-// with L = 1/(1 + osc/2) (|phi| + Lip <= 1), or a constant; above, the better of
-// "transport the smaller mass, bank the rest" and "bank everything" at each L.
-Bracket bl_bracket(const Bracket& w1, double osc, double ma, double md) {
+// with L = 1/(1 + osc/2) (|phi| + Lip <= 1), or a constant; above, g(L) = sup over phi
+// with Lip <= L, |phi| <= 1 - L is at most L T + (1 - L) B for every plan (T its
+// transport, B its banked mass), so bl = max_L g(L) <= max_L min over plans.
+// density_error: what moving the exact density to the one the plans start from costs.
+Bracket bl_bracket(const Bracket& w1, double osc, double ma, double md,
+                   const std::vector<BankPlan>& plans = {}, double density_error = 0) {
   const double dm = std::abs(ma - md), m = std::min(ma, md);
   const double L = 1 / (1 + osc / 2);
   Bracket b;
   b.lower = std::max(dm, L * m * w1.lower - L * dm * osc / 2);
-  // max over L of min(L A + (1 - L) dm, (1 - L)(ma + md)), lines in L.
-  const double A = m * w1.upper, C = ma + md;
-  auto at = [&](double t) { return std::min(t * A + (1 - t) * dm, (1 - t) * C); };
-  double best = std::max(at(0.0), at(1.0));
-  const double denom = A - dm + C;
-  if (denom > 0) best = std::max(best, at(std::clamp((C - dm) / denom, 0.0, 1.0)));
+  // Lines (a, c): a L + c (1 - L). Transport the smaller mass (scaled), bank the rest.
+  std::vector<std::pair<double, double>> lines{{m * w1.upper, dm}, {0.0, ma + md}};
+  for (const auto& p : plans)
+    lines.push_back({m * (p.transport + density_error), 2 * m * p.banked + dm});
+  auto envelope = [&](double t) {
+    double v = std::numeric_limits<double>::infinity();
+    for (const auto& [a, c] : lines) v = std::min(v, a * t + c * (1 - t));
+    return v;
+  };
+  // The envelope is concave and piecewise linear: its maximum is at an end or where two
+  // lines cross.
+  double best = std::max(envelope(0.0), envelope(1.0));
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    for (std::size_t j = i + 1; j < lines.size(); ++j) {
+      const double di = lines[i].first - lines[i].second, dj = lines[j].first - lines[j].second;
+      if (di == dj) continue;
+      const double t = (lines[j].second - lines[i].second) / (di - dj);
+      if (t > 0 && t < 1) best = std::max(best, envelope(t));
+    }
   b.upper = best;
   return b;
 }
@@ -652,69 +735,86 @@ CellDensity cell_density_from_fourier(std::span<const double> samples, int N, in
 
 namespace {
 
-// Damped Newton ascent of the dual sum w_i psi_i + int f d rho (concave; its gradient is
-// w - plan_mass, its Hessian the couplings' Laplacian): every pass's bounds are
-// certified, the best lower bound is kept.
+// Damped Newton on the dual sum w_i psi_i + int f d rho (concave; its gradient is
+// w - plan_mass, its Hessian the couplings' Laplacian), from the first weights to weights
+// whose partition delivers the atoms' masses; the bounds at both ends are certified and
+// the better of each is kept.
 class DualAscent {
  public:
   DualAscent(const Problem& pb, std::vector<double> psi, int depth)
-      : pb_(pb), psi_(std::move(psi)), depth_(depth), pass_(QuadtreePass(pb, psi_, depth).run()) {
-    take(pass_, psi_);
-    dual_ = objective(pass_, psi_);
+      : pb_(pb),
+        psi_(std::move(psi)),
+        depth_(depth),
+        pass_(QuadtreePass(pb, psi_, depth, true).run()) {
+    bound(pass_);
   }
-  // One round; false once more rounds cannot narrow the bracket to `tolerance`.
+  // One round; false once the masses are even enough for `tolerance` or no step helps.
+  // Rounds only move masses (no integrals); finish() integrates.
   bool round(double tolerance) {
     const double spacing = 1 / std::sqrt(double(psi_.size()));
-    // The imbalance moves about one atom spacing (the final flow prices it exactly): stop
-    // once it cannot matter, against the tolerance or against the leaves' own gap.
-    const double imbalance = pass_.imbalance(pb_.atoms.w), moves = imbalance * spacing;
-    if (moves <= 0.01 * (pass_.plan_cost - lower_)) return false;
-    if (pass_.plan_cost + moves - lower_ <= 0.5 * tolerance * lower_ &&
-        upper() - lower_ <= 0.5 * tolerance * lower_)
-      return false;
+    // The imbalance moves about one atom spacing (the final flow prices it exactly).
+    const double imbalance = pass_.imbalance(pb_.atoms.w);
+    if (imbalance * spacing <= tolerance / 8 * lower_) return false;
     std::vector<double> b(psi_.size());
     for (std::size_t i = 0; i < b.size(); ++i) b[i] = pb_.atoms.w[i] - pass_.plan_mass[i];
     std::vector<double> delta = laplacian_solve(pass_.couplings, b);
     for (double& d : delta) d = std::clamp(d, -spacing, spacing);  // one spacing at most
+    // Kitagawa, Merigot and Thibert's damping: the imbalance must fall in proportion to
+    // the step, and no more regions may (nearly) vanish.
     for (double step = 1; step >= 1.0 / 64; step /= 4) {
       std::vector<double> trial = psi_;
       for (std::size_t i = 0; i < trial.size(); ++i) trial[i] += step * delta[i];
-      Pass next = QuadtreePass(pb_, trial, depth_).run();
-      take(next, trial);
-      // Accepted when it raises the dual or evens out the masses (the dual's straddling
-      // leaves are only bounded, so near the optimum it can miss a real improvement).
-      // (Kitagawa, Merigot and Thibert's damping: the imbalance must fall in proportion to
-      // the step, and no more regions may (nearly) vanish.)
-      const double next_dual = objective(next, trial);
+      Pass next = QuadtreePass(pb_, trial, depth_, false).run();
       if (next.starved(pb_.atoms.w) <= pass_.starved(pb_.atoms.w) &&
-          (next_dual > dual_ || next.imbalance(pb_.atoms.w) <= (1 - step / 2) * imbalance)) {
+          next.imbalance(pb_.atoms.w) <= (1 - step / 2) * imbalance) {
         psi_.swap(trial);
         pass_ = std::move(next);
-        dual_ = std::max(dual_, next_dual);
+        moved_ = true;
         return true;
       }
     }
     return false;
   }
+  // Integrates at the final weights (if they moved).
+  void finish() {
+    if (!moved_) return;
+    pass_ = QuadtreePass(pb_, psi_, depth_, true).run();
+    bound(pass_);
+  }
   double lower() const { return lower_; }
   // The oscillation of the potential that gave the lower bound.
   double oscillation() const { return osc_; }
-  // The partition plan plus the flow that evens out its masses.
-  double upper() const { return pass_.plan_cost + even_out(pb_, pass_.plan_mass); }
+  // The best partition plan, with the flow that evens out its masses.
+  double upper() const { return upper_; }
+  // That plan with its farthest pieces banked, for bl (normalised).
+  const std::vector<BankPlan>& bank_plans() const { return bank_plans_; }
 
  private:
   const Problem& pb_;
   std::vector<double> psi_;
   int depth_;
   Pass pass_;
-  double dual_ = 0, lower_ = 0, osc_ = kTorusDiameter;
+  bool moved_ = false;
+  double lower_ = 0, osc_ = kTorusDiameter, upper_ = std::numeric_limits<double>::infinity();
 
-  double objective(const Pass& p, const std::vector<double>& psi) const {
-    return std::inner_product(pb_.atoms.w.begin(), pb_.atoms.w.end(), psi.begin(), p.f_integral);
-  }
-  void take(const Pass& p, const std::vector<double>& psi) {
-    const double value = p.f_integral - f_on_atoms(pb_, psi);
+  std::vector<BankPlan> bank_plans_;
+
+  void bound(const Pass& p) {
+    const double value = p.f_integral - f_on_atoms(pb_, psi_);
     if (value > lower_) lower_ = value, osc_ = p.f_max - p.f_min;
+    const double moves = even_out(pb_, p.plan_mass);
+    if (p.plan_cost + moves >= upper_) return;
+    upper_ = p.plan_cost + moves;
+    // The same plan with the pieces of the farthest bins banked instead (k = first bin
+    // banked); the evening-out moves stay.
+    bank_plans_.clear();
+    double transport = moves, banked = 0;
+    for (int b = 0; b < Pass::kBins; ++b) banked += p.bin_mass[std::size_t(b)];
+    for (int k = 0; k <= Pass::kBins; ++k) {
+      bank_plans_.push_back({transport, banked});
+      if (k < Pass::kBins)
+        transport += p.bin_cost[std::size_t(k)], banked -= p.bin_mass[std::size_t(k)];
+    }
   }
 };
 
@@ -751,10 +851,12 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   const FlowResult flow = cell_flow(pb);
   DualAscent ascent(pb, flow.psi, out.depth);
   while (out.rounds < options.max_rounds && ascent.round(options.tolerance)) ++out.rounds;
+  ascent.finish();
   const double pc_error = density.error / md;  // normalised
   out.w1 = {std::max(0.0, ascent.lower() - pc_error),
             std::min(flow.cost, ascent.upper()) + pc_error};
-  if (options.want_bl) out.bl = bl_bracket(out.w1, ascent.oscillation(), ma, md);
+  if (options.want_bl)
+    out.bl = bl_bracket(out.w1, ascent.oscillation(), ma, md, ascent.bank_plans(), pc_error);
   out.density_error = pc_error;
   return out;
 }
