@@ -358,7 +358,8 @@ class QuadtreePass {
  private:
   struct Candidate {
     int atom;
-    double value;  // |c - x_i| - psi_i at the square's centre
+    double value;      // |c - x_i| - psi_i at the square's centre
+    double x, y, psi;  // the atom's, copied: the lists are scanned at every level
   };
   const Problem& pb_;
   const std::vector<double>& psi_;
@@ -421,7 +422,7 @@ class QuadtreePass {
     const double bound = best + 2 * r;
     pb_.index.near_pruned(cx, cy, bound, psi_max_, bucket_max_, [&](int a) {
       const double v = torus_distance(cx, cy, pb_.atoms.x[a], pb_.atoms.y[a]) - psi_[a];
-      if (v < bound) cand.push_back({a, v});
+      if (v < bound) cand.push_back({a, v, pb_.atoms.x[a], pb_.atoms.y[a], psi_[a]});
     });
   }
 
@@ -432,11 +433,8 @@ class QuadtreePass {
     double best = std::numeric_limits<double>::infinity();
     int arg = -1;
     for (const auto& c : parent) {
-      const double v =
-          level == 0
-              ? c.value
-              : torus_distance(cx, cy, pb_.atoms.x[c.atom], pb_.atoms.y[c.atom]) - psi_[c.atom];
-      cand.push_back({c.atom, v});
+      const double v = level == 0 ? c.value : torus_distance(cx, cy, c.x, c.y) - c.psi;
+      cand.push_back({c.atom, v, c.x, c.y, c.psi});
       if (v < best) best = v, arg = c.atom;
     }
     // Only atoms within 2r of the minimum at the centre can win somewhere in the square.
@@ -925,13 +923,20 @@ CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
 
 CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
                                        const CertifiedOptions& options) {
-  // The density's share of the width is held to an eighth of the tolerance, against the
-  // certified lower bound: one solve on cells of about an atom's spacing, then (if that
-  // share is too large) one on cells refined by the bound's h^2 scaling.
+  // The density's share of the width is held to an eighth of the tolerance: the cells are
+  // first chosen against the w1 of n i.i.d. samples (models.md section 6; at most two
+  // refinements on that guess), then checked against the certified lower bound and, if
+  // needed, refined once more by the bound's h^2 scaling.
+  const double n = std::max(double(atoms.x.size()), 3.0);
+  const double guess = 0.24 * std::sqrt(std::log(n) / n) * (1 + 0.92 / std::log(n));
   int M = 64;
-  while (M < 2 * std::sqrt(double(atoms.x.size()))) M *= 2;
-  CertifiedDistances d =
-      certified_distances(atoms, cell_density_from_fourier(samples, N, M), options);
+  while (M < 2 * std::sqrt(n)) M *= 2;
+  CellDensity density = cell_density_from_fourier(samples, N, M);
+  for (int k = 0;
+       k < 2 && density.error > options.tolerance / 8 * guess && 2 * M <= options.max_density_grid;
+       ++k)
+    density = cell_density_from_fourier(samples, N, M *= 2);
+  CertifiedDistances d = certified_distances(atoms, density, options);
   const double allowed = options.tolerance / 8 * d.w1.lower;
   if (d.density_error <= allowed || M >= options.max_density_grid) return d;
   const double factor = std::sqrt(d.density_error / std::max(allowed, 1e-300));

@@ -67,7 +67,7 @@ struct CertifiedOptions {
   bool want_bl = true;
   int min_grid = 32;  // the flow's cells: a power of two >= max(min_grid, 2 sqrt(n))
   int max_grid = 1024;
-  int max_rounds = 12;          // weight corrections
+  int max_rounds = 30;          // weight corrections
   int max_density_grid = 2048;  // for a Fourier density: its cells, refined as needed
 };
 
