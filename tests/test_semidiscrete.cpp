@@ -256,3 +256,28 @@ TEST(Certified, BracketsContainPotOnQuadrature) {
     EXPECT_GE(d.w1.upper, emd - quadrature);
   }
 }
+
+// Regression (review of the flow's upper bound): density cells finer than the flow's, each
+// flow cell's mass in its sub-cell farthest from one atom at the centre. With one atom all
+// mass goes to it, so w1 = sum of mass x mean distance, from the closed form.
+TEST(Certified, FineDensityUnderCoarseFlowCells) {
+  const int M = 512, G = 32, k = M / G;
+  CellDensity density{M, std::vector<double>(std::size_t(M) * M, 0.0), 0.0};
+  double exact = 0;
+  const double h = 1.0 / M;
+  for (int I = 0; I < G; ++I)
+    for (int J = 0; J < G; ++J) {
+      // The sub-cell of flow cell (I, J) farthest from (0.5, 0.5).
+      const int i = I * k + ((I + 0.5) / G < 0.5 ? 0 : k - 1);
+      const int j = J * k + ((J + 0.5) / G < 0.5 ? 0 : k - 1);
+      const double m = 1.0 / (G * G);
+      density.mass[std::size_t(i) * M + j] = m;
+      exact += m / (h * h) * distance_integral(i * h - 0.5, (i + 1) * h - 0.5, j * h - 0.5,
+                                               (j + 1) * h - 0.5);
+    }
+  const Atoms atom{{0.5}, {0.5}, {1.0}};
+  const auto d = certified_distances(atom, density);
+  std::printf("exact %.9g in [%.9g, %.9g], grid %d\n", exact, d.w1.lower, d.w1.upper, d.grid);
+  EXPECT_EQ(d.grid, G);
+  expect_contains(d.w1, exact, CertifiedOptions{}.tolerance);
+}

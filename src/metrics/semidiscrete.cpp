@@ -217,7 +217,7 @@ struct Problem {
   }
 };
 
-// First weights and a first upper bound: a min-cost flow from the cells (8-neighbour
+// First weights and a first upper bound: a min-cost flow from the cells (16-direction
 // moves at centre distance: translating a uniform square costs exactly the shift) to the
 // atoms (from the 3 x 3 cells around each, at the exact mean distance).
 struct FlowResult {
@@ -581,6 +581,9 @@ int flow_grid(std::size_t atoms, int M, const CertifiedOptions& o) {
 struct Grids {
   int M;
   std::vector<double> density, flow;
+  // The flow moves uniform flow cells: making each one uniform from the density's finer
+  // cells costs at most (its diameter) x (half its total variation), summed here.
+  double flattening = 0;
 };
 Grids grids(const CellDensity& d, int G, double total) {
   Grids g{d.M, {}, std::vector<double>(std::size_t(G) * G, 0.0)};
@@ -595,6 +598,14 @@ Grids grids(const CellDensity& d, int G, double total) {
       g.density[std::size_t(i) * g.M + j] = v;
       g.flow[std::size_t(i / (g.M / G)) * G + j / (g.M / G)] += v;
     }
+  const int k = g.M / G;
+  if (k > 1)
+    for (int i = 0; i < g.M; ++i)
+      for (int j = 0; j < g.M; ++j) {
+        const double uniform = g.flow[std::size_t(i / k) * G + j / k] / (double(k) * k);
+        g.flattening += std::abs(g.density[std::size_t(i) * g.M + j] - uniform);
+      }
+  g.flattening *= std::numbers::sqrt2 / G / 2;
   return g;
 }
 
@@ -837,11 +848,19 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
     out.bl = {std::abs(ma - md), std::abs(ma - md)};
     return out;
   }
+  for (std::size_t i = 0; i < raw.x.size(); ++i)
+    if (!(raw.x[i] >= 0 && raw.x[i] < 1 && raw.y[i] >= 0 && raw.y[i] < 1 && raw.w[i] >= 0))
+      throw std::invalid_argument("certified_distances: atoms must lie in [0, 1)^2 with w >= 0");
+  for (double m : density.mass)
+    if (!(m >= 0))
+      throw std::invalid_argument(
+          "certified_distances: the density is negative (or not a number) on some cell");
   Atoms atoms = merge_equal(raw);
   for (double& w : atoms.w) w /= ma;
   const AtomIndex index(atoms);
   out.grid = flow_grid(atoms.x.size(), density.M, options);
   Grids g = grids(density, out.grid, md);
+  const double flattening = g.flattening;
   const Problem pb{atoms, index, out.grid, std::move(g.flow), g.M, std::move(g.density)};
   // Leaves no larger than the density's cells.
   out.depth = leaf_depth(atoms.x.size(), out.grid);
@@ -852,7 +871,7 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   ascent.finish();
   const double pc_error = density.error / md;  // normalised
   out.w1 = {std::max(0.0, ascent.lower() - pc_error),
-            std::min(flow.cost, ascent.upper()) + pc_error};
+            std::min(flow.cost + flattening, ascent.upper()) + pc_error};
   if (options.want_bl)
     out.bl = bl_bracket(out.w1, ascent.oscillation(), ma, md, ascent.bank_plans(), pc_error);
   out.density_error = pc_error;
