@@ -106,7 +106,14 @@ class Distance(unittest.TestCase):
         with h5py.File(self.path("neg.h5"), "w") as f:
             f["points/x"], f["points/y"] = [0.1], [0.3]
             f["density/rho"] = -np.ones((4, 4))
-        for args, needle in [((self.path("missing.h5"),), "no such file"),
+        # Samples >= 0 whose Fourier series rings below zero between them.
+        with h5py.File(self.path("ringing.h5"), "w") as f:
+            f["points/x"], f["points/y"] = [0.1], [0.3]
+            spike = np.zeros((8, 8))
+            spike[3, 3] = 64.0
+            f["density/rho"] = spike
+            f["density/rho"].attrs["kind"] = "fourier"
+        for args, needle in [((self.path("ringing.h5"),), "negative"),((self.path("missing.h5"),), "no such file"),
                              ((self.path("empty.h5"),), "neither"),
                              ((self.path("short.h5"),), "another length"),
                              ((self.path("neg.h5"),), ">= 0"),

@@ -39,12 +39,19 @@ int world_size() {
 TEST(MetricPlan, NamesAndSlotsFollowTheContract) {
   const MetricPlan plan({"bl", "w1", "hs"}, 2, {"chaos/thinning", "chaos/time_change"}, 3, 1);
   const std::vector<std::string> expected{
-      "bl_plus",    "bl_minus",    "w1_plus",        "w1_minus",         "hs_plus",
-      "hs_minus",   "mf/bl_plus",  "mf/bl_minus",    "mf/w1_plus",       "mf/w1_minus",
-      "mf/hs_plus", "mf/hs_minus", "chaos/thinning", "chaos/time_change"};
+      "bl_plus", "bl_minus", "w1_plus", "w1_minus", "hs_plus", "hs_minus", "mf/bl_plus",
+      "mf/bl_minus", "mf/w1_plus", "mf/w1_minus", "mf/hs_plus", "mf/hs_minus", "chaos/thinning",
+      "chaos/time_change",
+      // The brackets of the transport metrics, in the order of their metrics.
+      "bl_plus/lower", "bl_plus/upper", "bl_minus/lower", "bl_minus/upper", "w1_plus/lower",
+      "w1_plus/upper", "w1_minus/lower", "w1_minus/upper", "mf/bl_plus/lower", "mf/bl_plus/upper",
+      "mf/bl_minus/lower", "mf/bl_minus/upper", "mf/w1_plus/lower", "mf/w1_plus/upper",
+      "mf/w1_minus/lower", "mf/w1_minus/upper"};
   EXPECT_EQ(plan.names(), expected);
   EXPECT_EQ(plan.first_chaos(), 12);
-  EXPECT_EQ(plan.row_length(), 1u + 14u * 3u);
+  EXPECT_EQ(plan.row_length(), 1u + 30u * 3u);
+  EXPECT_EQ(plan.bracket(plan.metric(1, 1, 0), 1), 27);  // mf/w1_plus/upper
+  EXPECT_EQ(plan.bracket(plan.metric(0, 2, 0), 0), -1);  // hs has none
   // metric (c nk + k) 2 + s at slot 1 + m nt + t.
   EXPECT_EQ(plan.metric(1, 2, 1), 11);
   EXPECT_EQ(plan.names()[plan.metric(1, 1, 0)], "mf/w1_plus");

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <numbers>
 #include <random>
+#include <span>
 #include <string>
 
 #include "dislo/metrics.hpp"
@@ -179,6 +180,53 @@ TEST(Metrics, SpectralCellMassesAreExactCellIntegrals) {
       EXPECT_NEAR(m.total(), 1.0, 1e-14);
     }
   }
+}
+
+// The grid values' certified brackets (docs/ensembles.md, "Brackets") contain the exact
+// distances of the unbinned measures: two atoms off the nodes (w1 = their torus distance t,
+// bl = 2t/(2 + t) for unit masses), one atom against the uniform density (w1 =
+// (sqrt 2 + asinh 1)/6), and sites already on the nodes (no binning term). The binning term
+// is needed: without it some of these brackets miss the exact value.
+TEST(Metrics, GridBracketsContainExactDistances) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  int missed_without_binning = 0;
+  for (int H : {16, 32}) {
+    TransportSolver solver(H);
+    const double move = std::numbers::sqrt2 / 2 / H;
+    const GridMeasure uniform{H, std::vector<double>(std::size_t(H) * H, 1.0 / (double(H) * H))};
+    for (int trial = 0; trial < 20; ++trial) {
+      const std::vector<double> ax{u(rng)}, ay{u(rng)}, bx{u(rng)}, by{u(rng)};
+      const double dx = std::remainder(ax[0] - bx[0], 1.0), dy = std::remainder(ay[0] - by[0], 1.0);
+      const double t = std::hypot(dx, dy);
+      const GridMeasure a = bin_points(ax, ay, 1.0, H), b = bin_points(bx, by, 1.0, H);
+      const auto d = solver.distances(a, b, true, true, 1e-2);
+      const Bracket w1 = solver.w1_bracket(d.w1, move, move);
+      const Bracket bl = solver.bl_bracket(d.bl, 1e-2, 1.0, move, 1.0, move);
+      EXPECT_LE(w1.lower, t) << H;
+      EXPECT_GE(w1.upper, t) << H;
+      EXPECT_LE(bl.lower, 2 * t / (2 + t)) << H;
+      EXPECT_GE(bl.upper, 2 * t / (2 + t)) << H;
+      const Bracket unbinned = solver.w1_bracket(d.w1, 0, 0);
+      missed_without_binning += t < unbinned.lower || t > unbinned.upper;
+      // One atom against the uniform density.
+      const Bracket one = solver.w1_bracket(solver.w1(a, uniform), move, move);
+      EXPECT_LE(one.lower, kMeanDistanceToCentre) << H;
+      EXPECT_GE(one.upper, kMeanDistanceToCentre) << H;
+    }
+    // Sites on the nodes (H = L): nothing moves, the graph's distortion is all.
+    const std::vector<std::int32_t> sx{3, 11}, sy{5, 1};
+    const GridMeasure p = bin_sites(std::span(sx).first(1), std::span(sy).first(1), H, 1.0, H),
+                      q = bin_sites(std::span(sx).last(1), std::span(sy).last(1), H, 1.0, H);
+    const double t = std::hypot(8.0, 4.0) / H;
+    const Bracket sites = solver.w1_bracket(solver.w1(p, q), 0, 0);
+    EXPECT_LE(sites.lower, t);
+    EXPECT_GE(sites.upper, t);
+    EXPECT_LE(sites.upper - sites.lower, 2.1 * solver.distortion() * t);
+  }
+  EXPECT_GT(missed_without_binning, 0);
+  std::printf("[ measured ] brackets without the binning term missed %d of 40 exact distances\n",
+              missed_without_binning);
 }
 
 TEST(Metrics, BinningConservesMass) {

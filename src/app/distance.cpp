@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <numeric>
 #include <optional>
+#include <stdexcept>
 #include <system_error>
 
 #include "dislo/config.hpp"
@@ -206,24 +207,30 @@ std::vector<DistanceRow> compute_distances(const DistanceRequest& request) {
     const double mass = atoms.total();
     const auto t0 = std::chrono::steady_clock::now();
     CertifiedDistances d;
-    if (b && !b->points.x.empty()) {
-      d = certified_distances(atoms, b->sign.empty() || sign == 0 ? b->points : select(*b, sign),
-                              options);
-    } else if (!other.samples.empty()) {
-      std::vector<double> samples = other.samples;
-      const double mean =
-          std::accumulate(samples.begin(), samples.end(), 0.0) / double(samples.size());
-      if (!(mean > 0)) throw InputError(other.file + ": /density/rho has no mass");
-      for (double& v : samples) v *= mass / mean;
-      d = certified_distances(atoms, samples, other.N, options);
-    } else if (other.cells) {
-      CellDensity cells = *other.cells;
-      const double total = cells.total();
-      if (!(total > 0)) throw InputError(other.file + ": /density/rho has no mass");
-      for (double& v : cells.mass) v *= mass / total;
-      d = certified_distances(atoms, cells, options);
-    } else {  // the uniform density
-      d = certified_distances(atoms, CellDensity{1, {mass}, 0.0}, options);
+    // The library refuses what it cannot certify (a Fourier series that dips below zero
+    // between its samples, too many pairs of points): the user's input, so exit 2.
+    try {
+      if (b && !b->points.x.empty()) {
+        d = certified_distances(atoms, b->sign.empty() || sign == 0 ? b->points : select(*b, sign),
+                                options);
+      } else if (!other.samples.empty()) {
+        std::vector<double> samples = other.samples;
+        const double mean =
+            std::accumulate(samples.begin(), samples.end(), 0.0) / double(samples.size());
+        if (!(mean > 0)) throw InputError(other.file + ": /density/rho has no mass");
+        for (double& v : samples) v *= mass / mean;
+        d = certified_distances(atoms, samples, other.N, options);
+      } else if (other.cells) {
+        CellDensity cells = *other.cells;
+        const double total = cells.total();
+        if (!(total > 0)) throw InputError(other.file + ": /density/rho has no mass");
+        for (double& v : cells.mass) v *= mass / total;
+        d = certified_distances(atoms, cells, options);
+      } else {  // the uniform density
+        d = certified_distances(atoms, CellDensity{1, {mass}, 0.0}, options);
+      }
+    } catch (const std::invalid_argument& e) {
+      throw InputError(fmt::format("{}: {}", b ? b->file : a.file, e.what()));
     }
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

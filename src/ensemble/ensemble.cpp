@@ -196,8 +196,12 @@ void Ensemble::merge_group_row(std::vector<double>& row) const {
     for (int s = 0; s < 2; ++s)
       for (int c = 0; c < plan_.comparisons(); ++c)
         for (int k = 0; k < nk; ++k)
-          if (const int owner = plan_.owner(s, c, plan_.part(k)); owner != 0)
-            for (int t = 0; t < plan_.times(); ++t) f(owner, plan_.slot(plan_.metric(c, k, s), t));
+          if (const int owner = plan_.owner(s, c, plan_.part(k)); owner != 0) {
+            const int m = plan_.metric(c, k, s);
+            for (int metric : {m, plan_.bracket(m, 0), plan_.bracket(m, 1)})
+              if (metric >= 0)
+                for (int t = 0; t < plan_.times(); ++t) f(owner, plan_.slot(metric, t));
+          }
   };
   for_each_delegated([&](int owner, std::size_t i) {
     if (owner == group_.rank()) shared[i] = row[i];

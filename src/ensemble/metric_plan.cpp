@@ -16,6 +16,15 @@ MetricPlan::MetricPlan(std::vector<std::string> kinds, int comparisons,
       for (const char* s : {"plus", "minus"}) names_.push_back((c ? "mf/" : "") + k + "_" + s);
   first_chaos_ = int(names_.size());
   names_.insert(names_.end(), chaos_names.begin(), chaos_names.end());
+  for (int m = 0; m < first_chaos_; ++m) {
+    const bool transport = kinds_[std::size_t(m / 2) % kinds_.size()] != "hs";
+    brackets_.push_back(transport ? int(names_.size()) : -1);
+    if (transport) {
+      const std::string name = names_[std::size_t(m)];
+      names_.push_back(name + "/lower");
+      names_.push_back(name + "/upper");
+    }
+  }
   wants_w1_ = wants("w1");
   wants_bl_ = wants("bl");
   wants_hs_ = wants("hs");

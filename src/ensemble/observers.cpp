@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numbers>
 #include <stdexcept>
 
 namespace dislo {
@@ -108,9 +109,11 @@ DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& 
       solver_(params.grid, params.stencil),
       hs_(params.hs_order, params.hs_modes),
       grid_(2 * comparisons.size()),
-      coefficients_(2 * comparisons.size()) {
+      coefficients_(2 * comparisons.size()),
+      h_move_(std::numbers::sqrt2 / 2 / params.grid) {
   for (std::size_t c = 0; c < comparisons.size(); ++c) {
     const Trajectory& tr = *comparisons[c];
+    exact_field_.push_back(tr.lattice && tr.N == H_);
     for (int t = 0; t < plan.times(); ++t)
       for (int s = 0; s < 2; ++s) {
         const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
@@ -140,6 +143,8 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
   if (plan.wants_hs() && plan.owns_any(group_rank_, s, plan.hs_part()))
     coefficients = hs_.atoms(px, py, w);
   const int nk = int(plan.kinds().size());
+  // Sites already on the nodes move nowhere (RW with metrics.grid = L).
+  const bool exact_atoms = p.on_lattice() && p.L == H_;
   for (int c = 0; c < plan.comparisons(); ++c) {
     const std::size_t ref = std::size_t(2 * c + s);
     TransportSolver::Distances d;
@@ -148,10 +153,20 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
     for (int k = 0; k < nk; ++k) {
       if (plan.owner(s, c, plan.part(k)) != group_rank_) continue;
       const std::string& kind = plan.kinds()[k];
-      o.row[plan.slot(plan.metric(c, k, s), o.t)] =
-          kind == "hs"   ? hs_.distance(coefficients, coefficients_[ref][o.t])
-          : kind == "w1" ? d.w1
-                         : d.bl;
+      const int m = plan.metric(c, k, s);
+      if (kind == "hs") {
+        o.row[plan.slot(m, o.t)] = hs_.distance(coefficients, coefficients_[ref][o.t]);
+        continue;
+      }
+      const GridMeasure& field = grid_[ref][o.t];
+      const double move_atoms = exact_atoms ? 0.0 : h_move_,
+                   move_field = exact_field_[c] ? 0.0 : h_move_;
+      const Bracket b = kind == "w1" ? solver_.w1_bracket(d.w1, move_atoms, move_field)
+                                     : solver_.bl_bracket(d.bl, kBlTolerance, atoms.total(),
+                                                          move_atoms, field.total(), move_field);
+      o.row[plan.slot(m, o.t)] = kind == "w1" ? d.w1 : d.bl;
+      o.row[plan.slot(plan.bracket(m, 0), o.t)] = b.lower;
+      o.row[plan.slot(plan.bracket(m, 1), o.t)] = b.upper;
     }
   }
 }
@@ -165,7 +180,9 @@ CoupledDistanceObserver::CoupledDistanceObserver(const MetricPlan& plan,
       H_(params.grid),
       first_metric_(first_metric),
       solver_(params.grid, params.stencil),
-      grid_(2) {
+      grid_(2),
+      h_move_(std::numbers::sqrt2 / 2 / params.grid),
+      exact_field_(reference.lattice && reference.N == params.grid) {
   for (int t = 0; t < plan.times(); ++t)
     for (int s = 0; s < 2; ++s)
       grid_[s].push_back(
@@ -178,8 +195,14 @@ void CoupledDistanceObserver::observe(const Observation& o) {
   for (int s = 0; s < 2; ++s) {
     const auto [lo, hi] = sign_range(p, s);
     const GridMeasure atoms = sign_atoms(p, lo, hi, H_);
+    const GridMeasure& field = grid_[s][o.t];
+    const double value = solver_.distances(atoms, field, false, true, kBlTolerance).bl;
+    const bool exact_atoms = p.on_lattice() && p.L == H_;
     o.row[plan_->slot(first_metric_ + s, o.t)] =
-        solver_.distances(atoms, grid_[s][o.t], false, true, kBlTolerance).bl;
+        solver_
+            .bl_bracket(value, kBlTolerance, atoms.total(), exact_atoms ? 0.0 : h_move_,
+                        field.total(), exact_field_ ? 0.0 : h_move_)
+            .upper;
   }
 }
 

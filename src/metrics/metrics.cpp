@@ -264,6 +264,24 @@ double TransportSolver::w1(const GridMeasure& a, const GridMeasure& b) {
   return solve(f, kMaxBankPrice).first;
 }
 
+// Graph distances lie in [(1 - d) t, (1 + d) t] for torus distance t, so the torus problem
+// on the nodes lies in [value / (1 + d), value / (1 - d)] (for bl: a function feasible on
+// one metric is, scaled by 1 -+ d, on the other); binning changes either distance by at most
+// the cost of the moves, since every test function is 1-Lipschitz.
+// The flows run in integers, 1e14 per unit mass: each node's supply is off by at most
+// 1e-14, moved at most the torus diameter.
+Bracket TransportSolver::w1_bracket(double value, double move_a, double move_b) const {
+  const double moves = move_a + move_b + double(H_) * H_ * 1e-14;
+  return {std::max(0.0, value / (1 + distortion_) - moves), value / (1 - distortion_) + moves};
+}
+
+Bracket TransportSolver::bl_bracket(double value, double rel_tol, double mass_a, double move_a,
+                                    double mass_b, double move_b) const {
+  const double moves = mass_a * move_a + mass_b * move_b + double(H_) * H_ * 1e-14;
+  return {std::max(0.0, value / (1 + distortion_) - moves),
+          value / (1 - std::max(rel_tol, 1e-13)) / (1 - distortion_) + moves};
+}
+
 double TransportSolver::bl(const GridMeasure& a, const GridMeasure& b, double rel_tol) {
   if (a.H != H_ || b.H != H_) throw std::invalid_argument("TransportSolver::bl: grid size");
   return bl_search(difference(a, b), std::nullopt, rel_tol);

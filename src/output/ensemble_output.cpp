@@ -24,6 +24,11 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
     const std::string g = name.rfind("mf/", 0) == 0      ? group + "/metrics_mf/" + name.substr(3)
                           : name.rfind("chaos/", 0) == 0 ? group + "/" + name
                                                          : group + "/metrics/" + name;
+    // A bracket ("<metric>/lower", "/upper"): the mean over replicas of each one's bound.
+    if (name.ends_with("/lower") || name.ends_with("/upper")) {
+      out.write_vector(g, std::vector<double>(mean.begin() + m * nt, mean.begin() + (m + 1) * nt));
+      continue;
+    }
     out.write_vector(g + "/mean",
                      std::vector<double>(mean.begin() + m * nt, mean.begin() + (m + 1) * nt));
     out.write_vector(g + "/stderr",
@@ -100,10 +105,12 @@ void write_theorem_bound(MPI_Comm comm, OutputFile& out, const std::string& grou
   out.write_vector(group + "/chaos/" + name, both);
   out.set_attribute(
       group + "/chaos/" + name, "terms",
-      std::string(sde ? "eq. 18: measured E bl(Xbar_n, MF) (chaos/xbar_bl_<sign>, in place of "
+      std::string(sde ? "eq. 18: measured E bl(Xbar_n, MF), certified from above "
+                        "(chaos/xbar_bl_<sign>, in place of "
                         "Lemma 4.3's kappa + C log(n)/sqrt(n)) + explicit Lemma 4.2 term "
                         "2 C_V t/delta (1/sqrt(n) + kappa) exp(2 C_V t/delta^2); max over signs"
-                      : "eq. 20: measured E bl(Xbar_n^eps, MFeps) (chaos/xbar_bl_<sign>, in place "
+                      : "eq. 20: measured E bl(Xbar_n^eps, MFeps), certified from above "
+                        "(chaos/xbar_bl_<sign>, in place "
                         "of kappa + C log(n)/sqrt(n)) + explicit Lemma 5.2 term 4 C_V e^a t/delta "
                         "(1/sqrt(n) + kappa) exp(4 C_V e^a t/delta^2), a = C_V eps beta/(2 delta), "
                         "constants tracked through eq. 79-82 by dislo (models.md 5a); max over "

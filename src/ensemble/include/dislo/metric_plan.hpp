@@ -5,7 +5,9 @@
 // A row is [kappa, metric 0 at times 0..nt-1, metric 1 ..., ...]. The metrics are, for
 // each comparison c (0: the model's own mean field, 1: MF for RW with rw_against_mf),
 // each kind k of metrics.kinds and each sign s (0 plus, 1 minus), metric (c nk + k) 2 + s,
-// named "[mf/]<kind>_<sign>"; then the couplings' distances ("chaos/...").
+// named "[mf/]<kind>_<sign>"; then the couplings' distances ("chaos/..."); then the
+// certified brackets of the transport metrics (w1, bl), "<name>/lower" and "<name>/upper",
+// in the order of their metrics.
 //
 // Tasks: a group's ranks share the metric work of one replica. A task is (part, sign,
 // comparison): part 0 the transport metrics (w1 and bl share their flow solves), part 1
@@ -39,6 +41,12 @@ class MetricPlan {
     return (comparison * int(kinds_.size()) + kind) * 2 + sign;
   }
 
+  // The bracket of distance metric m: side 0 lower, 1 upper; -1 when m has none (hs).
+  int bracket(int m, int side) const {
+    const int first = brackets_[std::size_t(m)];
+    return first < 0 ? -1 : first + side;
+  }
+
   bool wants(const std::string& kind) const;
   bool transport() const { return wants_w1_ || wants_bl_; }
   bool wants_w1() const { return wants_w1_; }
@@ -56,6 +64,7 @@ class MetricPlan {
   int comparisons_, times_, group_size_;
   std::vector<std::string> names_;
   int first_chaos_ = 0;
+  std::vector<int> brackets_;  // per distance metric: its lower bound's index, or -1
   bool wants_w1_ = false, wants_bl_ = false, wants_hs_ = false;
 };
 

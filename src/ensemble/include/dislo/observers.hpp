@@ -41,7 +41,8 @@ class Observer {
 };
 
 // The distances (w1, bl, hs) between each sign's empirical measure and each comparison's
-// mean field, written into the row: the metrics of the group rank's tasks (MetricPlan).
+// mean field, written into the row: the metrics of the group rank's tasks (MetricPlan),
+// with the certified brackets of w1 and bl.
 class DistanceObserver final : public Observer {
  public:
   DistanceObserver(const MetricPlan& plan, const MetricsParams& params,
@@ -56,12 +57,18 @@ class DistanceObserver final : public Observer {
   // [2 c + s][t]: the comparisons' measures on the metric grid and Fourier coefficients.
   std::vector<std::vector<GridMeasure>> grid_;
   std::vector<std::vector<std::vector<std::complex<double>>>> coefficients_;
+  // Binning moves each unit of mass by at most h/sqrt(2), or not at all for a lattice
+  // field on the metric grid itself (per comparison).
+  double h_move_;
+  std::vector<bool> exact_field_;
   void observe_sign(const Observation& o, int s);
 };
 
-// bl between each sign's empirical measure of the coupled process Xbar and the mean field:
-// the measured Glivenko-Cantelli term of eq. 18 and eq. 20 (Lemma 4.3; models.md 5a),
-// written into the row as metrics first_metric (plus) and first_metric + 1 (minus).
+// bl between each sign's empirical measure of the coupled process Xbar and the mean field,
+// its certified upper bound (the grid value plus its error): the measured
+// Glivenko-Cantelli term of eq. 18 and eq. 20 (Lemma 4.3; models.md 5a), so that the
+// bounds stay bounds; written into the row as metrics first_metric (plus) and
+// first_metric + 1 (minus).
 class CoupledDistanceObserver final : public Observer {
  public:
   CoupledDistanceObserver(const MetricPlan& plan, const MetricsParams& params,
@@ -73,6 +80,8 @@ class CoupledDistanceObserver final : public Observer {
   int H_, first_metric_;
   TransportSolver solver_;
   std::vector<std::vector<GridMeasure>> grid_;  // [s][t]
+  double h_move_;                               // binning's largest move
+  bool exact_field_;  // a lattice field on the metric grid itself: no move
 };
 
 // The one-particle laws: occupation counts of G x G cells (RW: the lattice sites) and

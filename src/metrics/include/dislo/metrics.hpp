@@ -19,6 +19,8 @@
 #include <span>
 #include <vector>
 
+#include "dislo/semidiscrete.hpp"
+
 namespace dislo {
 
 // Masses at the nodes (i/H, j/H) of the torus, x-major.
@@ -76,6 +78,14 @@ class TransportSolver {
   // The factor on Euclidean arc lengths (< 1): an arc along a stencil vector is this much
   // shorter than the torus distance it spans.
   double length_factor() const { return length_factor_; }
+  // Certified brackets for the exact distances from grid values (docs/ensembles.md,
+  // "Brackets"): the graph is within the distortion of the torus metric, and binning moved
+  // each unit of measure a (b) by at most move_a (move_b): h/sqrt(2), or 0 when the measure
+  // already lived on the nodes. w1: value of w1(a, b); bl: a lower bound of the grid
+  // problem within rel_tol (as bl() returns), masses |a| and |b|.
+  Bracket w1_bracket(double value, double move_a, double move_b) const;
+  Bracket bl_bracket(double value, double rel_tol, double mass_a, double move_a, double mass_b,
+                     double move_b) const;
   // Min-cost-flow solves so far (for the metrics' cost accounting).
   long solves() const { return solves_; }
 
