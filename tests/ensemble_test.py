@@ -110,6 +110,25 @@ grid = 64
 """
 
 
+BRACKETS = """
+[model]
+n = 100
+lattice = 32
+delta = 0.0625
+beta = 4.0
+T = 0.1
+[run]
+models = ["mf", "mfeps", "sde", "rw"]
+replicas = 4
+times = [0.0, 0.05, 0.1]
+[mf]
+M = 64
+[metrics]
+kinds = ["w1", "bl"]
+grid = 32
+"""
+
+
 def run(study_text, out, ranks, cwd):
     study = os.path.join(cwd, "study.toml")
     with open(study, "w") as f:
@@ -242,6 +261,38 @@ class Ensemble(unittest.TestCase):
         self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
         self.assertIn("run.ranks_per_replica = 2: must divide the number of MPI ranks (3)", p.stderr)
         self.assertFalse(os.path.exists(os.path.join(bad, "dislo.h5")))
+
+    def test_certified_brackets_agree_with_the_grid(self):
+        # Both methods bracket each replica's exact distance, so their brackets must meet
+        # (and so must their means over replicas). metrics.grid = L: RW's sites need no
+        # binning, so its grid w1 is within the graph's 1.36% distortion of the exact value,
+        # which "certified" computes on all pairs.
+        outs = {}
+        for method in ("grid", "certified"):
+            outs[method] = os.path.join(self.dir, f"{method}.h5")
+            run(BRACKETS + f'method = "{method}"\n', outs[method], 2, self.dir)
+            check = subprocess.run([sys.executable, ARGS.checker, outs[method]],
+                                   capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout)
+        with h5py.File(outs["grid"], "r") as g, h5py.File(outs["certified"], "r") as c:
+            for m in ("sde", "rw"):
+                for k in ("w1", "bl"):
+                    for sgn in ("plus", "minus"):
+                        name = f"{m}/metrics/{k}_{sgn}"
+                        gl, gu = g[name + "/lower"][...], g[name + "/upper"][...]
+                        cl, cm, cu = (c[name + "/" + x][...] for x in ("lower", "mean", "upper"))
+                        print(f"[ measured ] {name}: grid [{gl[-1]:.5f}, {gu[-1]:.5f}], "
+                              f"certified [{cl[-1]:.5f}, {cu[-1]:.5f}]")
+                        self.assertTrue(np.all(cl <= gu + 1e-12) and np.all(gl <= cu + 1e-12), name)
+                        np.testing.assert_allclose(cm, 0.5 * (cl + cu), rtol=1e-12)
+                        if k != "w1":
+                            continue
+                        if m == "sde":  # within metrics.tolerance (default 0.02)
+                            self.assertTrue(np.all(cu - cl <= 0.02 * cu), name)
+                        else:  # exact on all pairs; the grid within its distortion
+                            self.assertTrue(np.all(cu - cl <= 1e-9), name)
+                            grid = g[name + "/mean"][...]
+                            self.assertTrue(np.all(np.abs(grid - cm) <= 0.0137 * cm), name)
 
     def test_automatic_replica_count(self):
         counts = {}

@@ -604,6 +604,17 @@ TEST(ConfigParticles, MetricsKeys) {
               HasSubstr("metrics.stencil = 24: must be 8, 16 or 32"));
   EXPECT_THAT(error_of("[run]\nmodels = [\"sde\"]\n[mf]\nM = 32\n[metrics]\nlaw_bins = 64"),
               HasSubstr("metrics.law_bins = 64: must be <= mf.M = 32"));
+  EXPECT_EQ(s.metrics.method, "grid");
+  const Study c = parse_study("[metrics]\nmethod = \"certified\"\ntolerance = 0.05", "<t>");
+  EXPECT_EQ(c.metrics.method, "certified");
+  EXPECT_EQ(c.metrics.tolerance, 0.05);
+  EXPECT_THAT(error_of("[metrics]\nmethod = \"exact\""),
+              HasSubstr("metrics.method = \"exact\": must be \"grid\" or \"certified\""));
+  EXPECT_THAT(error_of("[metrics]\ntolerance = 0"), HasSubstr("metrics.tolerance = 0: must be"));
+  // RW against MFeps on all pairs of sites: n L^2 <= 4e7.
+  EXPECT_THAT(error_of("[model]\nn = 1000\nlattice = 256\n[run]\nmodels = [\"mfeps\", \"rw\"]\n"
+                       "[metrics]\nmethod = \"certified\""),
+              HasSubstr("6.55e+07 pairs, more than 4e7"));
 }
 
 TEST(ConfigParticles, WalltimeInSecondsOrSlurmFormat) {

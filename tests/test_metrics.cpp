@@ -14,6 +14,7 @@
 #include <string>
 
 #include "dislo/metrics.hpp"
+#include "reference_runner.hpp"
 #include "tolerances.hpp"
 
 using namespace dislo;
@@ -86,24 +87,19 @@ TEST(Metrics, AgreesWithIndependentSolvers) {
     for (auto& v : b.mass) v = (0.5 + u(gen)) * (c % 2 ? 0.6 : 0.45) / (H * H);
     cases.emplace_back(a, b);
   }
-  const std::string dir = std::getenv("DISLO_BINARY_DIR") ? std::getenv("DISLO_BINARY_DIR") : ".";
-  const std::string in = dir + "/metrics_cases.txt", out = dir + "/metrics_reference.txt";
-  {
-    std::ofstream f(in);
-    f.precision(17);
-    for (std::size_t c = 0; c < cases.size(); ++c) {
-      const auto& [a, b] = cases[c];
-      f << H << ' ' << stencil_of(c);
-      for (double v : a.mass) f << ' ' << v;
-      for (double v : b.mass) f << ' ' << v;
-      f << '\n';
-    }
-  }
-  const std::string src = std::getenv("DISLO_SOURCE_DIR") ? std::getenv("DISLO_SOURCE_DIR") : "..";
-  const std::string cmd =
-      "/usr/bin/python3 " + src + "/tests/reference/transport.py " + in + " " + out;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream ref(out);
+  std::ifstream ref;
+  ASSERT_TRUE(dislo::testing::run_reference(
+      "transport.py", "metrics",
+      [&](std::ofstream& f) {
+        for (std::size_t c = 0; c < cases.size(); ++c) {
+          const auto& [a, b] = cases[c];
+          f << H << ' ' << stencil_of(c);
+          for (double v : a.mass) f << ' ' << v;
+          for (double v : b.mass) f << ' ' << v;
+          f << '\n';
+        }
+      },
+      ref));
   double worst_w1 = 0, worst_bl = 0;
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const auto& [a, b] = cases[c];

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dislo/semidiscrete.hpp"
+#include "reference_runner.hpp"
 #include "tolerances.hpp"
 
 using namespace dislo;
@@ -228,24 +229,19 @@ TEST(Certified, BracketsContainPotOnQuadrature) {
     density.error = 0;  // the reference sees the same piecewise-constant density
     cases.emplace_back(atoms, density);
   }
-  const std::string dir = std::getenv("DISLO_BINARY_DIR") ? std::getenv("DISLO_BINARY_DIR") : ".";
-  const std::string in = dir + "/semidiscrete_cases.txt", out = dir + "/semidiscrete_reference.txt";
-  {
-    std::ofstream f(in);
-    f.precision(17);
-    for (const auto& [atoms, density] : cases) {
-      f << atoms.x.size() << ' ' << M << ' ' << q;
-      for (std::size_t i = 0; i < atoms.x.size(); ++i)
-        f << ' ' << atoms.x[i] << ' ' << atoms.y[i] << ' ' << atoms.w[i];
-      for (double v : density.mass) f << ' ' << v;
-      f << '\n';
-    }
-  }
-  const std::string src = std::getenv("DISLO_SOURCE_DIR") ? std::getenv("DISLO_SOURCE_DIR") : "..";
-  const std::string cmd =
-      "/usr/bin/python3 " + src + "/tests/reference/semidiscrete.py " + in + " " + out;
-  ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  std::ifstream ref(out);
+  std::ifstream ref;
+  ASSERT_TRUE(dislo::testing::run_reference(
+      "semidiscrete.py", "semidiscrete",
+      [&](std::ofstream& f) {
+        for (const auto& [atoms, density] : cases) {
+          f << atoms.x.size() << ' ' << M << ' ' << q;
+          for (std::size_t i = 0; i < atoms.x.size(); ++i)
+            f << ' ' << atoms.x[i] << ' ' << atoms.y[i] << ' ' << atoms.w[i];
+          for (double v : density.mass) f << ' ' << v;
+          f << '\n';
+        }
+      },
+      ref));
   const double quadrature = kMeanDistanceToCentre / (M * q);
   for (const auto& [atoms, density] : cases) {
     double emd = 0;
@@ -272,8 +268,8 @@ TEST(Certified, FineDensityUnderCoarseFlowCells) {
       const int j = J * k + ((J + 0.5) / G < 0.5 ? 0 : k - 1);
       const double m = 1.0 / (G * G);
       density.mass[std::size_t(i) * M + j] = m;
-      exact += m / (h * h) * distance_integral(i * h - 0.5, (i + 1) * h - 0.5, j * h - 0.5,
-                                               (j + 1) * h - 0.5);
+      exact += m / (h * h) *
+               distance_integral(i * h - 0.5, (i + 1) * h - 0.5, j * h - 0.5, (j + 1) * h - 0.5);
     }
   const Atoms atom{{0.5}, {0.5}, {1.0}};
   const auto d = certified_distances(atom, density);

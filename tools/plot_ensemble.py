@@ -99,6 +99,11 @@ def main():
                     line, = ax.plot(times, mean, style, label=f"{m} {sign} ({count} replicas)")
                     ax.fill_between(times, mean - 2 * err, mean + 2 * err, alpha=0.25,
                                     color=line.get_color())
+                    # The certified bracket (w1, bl): mean of each replica's bounds, dotted.
+                    if f"{g}/lower" in f:
+                        for end in ("lower", "upper"):
+                            ax.plot(times, f[f"{g}/{end}"][...], ":", lw=0.9,
+                                    color=line.get_color())
             ax.set_title(kind)
             ax.set_xlabel("t")
             ax.legend(fontsize=7)

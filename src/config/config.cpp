@@ -1063,6 +1063,13 @@ constexpr KeySpec kKeys[] = {
     {"metrics", "kinds", field<&Study::metrics, &MetricsParams::kinds>(), subset("bl w1 hs"),
      "distances between each replica's empirical measure and the mean-field solution, per "
      "sign (models.md, section 5)"},
+    {"metrics", "method", field<&Study::metrics, &MetricsParams::method>(),
+     one_of("grid certified"),
+     "w1 and bl: \"grid\" (values on the metrics.grid nodes, each with the certified bracket "
+     "of its error) or \"certified\" (semi-discrete brackets of the exact distances, within "
+     "metrics.tolerance; seconds per replica at n ~ 1000, docs/certified.md)"},
+    {"metrics", "tolerance", field<&Study::metrics, &MetricsParams::tolerance>(),
+     between(1e-3, 0.5), "method = \"certified\": the w1 brackets' target relative width"},
     {"metrics", "grid", field<&Study::metrics, &MetricsParams::grid>(), between(8, 1024),
      "H: node grid of w1 and bl (error <= sqrt(2)/H + the stencil's distortion, "
      "docs/ensembles.md)"},
@@ -1297,6 +1304,16 @@ void resolve_law_bins(const Reader& r, Study& s) {
                  fmt::format("must be <= mf.M = {} when run.models has \"sde\"", s.mf.M));
 }
 
+// Certified RW distances pair every site of a replica with every MFeps site.
+void check_certified_pairs(const Reader& r, const Study& s) {
+  const double pairs = double(s.model.n) * s.model.lattice * s.model.lattice;
+  if (s.metrics.method == "certified" && s.run.has_model("rw") && pairs > 4e7)
+    r.fail("metrics", "method", nullptr,
+           fmt::format("\"certified\" compares RW's n = {} sites with all L^2 = {} MFeps sites: "
+                       "{:.3g} pairs, more than 4e7; use \"grid\" or a smaller model.lattice",
+                       s.model.n, s.model.lattice * s.model.lattice, pairs));
+}
+
 void add_warnings(Study& s) {
   const ModelParams& m = s.model;
   if (s.chaos.coupling && s.run.has_model("rw")) {
@@ -1333,6 +1350,7 @@ Study resolve(const Reader& r) {
   check_exact2(r, s);
   check_particle_signs(r, s);
   resolve_law_bins(r, s);
+  check_certified_pairs(r, s);
   add_warnings(s);
   return s;
 }

@@ -76,6 +76,30 @@ GridMeasure sign_atoms(const ReplicaView& p, long lo, long hi, int H) {
                                      p.y.subspan(std::size_t(lo), count), w, H);
 }
 
+// Atoms of sign s (weight 1/n each) at their positions, or at their sites (a/L, b/L).
+Atoms particle_atoms(const ReplicaView& p, long lo, long hi) {
+  Atoms a;
+  const double w = 1.0 / double(p.n);
+  for (long i = lo; i < hi; ++i) {
+    a.x.push_back(p.on_lattice() ? double(p.ix[std::size_t(i)]) / p.L : p.x[std::size_t(i)]);
+    a.y.push_back(p.on_lattice() ? double(p.iy[std::size_t(i)]) / p.L : p.y[std::size_t(i)]);
+    a.w.push_back(w);
+  }
+  return a;
+}
+
+// A lattice field (density w.r.t. nu_eps) as atoms of mass rho/L^2 at its sites.
+Atoms lattice_atoms(const std::vector<double>& rho, int L) {
+  Atoms a;
+  for (int i = 0; i < L; ++i)
+    for (int j = 0; j < L; ++j) {
+      a.x.push_back(double(i) / L);
+      a.y.push_back(double(j) / L);
+      a.w.push_back(rho[std::size_t(i) * L + j] / (double(L) * L));
+    }
+  return a;
+}
+
 // Sums v over the ranks onto rank 0 (other ranks are left empty).
 void reduce_to_root(std::vector<std::int64_t>& v, MPI_Comm comm) {
   int rank = 0;
@@ -110,19 +134,34 @@ DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& 
       hs_(params.hs_order, params.hs_modes),
       grid_(2 * comparisons.size()),
       coefficients_(2 * comparisons.size()),
-      h_move_(std::numbers::sqrt2 / 2 / params.grid) {
+      h_move_(std::numbers::sqrt2 / 2 / params.grid),
+      certified_(params.method == "certified"),
+      comparisons_(comparisons),
+      sites_(2 * comparisons.size()) {
+  options_.tolerance = params.tolerance;
+  options_.want_bl = plan.wants_bl();
   for (std::size_t c = 0; c < comparisons.size(); ++c) {
     const Trajectory& tr = *comparisons[c];
     exact_field_.push_back(tr.lattice && tr.N == H_);
     for (int t = 0; t < plan.times(); ++t)
       for (int s = 0; s < 2; ++s) {
         const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
-        grid_[2 * c + s].push_back(reference_measure(tr, field, H_));
+        if (certified_ && tr.lattice) sites_[2 * c + s].push_back(lattice_atoms(field, tr.N));
+        if (!certified_) grid_[2 * c + s].push_back(reference_measure(tr, field, H_));
         coefficients_[2 * c + s].push_back(plan.wants_hs()
                                                ? field_coefficients(field, tr.N, params.hs_modes)
                                                : std::vector<std::complex<double>>{});
       }
   }
+}
+
+// The semi-discrete brackets of one sign's atoms against comparison c at time t: the MF
+// density as its Fourier series, the MFeps sites as atoms (every pair).
+CertifiedDistances DistanceObserver::certified(const Atoms& atoms, int c, int s, int t) const {
+  const Trajectory& tr = *comparisons_[std::size_t(c)];
+  if (tr.lattice) return certified_distances(atoms, sites_[std::size_t(2 * c + s)][t], options_);
+  const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
+  return certified_distances(atoms, field, tr.N, options_);
 }
 
 void DistanceObserver::observe(const Observation& o) {
@@ -138,7 +177,8 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
   const std::span<const double> py = p.y.subspan(std::size_t(lo), count);
   const double w = 1.0 / double(p.n);
   GridMeasure atoms;
-  if (plan.transport() && plan.owns_any(group_rank_, s, 0)) atoms = sign_atoms(p, lo, hi, H_);
+  if (plan.transport() && !certified_ && plan.owns_any(group_rank_, s, 0))
+    atoms = sign_atoms(p, lo, hi, H_);
   std::vector<std::complex<double>> coefficients;
   if (plan.wants_hs() && plan.owns_any(group_rank_, s, plan.hs_part()))
     coefficients = hs_.atoms(px, py, w);
@@ -148,14 +188,27 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
   for (int c = 0; c < plan.comparisons(); ++c) {
     const std::size_t ref = std::size_t(2 * c + s);
     TransportSolver::Distances d;
-    if (plan.transport() && plan.owner(s, c, 0) == group_rank_)
-      d = solver_.distances(atoms, grid_[ref][o.t], plan.wants_w1(), plan.wants_bl(), kBlTolerance);
+    CertifiedDistances cd;
+    if (plan.transport() && plan.owner(s, c, 0) == group_rank_) {
+      if (certified_)
+        cd = certified(particle_atoms(p, lo, hi), c, s, o.t);
+      else
+        d = solver_.distances(atoms, grid_[ref][o.t], plan.wants_w1(), plan.wants_bl(),
+                              kBlTolerance);
+    }
     for (int k = 0; k < nk; ++k) {
       if (plan.owner(s, c, plan.part(k)) != group_rank_) continue;
       const std::string& kind = plan.kinds()[k];
       const int m = plan.metric(c, k, s);
       if (kind == "hs") {
         o.row[plan.slot(m, o.t)] = hs_.distance(coefficients, coefficients_[ref][o.t]);
+        continue;
+      }
+      if (certified_) {
+        const Bracket b = kind == "w1" ? cd.w1 : cd.bl;
+        o.row[plan.slot(m, o.t)] = b.mid();
+        o.row[plan.slot(plan.bracket(m, 0), o.t)] = b.lower;
+        o.row[plan.slot(plan.bracket(m, 1), o.t)] = b.upper;
         continue;
       }
       const GridMeasure& field = grid_[ref][o.t];

@@ -14,14 +14,14 @@
 #include <queue>
 #include <stdexcept>
 
+#include "integer_flow.hpp"
+
 namespace dislo {
 
 namespace {
 constexpr double kTwoPi = 2 * std::numbers::pi;
-// The network simplex runs in integers (with floating-point costs it can cycle): supplies
-// are masses times 1e14, costs lengths times 1e12 (rounding 1e-14 and 1e-12 relative).
-constexpr double kSupplyScale = 1e14;
-constexpr double kCostScale = 1e12;
+using integer_flow::kCostScale;
+using integer_flow::kSupplyScale;
 // Bank prices above half the largest path cost bank only the imbalance, so larger prices
 // change nothing; capping them keeps integer costs far from overflow.
 constexpr double kMaxBankPrice = 2.0;

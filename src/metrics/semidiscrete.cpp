@@ -13,15 +13,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "integer_flow.hpp"
+
 namespace dislo {
 
 namespace {
 
 constexpr double kTwoPi = 2 * std::numbers::pi;
 constexpr double kTorusDiameter = 0.70710678118654752;
-// The network simplex runs in integers: masses times 1e14, lengths times 1e12.
-constexpr double kSupplyScale = 1e14;
-constexpr double kCostScale = 1e12;
+using integer_flow::kCostScale;
+using integer_flow::kSupplyScale;
 // Two point sets are compared on all pairs, up to this many.
 constexpr double kMaxPairs = 4e7;
 
@@ -181,23 +182,6 @@ Atoms merge_equal(const Atoms& a) {
 using Graph = lemon::SmartDigraph;
 using Simplex = lemon::NetworkSimplex<Graph, long long, long long>;
 
-// Rounds supplies to integers that sum to zero (the residue goes to the largest one).
-std::vector<long long> integer_supplies(const std::vector<double>& s, double& rounding) {
-  std::vector<long long> out(s.size());
-  long long sum = 0;
-  std::size_t big = 0;
-  for (std::size_t k = 0; k < s.size(); ++k) {
-    out[k] = std::llround(s[k] * kSupplyScale);
-    sum += out[k];
-    if (std::abs(s[k]) > std::abs(s[big])) big = k;
-  }
-  out[big] -= sum;
-  rounding = 0;
-  for (std::size_t k = 0; k < s.size(); ++k)
-    rounding += std::abs(s[k] - double(out[k]) / kSupplyScale);
-  return out;
-}
-
 // The problem, normalised: density cells of side h = 1/G (mass per cell) against atoms.
 // The flow's cells (G x G, their masses) and the density's own cells (M x M, M a multiple
 // of G, their masses; the quadtree integrates on these).
@@ -264,7 +248,7 @@ FlowResult cell_flow(const Problem& pb) {
   std::vector<double> s(pb.cell_mass);
   for (std::size_t a = 0; a < n; ++a) s.push_back(-pb.atoms.w[a]);
   double rounding = 0;
-  const std::vector<long long> si = integer_supplies(s, rounding);
+  const std::vector<long long> si = integer_flow::supplies(s, rounding);
   Graph::NodeMap<long long> supply(g);
   for (std::size_t k = 0; k < cells.size(); ++k) supply[cells[k]] = si[k];
   for (std::size_t a = 0; a < n; ++a) supply[atoms[a]] = si[cells.size() + a];
@@ -508,7 +492,7 @@ double even_out(const Problem& pb, const std::vector<double>& m) {
   std::vector<double> s(n);
   for (std::size_t i = 0; i < n; ++i) s[i] = m[i] - pb.atoms.w[i];
   double rounding = 0;
-  const std::vector<long long> si = integer_supplies(s, rounding);
+  const std::vector<long long> si = integer_flow::supplies(s, rounding);
   Graph::NodeMap<long long> supply(g);
   for (std::size_t i = 0; i < n; ++i) supply[nodes[i]] = si[i];
   Simplex simplex(g);
@@ -827,6 +811,15 @@ class DualAscent {
   }
 };
 
+// With an empty measure on either side: w1 of nothing is 0, bl the other's whole mass
+// (phi = +-1).
+CertifiedDistances against_nothing(double ma, double mb) {
+  CertifiedDistances out;
+  out.w1 = {0.0, 0.0};
+  out.bl = {std::abs(ma - mb), std::abs(ma - mb)};
+  return out;
+}
+
 // Quadtree depth below cells of side h: straddling leaves of side s lose about 0.76 s^3
 // each in the lower bound, over a boundary of length about 2 sqrt(n) (1.5 leaves per
 // unit length per s); s = 0.03/sqrt(n) keeps that near a quarter of 2% of w1 ~ 0.38/sqrt(n).
@@ -843,11 +836,7 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
                                        const CertifiedOptions& options) {
   CertifiedDistances out;
   const double ma = raw.total(), md = density.total();
-  if (!(ma > 0) || !(md > 0)) {
-    out.w1 = {0.0, 0.0};
-    out.bl = {std::abs(ma - md), std::abs(ma - md)};
-    return out;
-  }
+  if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
   for (std::size_t i = 0; i < raw.x.size(); ++i)
     if (!(raw.x[i] >= 0 && raw.x[i] < 1 && raw.y[i] >= 0 && raw.y[i] < 1 && raw.w[i] >= 0))
       throw std::invalid_argument("certified_distances: atoms must lie in [0, 1)^2 with w >= 0");
@@ -882,11 +871,7 @@ CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
                                        const CertifiedOptions& options) {
   CertifiedDistances out;
   const double ma = a.total(), mb = b.total();
-  if (!(ma > 0) || !(mb > 0)) {
-    out.w1 = {0.0, 0.0};
-    out.bl = {std::abs(ma - mb), std::abs(ma - mb)};
-    return out;
-  }
+  if (!(ma > 0) || !(mb > 0)) return against_nothing(ma, mb);
   const std::size_t n = a.x.size(), m = b.x.size();
   if (double(n) * double(m) > kMaxPairs)
     throw std::invalid_argument("certified_distances: two point sets of " + std::to_string(n) +
@@ -908,7 +893,7 @@ CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
   for (double w : a.w) s.push_back(w / ma);
   for (double w : b.w) s.push_back(-w / mb);
   double rounding = 0;
-  const std::vector<long long> si = integer_supplies(s, rounding);
+  const std::vector<long long> si = integer_flow::supplies(s, rounding);
   Graph::NodeMap<long long> supply(g);
   for (std::size_t k = 0; k < n + m; ++k) supply[k < n ? na[k] : nb[k - n]] = si[k];
   Simplex simplex(g);

@@ -84,6 +84,10 @@ struct RunParams {
 
 struct MetricsParams {
   std::vector<std::string> kinds{"bl", "w1", "hs"};
+  // w1 and bl: "grid" (values on the H x H node grid, bracketed by its error) or
+  // "certified" (semi-discrete brackets of the exact distances, docs/certified.md).
+  std::string method = "grid";
+  double tolerance = 0.02;     // certified: the brackets' target relative width
   int grid = 32;               // H: node grid of the transport metrics (docs/ensembles.md)
   int stencil = 16;            // neighbours per node of the transport graph: 8, 16 or 32
   double hs_order = 3;         // s of the H^-s norm

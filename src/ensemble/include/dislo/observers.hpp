@@ -61,7 +61,13 @@ class DistanceObserver final : public Observer {
   // field on the metric grid itself (per comparison).
   double h_move_;
   std::vector<bool> exact_field_;
+  // metrics.method = "certified": semi-discrete brackets instead of the grid.
+  bool certified_;
+  CertifiedOptions options_;
+  std::vector<const Trajectory*> comparisons_;
+  std::vector<std::vector<Atoms>> sites_;  // [2 c + s][t]: lattice comparisons' sites
   void observe_sign(const Observation& o, int s);
+  CertifiedDistances certified(const Atoms& atoms, int c, int s, int t) const;
 };
 
 // bl between each sign's empirical measure of the coupled process Xbar and the mean field,
