@@ -173,12 +173,13 @@ class Ensemble(unittest.TestCase):
                 self.assertEqual(value.dtype, other[name].dtype, f"{name} on {ranks} ranks")
                 self.assertEqual(value.shape, other[name].shape, f"{name} on {ranks} ranks")
                 self.assertEqual(value.tobytes(), other[name].tobytes(), f"{name} on {ranks} ranks")
-        # The couplings (Lemma 4.2, 5.2): zero at t = 0, positive after, below the bound.
+        # The couplings (Lemma 4.2, 5.2): zero at t = 0, positive after (their n-dependence
+        # is test_coupling_falls_like_one_over_sqrt_n; the bound, orders of magnitude above
+        # them, is written beside them but is no test).
         for name in ("sde/chaos/coupling", "rw/chaos/thinning", "rw/chaos/time_change"):
             mean = ref[name + "/mean"]
             self.assertEqual(mean[0], 0.0, name)
             self.assertTrue(np.all(mean[1:] > 0), name)
-            self.assertTrue(np.all(mean[1:] < ref[name.split("/")[0] + "/chaos/bound"][1:]), name)
             self.assertEqual(ref[name + "/values"].shape, (10, 3))
         # eq. 18 and eq. 20 (models.md 5a): the Glivenko-Cantelli term measured on Xbar plus
         # the coupling lemma's explicit term, per sign; their maximum for both signs.
@@ -293,6 +294,33 @@ class Ensemble(unittest.TestCase):
                             self.assertTrue(np.all(cu - cl <= 1e-9), name)
                             grid = g[name + "/mean"][...]
                             self.assertTrue(np.all(np.abs(grid - cm) <= 0.0137 * cm), name)
+
+    def test_coupling_falls_like_one_over_sqrt_n(self):
+        # With shared noise, X_i - Xbar_i is driven by F_i(X) - F(Xbar_i), the empirical
+        # force's fluctuation about the mean field, O(n^-1/2) (Lemma 4.2 with kappa = 0):
+        # the coupling at fixed t falls like n^-1/2. The fitted slope over n = 60, 240, 960
+        # (16 replicas) has a standard error of about 0.04 (SDE) and 0.07 (RW, from the
+        # replicas' stderr); the window [-0.8, -0.3] excludes the neighbouring exponents 0
+        # (no propagation of chaos, e.g. a coupling that does not share its noise) and -1 by
+        # more than 5 of them, and holds the measured -0.54 and -0.59 within 3.5 (false
+        # failure below 1e-3 for both together).
+        ns = [60, 240, 960]
+        coupling = {"sde/chaos/coupling": [], "rw/chaos/thinning": []}
+        for n in ns:
+            text = TINY.replace("n = 60", f"n = {n}").replace("T = 0.1", "T = 0.025").replace(
+                "times = [0.0, 0.05, 0.1]", "times = [0.0, 0.025]").replace(
+                "replicas = 10", "replicas = 16")
+            out = os.path.join(self.dir, f"coupling{n}.h5")
+            run(text, out, 2, self.dir)
+            with h5py.File(out, "r") as f:
+                for name, values in coupling.items():
+                    values.append(f[name + "/mean"][-1])
+        for name, values in coupling.items():
+            slope = np.polyfit(np.log(ns), np.log(values), 1)[0]
+            print(f"[ measured ] {name} at t = 0.025, n = {ns}: "
+                  f"{['%.3g' % v for v in values]}, slope {slope:.3f}")
+            self.assertGreaterEqual(slope, -0.8, name)
+            self.assertLessEqual(slope, -0.3, name)
 
     def test_automatic_replica_count(self):
         counts = {}
