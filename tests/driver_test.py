@@ -65,6 +65,16 @@ class Driver(unittest.TestCase):
                 self.assertEqual(x.tobytes(), y.tobytes(), name)
             m = a["mf/mass_plus"][...]
             self.assertLess(np.max(np.abs(m / m[0] - 1)), 1e-12)
+            # Provenance of the binary that ran: the sources' commit, "-dirty" with changes
+            # to tracked files (taken at build time; ctest runs after the build).
+            source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+            head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=source,
+                                  capture_output=True, text=True)
+            revision = a.attrs["git_revision"]
+            if head.returncode != 0:
+                self.assertEqual(revision, "unknown")
+            else:
+                self.assertRegex(revision, "^" + head.stdout.strip() + "(-dirty|-unknown-state)?$")
 
     def test_transposes_by_messages_give_the_same_bits(self):
         # Within one node the grids transpose through shared memory; -dislo_transpose

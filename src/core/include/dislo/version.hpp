@@ -1,8 +1,7 @@
 #pragma once
 
 namespace dislo {
-// Fixed at configure time.
-const char* version();
-const char* git_revision();
+const char* version();       // the project's, fixed at configure time
+const char* git_revision();  // of the sources built, "<commit>[-dirty]" or "unknown"
 const char* build_type();
 }  // namespace dislo
