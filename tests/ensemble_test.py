@@ -123,6 +123,9 @@ replicas = 4
 times = [0.0, 0.05, 0.1]
 [mf]
 M = 64
+[chaos]
+coupling = true
+frames = 16
 [metrics]
 kinds = ["w1", "bl"]
 grid = 32
@@ -286,6 +289,8 @@ class Ensemble(unittest.TestCase):
                               f"certified [{cl[-1]:.5f}, {cu[-1]:.5f}]")
                         self.assertTrue(np.all(cl <= gu + 1e-12) and np.all(gl <= cu + 1e-12), name)
                         np.testing.assert_allclose(cm, 0.5 * (cl + cu), rtol=1e-12)
+                        if k == "bl":  # at t = 0 Xbar is X: eq. 18/20's term is the same upper end
+                            self.assertEqual(c[f"{m}/chaos/xbar_bl_{sgn}/mean"][0], cu[0], name)
                         if k != "w1":
                             continue
                         if m == "sde":  # within metrics.tolerance (default 0.02)

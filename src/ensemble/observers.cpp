@@ -100,6 +100,13 @@ Atoms lattice_atoms(const std::vector<double>& rho, int L) {
   return a;
 }
 
+CertifiedOptions certified_options(const MetricsParams& params, bool want_bl) {
+  CertifiedOptions o;
+  o.tolerance = params.tolerance;
+  o.want_bl = want_bl;
+  return o;
+}
+
 // Sums v over the ranks onto rank 0 (other ranks are left empty).
 void reduce_to_root(std::vector<std::int64_t>& v, MPI_Comm comm) {
   int rank = 0;
@@ -122,6 +129,23 @@ std::pair<long, long> sign_range(const ReplicaView& p, int s) {
 
 }  // namespace
 
+// ---------------------------------------------------------------- CertifiedReference
+
+CertifiedReference::CertifiedReference(const Trajectory& tr, const CertifiedOptions& options)
+    : tr_(&tr), options_(options) {
+  if (!tr.lattice) return;
+  for (int s = 0; s < 2; ++s)
+    for (const auto& field : s == 0 ? tr.plus : tr.minus)
+      sites_[s].push_back(lattice_atoms(field, tr.N));
+}
+
+// MF's density as its Fourier series; MFeps's sites as atoms (every pair).
+CertifiedDistances CertifiedReference::distances(const Atoms& atoms, int s, int t) const {
+  if (tr_->lattice) return certified_distances(atoms, sites_[s][std::size_t(t)], options_);
+  const auto& field = s == 0 ? tr_->plus[std::size_t(t)] : tr_->minus[std::size_t(t)];
+  return certified_distances(atoms, field, tr_->N, options_);
+}
+
 // ---------------------------------------------------------------- DistanceObserver
 
 DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& params,
@@ -135,33 +159,21 @@ DistanceObserver::DistanceObserver(const MetricPlan& plan, const MetricsParams& 
       grid_(2 * comparisons.size()),
       coefficients_(2 * comparisons.size()),
       h_move_(std::numbers::sqrt2 / 2 / params.grid),
-      certified_(params.method == "certified"),
-      comparisons_(comparisons),
-      sites_(2 * comparisons.size()) {
-  options_.tolerance = params.tolerance;
-  options_.want_bl = plan.wants_bl();
+      certified_(params.method == "certified") {
   for (std::size_t c = 0; c < comparisons.size(); ++c) {
     const Trajectory& tr = *comparisons[c];
     exact_field_.push_back(tr.lattice && tr.N == H_);
+    if (certified_)
+      certified_references_.emplace_back(tr, certified_options(params, plan.wants_bl()));
     for (int t = 0; t < plan.times(); ++t)
       for (int s = 0; s < 2; ++s) {
         const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
-        if (certified_ && tr.lattice) sites_[2 * c + s].push_back(lattice_atoms(field, tr.N));
         if (!certified_) grid_[2 * c + s].push_back(reference_measure(tr, field, H_));
         coefficients_[2 * c + s].push_back(plan.wants_hs()
                                                ? field_coefficients(field, tr.N, params.hs_modes)
                                                : std::vector<std::complex<double>>{});
       }
   }
-}
-
-// The semi-discrete brackets of one sign's atoms against comparison c at time t: the MF
-// density as its Fourier series, the MFeps sites as atoms (every pair).
-CertifiedDistances DistanceObserver::certified(const Atoms& atoms, int c, int s, int t) const {
-  const Trajectory& tr = *comparisons_[std::size_t(c)];
-  if (tr.lattice) return certified_distances(atoms, sites_[std::size_t(2 * c + s)][t], options_);
-  const auto& field = s == 0 ? tr.plus[t] : tr.minus[t];
-  return certified_distances(atoms, field, tr.N, options_);
 }
 
 void DistanceObserver::observe(const Observation& o) {
@@ -191,7 +203,7 @@ void DistanceObserver::observe_sign(const Observation& o, int s) {
     CertifiedDistances cd;
     if (plan.transport() && plan.owner(s, c, 0) == group_rank_) {
       if (certified_)
-        cd = certified(particle_atoms(p, lo, hi), c, s, o.t);
+        cd = certified_references_[std::size_t(c)].distances(particle_atoms(p, lo, hi), s, o.t);
       else
         d = solver_.distances(atoms, grid_[ref][o.t], plan.wants_w1(), plan.wants_bl(),
                               kBlTolerance);
@@ -236,6 +248,10 @@ CoupledDistanceObserver::CoupledDistanceObserver(const MetricPlan& plan,
       grid_(2),
       h_move_(std::numbers::sqrt2 / 2 / params.grid),
       exact_field_(reference.lattice && reference.N == params.grid) {
+  if (params.method == "certified") {
+    certified_.emplace(reference, certified_options(params, true));
+    return;
+  }
   for (int t = 0; t < plan.times(); ++t)
     for (int s = 0; s < 2; ++s)
       grid_[s].push_back(
@@ -247,6 +263,11 @@ void CoupledDistanceObserver::observe(const Observation& o) {
   if (p.n == 0) return;
   for (int s = 0; s < 2; ++s) {
     const auto [lo, hi] = sign_range(p, s);
+    if (certified_) {
+      o.row[plan_->slot(first_metric_ + s, o.t)] =
+          certified_->distances(particle_atoms(p, lo, hi), s, o.t).bl.upper;
+      continue;
+    }
     const GridMeasure atoms = sign_atoms(p, lo, hi, H_);
     const GridMeasure& field = grid_[s][o.t];
     const double value = solver_.distances(atoms, field, false, true, kBlTolerance).bl;

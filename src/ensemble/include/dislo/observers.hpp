@@ -9,6 +9,7 @@
 
 #include <complex>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -40,6 +41,20 @@ class Observer {
   virtual void finish(long /*replicas*/, EnsembleResult& /*result*/) const {}
 };
 
+// One mean-field trajectory as the semi-discrete certified distances see it
+// (metrics.method = "certified"): MF by its Fourier series, MFeps by its sites as atoms.
+class CertifiedReference {
+ public:
+  CertifiedReference(const Trajectory& tr, const CertifiedOptions& options);
+  // The brackets of one sign's atoms against sign s at output time t.
+  CertifiedDistances distances(const Atoms& atoms, int s, int t) const;
+
+ private:
+  const Trajectory* tr_;
+  CertifiedOptions options_;
+  std::vector<Atoms> sites_[2];  // [s][t], lattice trajectories only
+};
+
 // The distances (w1, bl, hs) between each sign's empirical measure and each comparison's
 // mean field, written into the row: the metrics of the group rank's tasks (MetricPlan),
 // with the certified brackets of w1 and bl.
@@ -63,15 +78,13 @@ class DistanceObserver final : public Observer {
   std::vector<bool> exact_field_;
   // metrics.method = "certified": semi-discrete brackets instead of the grid.
   bool certified_;
-  CertifiedOptions options_;
-  std::vector<const Trajectory*> comparisons_;
-  std::vector<std::vector<Atoms>> sites_;  // [2 c + s][t]: lattice comparisons' sites
+  std::vector<CertifiedReference> certified_references_;  // per comparison
   void observe_sign(const Observation& o, int s);
-  CertifiedDistances certified(const Atoms& atoms, int c, int s, int t) const;
 };
 
 // bl between each sign's empirical measure of the coupled process Xbar and the mean field,
-// its certified upper bound (the grid value plus its error): the measured
+// its certified upper bound (the grid value plus its error, or with metrics.method =
+// "certified" the semi-discrete bracket's upper end): the measured
 // Glivenko-Cantelli term of eq. 18 and eq. 20 (Lemma 4.3; models.md 5a), so that the
 // bounds stay bounds; written into the row as metrics first_metric (plus) and
 // first_metric + 1 (minus).
@@ -88,6 +101,7 @@ class CoupledDistanceObserver final : public Observer {
   std::vector<std::vector<GridMeasure>> grid_;  // [s][t]
   double h_move_;                               // binning's largest move
   bool exact_field_;  // a lattice field on the metric grid itself: no move
+  std::optional<CertifiedReference> certified_;
 };
 
 // The one-particle laws: occupation counts of G x G cells (RW: the lattice sites) and
