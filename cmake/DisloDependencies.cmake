@@ -43,6 +43,9 @@ dislo_require(RANDOM123_INCLUDE_DIR "Random123 (Philox)" "librandom123-dev")
 add_library(dislo_random123 INTERFACE)
 target_include_directories(dislo_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
 add_library(Random123::Random123 ALIAS dislo_random123)
+# Boost.Math (header-only): Student's t, normal and chi-square distributions of the law test.
+find_package(Boost 1.71 QUIET)
+dislo_require(Boost_FOUND "Boost (headers: Boost.Math)" "libboost-dev")
 # LEMON's pkg-config file names /usr/lib, not the multiarch directory: find it directly.
 find_path(LEMON_INCLUDE_DIR lemon/network_simplex.h)
 find_library(LEMON_LIBRARY lemon)

@@ -9,7 +9,7 @@ packages=(
   petsc-dev
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev libbenchmark-dev
-  libtomlplusplus-dev libcli11-dev libfmt-dev librandom123-dev liblemon-dev
+  libtomlplusplus-dev libcli11-dev libfmt-dev librandom123-dev liblemon-dev libboost-dev
   python3-h5py python3-matplotlib python3-scipy python3-numpy python3-pot
   clang-format
   slurmctld slurmd slurm-client munge

@@ -138,7 +138,7 @@ struct Run::Phases {
   std::int64_t particle_steps = 0, events = 0;
   Phases(MPI_Comm comm, const Study& study, Checkpoint saved)
       : states(std::move(saved)),
-        kernel(study.kernel, study.model.delta),
+        kernel(Kernel::of(study)),
         constants(kernel_constants(kernel)),
         out(comm, study.run.output) {}
 };
@@ -188,6 +188,7 @@ void Run::write_header() {
   const KernelConstants& c = phases_->constants;
   out.set_attribute("/potential", "kind", std::string(to_string(study_.kernel)));
   out.set_attribute("/potential", "delta", study_.model.delta);
+  out.set_attribute("/potential", "strength", study_.potential_strength);
   out.set_attribute("/potential", "C_V", c.C_V);
   out.set_attribute("/potential", "max_V", c.max_V);
   out.set_attribute("/potential", "max_grad_V", c.max_grad);

@@ -957,6 +957,9 @@ constexpr KeySpec kKeys[] = {
 
     {"potential", "kind", field<&Study::kernel>(), kAny,
      "regularisation of the interaction potential (models.md, section 2)"},
+    {"potential", "strength", field<&Study::potential_strength>(), kFinite,
+     "multiplies V_delta in every model: 1 is the paper's model, 0 switches the interaction "
+     "off (a non-interacting control), -1 exchanges attraction and repulsion"},
 
     {"initial", "kind", field<&Study::initial, &InitialParams::kind>(), kAny,
      "shape of the initial densities"},

@@ -1,4 +1,5 @@
 #include "dislo/observers.hpp"
+#include "dislo/statistics.hpp"
 
 #include <fftw3.h>
 #include <fmt/core.h>
@@ -337,37 +338,38 @@ void LawObserver::finish(long replicas, EnsembleResult& result) const {
   for (int s = 0; s < 2; ++s) finish_sign(s, replicas, result);
 }
 
-// Densities w.r.t. nu (SDE cells of area 1/G^2) or nu_eps (RW sites, eps^2), their L2
-// distance to the mean field with its standard error, and the chi-square of the cells.
+// Densities w.r.t. nu (SDE cells of area 1/G^2) or nu_eps (RW sites, eps^2), their
+// standard errors, their L2 distance to the mean field with its standard error, and the
+// test of all cells against the mean field.
 void LawObserver::finish_sign(int s, long R, EnsembleResult& result) const {
   const double area = 1.0 / (double(G_) * G_);
   const double scale = 1.0 / (double(n_) * area);  // one particle's density in a cell
-  auto& law = s == 0 ? result.law_plus : result.law_minus;
-  law.resize(std::size_t(nt_) * G_ * G_);
-  result.law_l2[s].resize(nt_);
-  result.law_l2_stderr[s].resize(nt_);
-  result.law_chi2[s].assign(nt_, 0.0);
-  result.law_cells[s].assign(nt_, 0.0);
   const std::size_t cells = std::size_t(G_) * G_;
+  auto& law = s == 0 ? result.law_plus : result.law_minus;
+  law.resize(std::size_t(nt_) * cells);
+  result.law_stderr[s].resize(law.size());
+  result.law_reference[s].resize(law.size());
+  for (auto* v : {&result.law_l2[s], &result.law_l2_stderr[s], &result.law_chi2[s],
+                  &result.law_cells[s], &result.law_p[s]})
+    v->assign(nt_, 0.0);
   std::vector<double> diff(cells), var(cells);
   for (int t = 0; t < nt_; ++t) {
     double d2 = 0;
     for (std::size_t q = 0; q < cells; ++q) {
       const std::size_t k = std::size_t(t) * cells + q;
-      const double c = double(law_[s][k]), c2 = double(law_sq_[s][k]);
-      const double f = c / double(R) * scale;
-      law[k] = f;
-      diff[q] = f - reference_[s][t][q];
+      const double m1 = double(law_[s][k]) / double(R), m2 = double(law_sq_[s][k]) / double(R);
+      law[k] = m1 * scale;
+      result.law_reference[s][k] = reference_[s][t][q];
+      diff[q] = law[k] - reference_[s][t][q];
       d2 += area * diff[q] * diff[q];
       // Variance of the replica mean of the per-replica density in this cell.
-      const double m1 = c / double(R), m2 = c2 / double(R);
       var[q] = R > 1 ? (m2 - m1 * m1) * double(R) / double(R - 1) * scale * scale / double(R) : 0.0;
+      result.law_stderr[s][k] = std::sqrt(var[q]);
     }
-    for (std::size_t q = 0; q < cells; ++q)
-      if (var[q] > 0) {
-        result.law_chi2[s][t] += diff[q] * diff[q] / var[q];
-        result.law_cells[s][t] += 1;
-      }
+    const CellTest test = cell_mean_test(diff, var, R);
+    result.law_chi2[s][t] = test.stat;
+    result.law_cells[s][t] = test.cells;
+    result.law_p[s][t] = test.p;
     const double D = std::sqrt(d2);
     double se2 = 0;
     if (D > 0)

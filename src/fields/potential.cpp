@@ -314,9 +314,11 @@ class BumpCorrection {
 
 }  // namespace
 
-Kernel::Kernel(KernelKind kind, double delta) : kind_(kind), delta_(delta) {
+Kernel::Kernel(KernelKind kind, double delta, double strength)
+    : kind_(kind), delta_(delta), strength_(strength) {
   if (!(delta > 0) || !std::isfinite(delta))
     throw std::invalid_argument("potential: delta must be positive and finite");
+  if (!std::isfinite(strength)) throw std::invalid_argument("potential: strength must be finite");
   if (kind_ == KernelKind::bump) {
     bump_norm_ = bump_norm();
     const GaussLegendre& g = gauss_legendre(kBumpNodes);
@@ -339,6 +341,16 @@ Kernel::Kernel(KernelKind kind, double delta) : kind_(kind), delta_(delta) {
       bump_weights_[i] = 2 * w * P;
     }
   }
+}
+
+Kernel Kernel::of(const Study& study) {
+  return Kernel(study.kernel, study.model.delta, study.potential_strength);
+}
+
+Kernel Kernel::unit() const {
+  Kernel k = *this;
+  k.strength_ = 1;
+  return k;
 }
 
 double Kernel::max_q() const {
@@ -369,7 +381,7 @@ double Kernel::phihat(double k2) const {
 
 double Kernel::vhat(double k2) const {
   if (k2 <= 0) return 0.0;
-  return phihat(k2) / (4 * kPi * kPi * k2);
+  return strength_ * phihat(k2) / (4 * kPi * kPi * k2);
 }
 
 double Kernel::phi_free(double r) const {
@@ -467,15 +479,27 @@ PotentialTable tabulate_fft(const Kernel& kernel, int G, int N) {
     os << "potential: " << describe(kernel) << " FFT size N=" << N << " > " << kMaxFft;
     throw std::runtime_error(os.str());
   }
-  Fields f = spectral_fields(kernel, G, N, false);
-  f.table.truncation_bound = fft_tail_bound(kernel, N);
+  Fields f = spectral_fields(kernel, G, N, false);  // vhat carries the strength
+  f.table.truncation_bound = std::abs(kernel.strength()) * fft_tail_bound(kernel, N);
   return std::move(f.table);
 }
 
 namespace {
 
+void scale_fields(Fields& f, double strength) {
+  for (auto* v : {&f.table.V, &f.table.dV1, &f.table.dV2, &f.H11, &f.H12, &f.H22})
+    for (double& x : *v) x *= strength;
+  f.table.truncation_bound *= std::abs(strength);
+}
+
 Fields tabulate_fields(const Kernel& kernel, int G, bool hessian) {
   if (G < 1) throw std::invalid_argument("potential: table size G must be positive");
+  if (kernel.strength() != 1) {
+    // The FFT size is chosen for a tail relative to max |grad V_delta| at strength 1.
+    Fields f = tabulate_fields(kernel.unit(), G, hessian);
+    scale_fields(f, kernel.strength());
+    return f;
+  }
   if (kernel.kind() != KernelKind::bump) {
     double bound = 0;
     const int N =

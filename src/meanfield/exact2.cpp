@@ -73,7 +73,7 @@ TwoParticleLaws::TwoParticleLaws(const Study& study)
   }
   M_ = L_ >= kMinFokkerPlanckGrid ? L_ : L_ * ((kMinFokkerPlanckGrid + L_ - 1) / L_);
 
-  const Kernel kernel(study.kernel, study.model.delta);
+  const Kernel kernel = Kernel::of(study);
   const double eps = 1.0 / L_, base = 1 / (beta_ * eps * eps);
   const PotentialTable lattice = tabulate(kernel, L_);
   const std::size_t S = std::size_t(L_) * L_;

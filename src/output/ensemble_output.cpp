@@ -9,6 +9,40 @@
 
 namespace dislo {
 
+namespace {
+
+// <group>/law: per sign the replica-averaged density, its standard error and the mean
+// field's cell averages (G x G fields per time), the L2 distance and the cell test.
+void write_law(MPI_Comm comm, OutputFile& out, const std::string& group,
+               const EnsembleResult& res, const std::vector<double>& times) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  const int G = res.law_grid;
+  auto field = [&](const std::string& name, const std::vector<double>& data) {
+    const std::string d = group + "/law/" + name;
+    out.create_field(d, times, G);
+    for (std::size_t t = 0; t < times.size(); ++t)
+      out.write_field_rows(d, int(t), 0, rank == 0 ? G : 0,
+                           rank == 0 ? data.data() + t * std::size_t(G) * G : nullptr);
+  };
+  auto vector = [&](const std::string& name, const std::vector<double>& data) {
+    out.write_vector(group + "/law/" + name, broadcast_from_root(comm, data));
+  };
+  for (int s = 0; s < 2; ++s) {
+    const std::string sign = s == 0 ? "plus" : "minus";
+    field("rho_" + sign, s == 0 ? res.law_plus : res.law_minus);
+    field("rho_" + sign + "_stderr", res.law_stderr[s]);
+    field("reference_" + sign, res.law_reference[s]);
+    vector("l2_" + sign, res.law_l2[s]);
+    vector("l2_" + sign + "_stderr", res.law_l2_stderr[s]);
+    vector("chi2_" + sign, res.law_chi2[s]);
+    vector("chi2_cells_" + sign, res.law_cells[s]);
+    vector("p_" + sign, res.law_p[s]);
+  }
+}
+
+}  // namespace
+
 void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, const Study& study,
                     const EnsembleResult& res) {
   int rank = 0;
@@ -36,24 +70,7 @@ void write_ensemble(MPI_Comm comm, OutputFile& out, const std::string& group, co
     out.write_matrix(g + "/values", R, nt, rank == 0 ? res.values[m] : std::vector<double>{});
   }
   out.write_vector(group + "/kappa", broadcast_from_root(comm, res.kappa));
-  const int G = res.law_grid;
-  const char* names[2] = {"rho_plus", "rho_minus"};
-  const char* l2[2] = {"l2_plus", "l2_minus"};
-  for (int s = 0; s < 2; ++s) {
-    const std::string d = group + "/law/" + names[s];
-    out.create_field(d, times, G);
-    const auto& law = s == 0 ? res.law_plus : res.law_minus;
-    for (std::size_t t = 0; t < nt; ++t)
-      out.write_field_rows(d, int(t), 0, rank == 0 ? G : 0,
-                           rank == 0 ? law.data() + t * std::size_t(G) * G : nullptr);
-    out.write_vector(group + "/law/" + l2[s], broadcast_from_root(comm, res.law_l2[s]));
-    out.write_vector(group + "/law/" + l2[s] + "_stderr",
-                     broadcast_from_root(comm, res.law_l2_stderr[s]));
-    const std::string sign = s == 0 ? "plus" : "minus";
-    out.write_vector(group + "/law/chi2_" + sign, broadcast_from_root(comm, res.law_chi2[s]));
-    out.write_vector(group + "/law/chi2_cells_" + sign,
-                     broadcast_from_root(comm, res.law_cells[s]));
-  }
+  write_law(comm, out, group, res, times);
   out.write_vector(group + "/law/r", broadcast_from_root(comm, res.r));
   const std::size_t nr = std::size_t(study.metrics.pair_bins);
   out.write_matrix(group + "/law/pair_opposite", nt, nr, res.pair_opposite);

@@ -119,7 +119,7 @@ void DirectForce::compute(std::span<const double> x, std::span<const double> y,
                           std::span<const int> b, ParticleBlock block, std::span<double> fx,
                           std::span<double> fy) {
   const std::size_t n = x.size();
-  const double inv_n = 1.0 / double(n);
+  const double inv_n = strength_ / double(n);
   auto pair = [&](std::size_t i, std::size_t j) {  // grad V_delta(x_i - x_j), nearest image
     double dx = x[i] - x[j], dy = y[i] - y[j];
     dx += (dx < -0.5) - (dx >= 0.5);
@@ -483,7 +483,8 @@ void ParticleMesh::compute(std::span<const double> x, std::span<const double> y,
 std::unique_ptr<ForceField> make_force_field(const Kernel& kernel, const std::string& method,
                                              double pm_tolerance, long n, MPI_Comm comm) {
   if (method == "direct") return std::make_unique<DirectForce>(kernel);
-  const MeshChoice mesh = choose_mesh(kernel, pm_tolerance, n);
+  // Relative errors: chosen at strength 1 (the strength scales the influence function).
+  const MeshChoice mesh = choose_mesh(kernel.unit(), pm_tolerance, n);
   if (method == "pm") {
     if (mesh.M == 0)
       throw InputError(

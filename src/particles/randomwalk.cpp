@@ -68,7 +68,7 @@ LatticeWalk::LatticeWalk(const Study& study, const char* who)
         "{}: model.beta = inf is refused for the random walk ({}): the paper's discrete "
         "beta -> inf limit is a different, rate-independent process; use a finite beta",
         study.source, who));
-  grad_ = std::make_shared<LatticeGradient>(Kernel(study.kernel, study.model.delta), L_);
+  grad_ = std::make_shared<LatticeGradient>(Kernel::of(study), L_);
   const auto n = std::size_t(study.model.n);
   x_.resize(n);
   y_.resize(n);

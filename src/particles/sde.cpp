@@ -27,7 +27,7 @@ SdeEngine::SdeEngine(const Study& study, MPI_Comm group)
       sampler_(study.initial, study.model, 0),
       ode_rtol_(study.sde.ode_rtol),
       ode_atol_(study.sde.ode_atol) {
-  const Kernel kernel(study.kernel, study.model.delta);
+  const Kernel kernel = Kernel::of(study);
   force_ = make_force_field(kernel, study.sde.force, study.sde.pm_tolerance, study.model.n, group);
   int rank = 0, size = 1;
   MPI_Comm_rank(group_, &rank);
@@ -43,7 +43,7 @@ SdeEngine::SdeEngine(const Study& study, MPI_Comm group)
   // The bound |F_i| <= max |grad V_delta| (n-1)/n sets the drift part of the default step.
   double max_grad = 0;
   if (auto* direct = dynamic_cast<const DirectForce*>(force_.get()))
-    max_grad = direct->gradient().max_gradient();
+    max_grad = std::abs(direct->strength()) * direct->gradient().max_gradient();
   else
     max_grad = kernel_constants(kernel).max_grad;
   dt_ = study.sde.dt > 0 ? study.sde.dt : default_sde_step(study.model, max_grad);

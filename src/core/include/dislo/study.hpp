@@ -158,6 +158,7 @@ struct Study {
   std::string source = "<default>";  // file name, for messages
   ModelParams model;
   KernelKind kernel = KernelKind::gaussian;
+  double potential_strength = 1.0;  // multiplies V_delta (potential.strength)
   InitialParams initial;
   RunParams run;
   MetricsParams metrics;

@@ -30,11 +30,14 @@ struct EnsembleResult {
   std::vector<double> kappa;                        // [R] (rank 0)
   int law_grid = 0;                                 // H (SDE histogram) or L (RW sites)
   std::vector<double> law_plus, law_minus;          // [nt * G * G] densities (rank 0)
+  // [nt * G * G]: the densities' standard errors, and the mean field's cell averages
+  // they are compared with (rank 0).
+  std::vector<double> law_stderr[2], law_reference[2];
   std::vector<double> law_l2[2], law_l2_stderr[2];  // [nt]: L2 distance to the mean field
-  // [nt]: sum over cells of (law - mean field)^2 / (its Monte Carlo variance), and the
-  // number of cells with positive variance: chi-square with that many degrees of freedom
-  // when the law equals the mean field (propagation of chaos, up to O(1/n)).
-  std::vector<double> law_chi2[2], law_cells[2];
+  // [nt]: cell_mean_test of the law against the mean field (statistics.hpp): its
+  // statistic, cells and p-value (propagation of chaos: the law is the mean field up to
+  // O(1/n), so p is uniform unless the replicas resolve that bias).
+  std::vector<double> law_chi2[2], law_cells[2], law_p[2];
   std::vector<double> r;                             // [nr] bin centres of the pair distance
   std::vector<double> pair_opposite, pair_equal;     // [nt * nr] densities (NaN without pairs)
   double seconds_simulate = 0, seconds_metrics = 0;  // summed over ranks

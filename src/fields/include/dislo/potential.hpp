@@ -10,15 +10,22 @@
 
 namespace dislo {
 
-// phihat_delta(k) for |k|^2 = k2 (integer wave vectors, k2 >= 0).
+// phihat_delta(k) for |k|^2 = k2 (integer wave vectors, k2 >= 0), and the potential
+// strength * V_delta (strength 1: the paper's model; 0: no interaction; -1: attraction and
+// repulsion exchanged; potential.strength).
 class Kernel {
  public:
-  Kernel(KernelKind kind, double delta);
+  Kernel(KernelKind kind, double delta, double strength = 1.0);
+  // The study's potential (potential.kind, model.delta, potential.strength).
+  static Kernel of(const Study& study);
   KernelKind kind() const { return kind_; }
   double delta() const { return delta_; }
-  // Fourier multiplier of the mollifier; phihat(0) = 1.
+  double strength() const { return strength_; }
+  // The same mollifier at strength 1 (tables whose error bounds are relative).
+  Kernel unit() const;
+  // Fourier multiplier of the mollifier; phihat(0) = 1 (independent of the strength).
   double phihat(double k2) const;
-  // Vhat_delta(k) = phihat(k) / (4 pi^2 |k|^2); 0 at k = 0.
+  // strength * Vhat_delta(k), Vhat_delta = phihat(k) / (4 pi^2 |k|^2); 0 at k = 0.
   double vhat(double k2) const;
   // The mollifier phi_delta itself (free space, radial), for tests and the bump tables.
   double phi_free(double r) const;
@@ -32,13 +39,14 @@ class Kernel {
  private:
   KernelKind kind_;
   double delta_;
+  double strength_ = 1;
   // bump only: projection P(t) of phi_1 at Gauss-Legendre nodes on [0,1], so that
   // phihat(q) = 2 sum_i w_i P(t_i) cos(q t_i) (no Bessel functions needed).
   std::vector<double> bump_nodes_, bump_weights_;
   double bump_norm_ = 1;  // c in phi_1 = c exp(-1/(1-r^2))
 };
 
-// Values of V_delta, dV/dx1, dV/dx2 on the G x G grid x = (i/G, j/G), stored x-major
+// Values of strength * (V_delta, dV/dx1, dV/dx2) on the G x G grid x = (i/G, j/G), stored x-major
 // (index i*G + j), plus the bound on what the truncated Fourier series leaves out.
 struct PotentialTable {
   int G = 0;
@@ -67,7 +75,7 @@ KernelConstants kernel_constants(const Kernel& kernel);
 PotentialTable tabulate_fft(const Kernel& kernel, int G, int N);
 
 // Upper bound (radial integral) on sum over modes outside [-N/2, N/2)^2 of
-// |Vhat_delta(k)| max(1, 2 pi |k|): bounds the max-norm error of the truncated V and grad V.
+// |Vhat_delta(k)| max(1, 2 pi |k|) at strength 1: bounds the max-norm error of the truncated V and grad V.
 double fft_tail_bound(const Kernel& kernel, int N);
 
 // m2 = integral of |y|^2 phi_1(y) over the unit disc, bump profile, by quadrature

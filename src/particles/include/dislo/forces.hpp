@@ -89,17 +89,23 @@ class ForceField {
 // the same terms in the same order (twice the pair evaluations, identical bits).
 class DirectForce final : public ForceField {
  public:
-  explicit DirectForce(const Kernel& kernel) : grad_(kernel) {}
+  // The pair table is built at strength 1 (its error bound is relative); the strength
+  // scales the sum.
+  explicit DirectForce(const Kernel& kernel)
+      : grad_(kernel.unit()), strength_(kernel.strength()) {}
   using ForceField::compute;
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
   ForceMethod method() const override { return ForceMethod::direct; }
   bool needs_all_positions() const override { return true; }
   double error_estimate() const override { return grad_.error_bound(); }
+  // At strength 1.
   const PairGradient& gradient() const { return grad_; }
+  double strength() const { return strength_; }
 
  private:
   PairGradient grad_;
+  double strength_;
 };
 
 // Mesh size M and B-spline order p of the particle-mesh method, with the a-priori
