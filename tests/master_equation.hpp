@@ -65,7 +65,7 @@ inline std::vector<double> master_equation_n2(const Study& s, const std::vector<
   const int L = s.model.lattice;
   const int S = L * L;
   const double eps = s.model.eps(), beta = s.model.beta;
-  const PotentialTable table = tabulate(Kernel(s.kernel, s.model.delta), L);
+  const PotentialTable table = tabulate(Kernel::of(s), L);
   const int b[2] = {+1, s.model.n_plus == 2 ? +1 : -1};
   // rate[(state) * 8 + move], move = particle * 4 + dir
   std::vector<double> rate(std::size_t(S) * S * 8);

@@ -29,6 +29,7 @@ using dislo::testing::master_equation_n2;
 using dislo::testing::particle_study;
 using dislo::testing::two_particle_study;
 using dislo::testing::wrap;
+using dislo::testing::wrong_models;
 
 namespace {
 constexpr double two_pi = 2 * std::numbers::pi;
@@ -154,91 +155,146 @@ TEST(ChaosCoupling, SdeCouplingLeavesTheReplicaUnchanged) {
   EXPECT_GT(coupled.coupling_distance(), 0.0);
 }
 
-TEST(ChaosCoupling, SdeXbarFollowsTheMeanField) {
-  // Xbar's particles are independent with the law of MF (McKean-Vlasov): their histogram
-  // at T against MF's exact cell masses; the initial law is rejected (power).
-  Study study = particle_study(KernelKind::gaussian, 50, 25, 16, 0.125, 4.0);
-  study.initial.kind = InitialKind::cosine;
-  study.initial.amplitude = 0.8;
-  study.initial.amplitude_minus = -0.8;
-  study.model.T = 0.2;
-  study.mf.M = 32;
-  const Kernel kernel(study.kernel, study.model.delta);
+namespace {
+
+// MF of a study at the frame times: the densities that drive Xbar, and at T the plus
+// density's exact masses of the H x H cells centred on the nodes a/H, as probabilities.
+struct MeanFieldPath {
+  int cutoff = 0;
+  std::vector<std::vector<double>> plus, minus;
+  std::vector<double> cells;
+};
+
+MeanFieldPath solve_mf(const Study& study, int frames, int H) {
+  const Kernel kernel = Kernel::of(study);
   MeanField mf(MPI_COMM_SELF, study, kernel);
-  const InitialDensity rho0(study.initial);
-  mf.set_initial(rho0);
-  const int frames = 64;
-  ContinuumForce force(kernel, 32, mf.dealias_cutoff(), study.model.T, frames);
-  std::vector<double> start_plus;
+  mf.set_initial(InitialDensity(study.initial));
+  MeanFieldPath path;
+  path.cutoff = mf.dealias_cutoff();
   for (double t : frame_times(study.model.T, frames)) {
     mf.advance_to(t);
     const auto p = mf.rho(+1), m = mf.rho(-1);
-    force.add_frame(p, m);
-    if (t == 0) start_plus.assign(p.begin(), p.end());
+    path.plus.emplace_back(p.begin(), p.end());
+    path.minus.emplace_back(m.begin(), m.end());
   }
-  const int H = 8;
-  auto probabilities = [&](std::span<const double> density) {
-    auto cells = cell_masses_spectral(density, 32, H).mass;
-    const double total = std::accumulate(cells.begin(), cells.end(), 0.0);
-    for (auto& c : cells) c /= total;
-    return cells;
-  };
-  const auto exact = probabilities(mf.rho(+1));
-  const auto initial = probabilities(start_plus);
-  SdeEngine engine(study);
-  engine.couple(&force);
-  std::vector<double> counts(std::size_t(H) * H, 0.0);
-  for (int r = 0; r < 400; ++r) {
-    engine.start(std::uint64_t(r));
-    engine.advance_to(study.model.T);
-    for (long i = 0; i < engine.signs().n_plus; ++i) {
-      const int a = int(std::lround(engine.xbar()[i] * H)) % H;
-      const int b = int(std::lround(engine.ybar()[i] * H)) % H;
-      counts[std::size_t(a) * H + b] += 1;
-    }
-  }
-  const auto c = chi2_goodness(counts, exact);
-  const auto wrong = chi2_goodness(counts, initial);
-  std::printf(
-      "[ measured ] SDE Xbar+ against MF at T: chi2 = %.1f, dof %d, p = %.3f; against "
-      "rho0: p = %.1e\n",
-      c.stat, c.dof, c.p, wrong.p);
-  EXPECT_GE(c.p, tol::p_value);
-  EXPECT_LT(wrong.p, tol::p_value);
+  path.cells = cell_masses_spectral(path.plus.back(), study.mf.M, H).mass;
+  const double total = std::accumulate(path.cells.begin(), path.cells.end(), 0.0);
+  for (auto& c : path.cells) c /= total;
+  return path;
 }
+
+}  // namespace
+
+TEST(ChaosCoupling, SdeXbarFollowsTheMeanField) {
+  // Xbar's particles are independent with the law of MF (McKean-Vlasov): their histogram
+  // at T against MF's exact cell masses. Power: the same counts reject the mean fields
+  // with the interaction off, flipped and beta halved, and Xbar driven by the flipped
+  // mean-field force is rejected against the right one (beta = 32, where interaction and
+  // diffusion move the density at comparable rates).
+  Study study = particle_study(KernelKind::gaussian, 50, 25, 16, 0.125, 32.0);
+  study.initial.kind = InitialKind::cosine;
+  study.initial.amplitude = 0.8;
+  study.initial.amplitude_minus = -0.8;
+  study.model.T = 0.5;
+  study.mf.M = 32;
+  const int frames = 64, H = 8;
+  const MeanFieldPath path = solve_mf(study, frames, H);
+  const Kernel kernel = Kernel::of(study);
+  ContinuumForce force(kernel, 32, path.cutoff, study.model.T, frames),
+      flipped(kernel, 32, path.cutoff, study.model.T, frames);
+  for (std::size_t f = 0; f < path.plus.size(); ++f) {
+    force.add_frame(path.plus[f], path.minus[f]);
+    flipped.add_frame(path.minus[f], path.plus[f]);  // kappa -> -kappa: g -> -g
+  }
+  auto xbar_counts = [&](const ContinuumForce& driving) {
+    SdeEngine engine(study);
+    engine.couple(&driving);
+    std::vector<double> counts(std::size_t(H) * H, 0.0);
+    for (int r = 0; r < 600; ++r) {
+      engine.start(std::uint64_t(r));
+      engine.advance_to(study.model.T);
+      for (long i = 0; i < engine.signs().n_plus; ++i) {
+        const int a = int(std::lround(engine.xbar()[i] * H)) % H;
+        const int b = int(std::lround(engine.ybar()[i] * H)) % H;
+        counts[std::size_t(a) * H + b] += 1;
+      }
+    }
+    return counts;
+  };
+  const auto counts = xbar_counts(force);
+  const auto c = chi2_goodness(counts, path.cells);
+  std::printf("[ measured ] SDE Xbar+ against MF at T: chi2 = %.1f, dof %d, p = %.3f\n", c.stat,
+              c.dof, c.p);
+  EXPECT_GE(c.p, tol::p_value);
+  for (const auto& [name, wrong] : wrong_models(study)) {
+    const double p = chi2_goodness(counts, solve_mf(wrong, frames, H).cells).p;
+    std::printf("[ measured ] power: against MF with %s, p = %.1e\n", name, p);
+    EXPECT_LT(p, tol::power_p_value) << name;
+  }
+  const double p = chi2_goodness(xbar_counts(flipped), path.cells).p;
+  std::printf("[ measured ] power: Xbar driven by the flipped force, p = %.1e\n", p);
+  EXPECT_LT(p, tol::power_p_value);
+}
+
+namespace {
+
+// MFeps of a study at the frame times: its interaction gradient (what drives the walks'
+// Xbar), and at T the plus density at the sites, as probabilities.
+struct LatticePath {
+  std::vector<std::vector<double>> gx, gy;
+  std::vector<double> sites;
+};
+
+LatticePath solve_mfeps(const Study& study, int frames) {
+  LatticeMeanField mfeps(MPI_COMM_SELF, study, Kernel::of(study));
+  mfeps.set_initial(InitialDensity(study.initial));
+  LatticePath path;
+  for (double t : frame_times(study.model.T, frames)) {
+    mfeps.advance_to(t);
+    path.gx.emplace_back();
+    path.gy.emplace_back();
+    mfeps.interaction_gradient(path.gx.back(), path.gy.back());
+  }
+  path.sites.assign(mfeps.rho(+1).begin(), mfeps.rho(+1).end());
+  const double total = std::accumulate(path.sites.begin(), path.sites.end(), 0.0);
+  for (auto& v : path.sites) v /= total;
+  return path;
+}
+
+}  // namespace
 
 TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
   // X: RW_2^eps, against the master equation (position of particle 1, relative vector).
   // Xbar: two independent walks with MFeps's rates, so Xbar_1 has the law rho_eps+(T) /
-  // mass. For both couplings; 60000 replicas each.
-  const Study study = two_particle_study(8, 0.15);
+  // mass. For both couplings; 60000 replicas each. Power as for the SDE (beta = 32): the
+  // Xbar counts reject MFeps with the interaction off, flipped and beta halved, and Xbar
+  // driven by the flipped force is rejected against the right MFeps.
+  Study study = two_particle_study(8, 0.5);
+  study.model.beta = 32;
   const int L = study.model.lattice, S = L * L;
   const double T = study.model.T;
-  const InitialDensity rho0(study.initial);
   const auto [first, relative] =
       marginals_n2(master_equation_n2(study, initial_law_n2(study), T, true), L);
-
-  const Kernel kernel(study.kernel, study.model.delta);
-  LatticeMeanField mfeps(MPI_COMM_SELF, study, kernel);
-  mfeps.set_initial(rho0);
   const int frames = 32;
-  LatticeForce force(L, T, frames);
-  for (double t : frame_times(T, frames)) {
-    mfeps.advance_to(t);
-    std::vector<double> gx, gy;
-    mfeps.interaction_gradient(gx, gy);
-    force.add_frame(gx, gy);
+  const LatticePath path = solve_mfeps(study, frames);
+  LatticeForce force(L, T, frames), flipped(L, T, frames);
+  for (std::size_t f = 0; f < path.gx.size(); ++f) {
+    force.add_frame(path.gx[f], path.gy[f]);
+    std::vector<double> gx = path.gx[f], gy = path.gy[f];
+    for (auto* v : {&gx, &gy})
+      for (double& g : *v) g = -g;
+    flipped.add_frame(gx, gy);
   }
-  std::vector<double> mean_field(mfeps.rho(+1).begin(), mfeps.rho(+1).end());
-  const double total = std::accumulate(mean_field.begin(), mean_field.end(), 0.0);
-  for (auto& v : mean_field) v /= total;
 
   // Initial sites as the RW engines draw them (InitialSampler), per replica.
   InitialSampler sampler(study.initial, study.model, L);
-  for (auto kind : {CoupledWalks::Kind::thinning, CoupledWalks::Kind::time_change}) {
-    const char* name = kind == CoupledWalks::Kind::thinning ? "thinning" : "time change";
-    CoupledWalks walks(study, force, kind);
-    std::vector<double> h_first(S, 0.0), h_relative(S, 0.0), h_bar(S, 0.0);
+  struct Histograms {
+    std::vector<double> first, relative, bar;
+  };
+  auto simulate = [&](const LatticeForce& driving, CoupledWalks::Kind kind) {
+    CoupledWalks walks(study, driving, kind);
+    Histograms h{std::vector<double>(S, 0.0), std::vector<double>(S, 0.0),
+                 std::vector<double>(S, 0.0)};
     std::vector<std::int32_t> x, y;
     for (int r = 0; r < 60000; ++r) {
       const CounterRng rng(study.run.seed, std::uint64_t(r));
@@ -248,18 +304,36 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
       sampler.lattice(rng, signs, x, y);
       walks.start(std::uint64_t(r), signs, x, y);
       walks.advance_to(T);
-      h_first[walks.x()[0] * L + walks.y()[0]] += 1;
-      h_relative[wrap(walks.x()[0] - walks.x()[1], L) * L + wrap(walks.y()[0] - walks.y()[1], L)] +=
+      h.first[walks.x()[0] * L + walks.y()[0]] += 1;
+      h.relative[wrap(walks.x()[0] - walks.x()[1], L) * L + wrap(walks.y()[0] - walks.y()[1], L)] +=
           1;
-      h_bar[walks.xbar()[0] * L + walks.ybar()[0]] += 1;
+      h.bar[walks.xbar()[0] * L + walks.ybar()[0]] += 1;
     }
-    const auto a = chi2_goodness(h_first, first), b = chi2_goodness(h_relative, relative),
-               c = chi2_goodness(h_bar, mean_field);
+    return h;
+  };
+  for (auto kind : {CoupledWalks::Kind::thinning, CoupledWalks::Kind::time_change}) {
+    const char* name = kind == CoupledWalks::Kind::thinning ? "thinning" : "time change";
+    const Histograms h = simulate(force, kind);
+    const auto a = chi2_goodness(h.first, first), b = chi2_goodness(h.relative, relative),
+               c = chi2_goodness(h.bar, path.sites);
     std::printf(
         "[ measured ] %s: X l1 p = %.3f, X l1 - l2 p = %.3f, Xbar+ against MFeps p = %.3f\n", name,
         a.p, b.p, c.p);
     EXPECT_GE(a.p, tol::p_value) << name;
     EXPECT_GE(b.p, tol::p_value) << name;
     EXPECT_GE(c.p, tol::p_value) << name;
+    for (const auto& [model, wrong] : wrong_models(study)) {
+      const double p = chi2_goodness(h.bar, solve_mfeps(wrong, frames).sites).p;
+      const auto [wrong_first, wrong_relative] =
+          marginals_n2(master_equation_n2(wrong, initial_law_n2(wrong), T, true), L);
+      const double px = chi2_goodness(h.relative, wrong_relative).p;
+      std::printf("[ measured ] %s: power against %s: Xbar+ p = %.1e, X l1 - l2 p = %.1e\n", name,
+                  model, p, px);
+      EXPECT_LT(p, tol::power_p_value) << name << ", " << model;
+      EXPECT_LT(px, tol::power_p_value) << name << ", " << model;
+    }
+    const double p = chi2_goodness(simulate(flipped, kind).bar, path.sites).p;
+    std::printf("[ measured ] %s: power, Xbar driven by the flipped force: p = %.1e\n", name, p);
+    EXPECT_LT(p, tol::power_p_value) << name;
   }
 }

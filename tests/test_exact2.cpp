@@ -56,7 +56,7 @@ TEST(ExactLaws, ModeSplitMasterEquationEqualsTheFullOne) {
   const auto relative = marginals_n2(mine, L)[1];
   std::vector<double> counts(S, 0.0);
   VetoWalk walk(study);
-  for (int r = 0; r < 40000; ++r) {
+  for (int r = 0; r < 100000; ++r) {
     walk.start(std::uint64_t(r));
     walk.advance_to(t);
     counts[wrap(walk.x()[0] - walk.x()[1], L) * L + wrap(walk.y()[0] - walk.y()[1], L)] += 1;
@@ -65,6 +65,14 @@ TEST(ExactLaws, ModeSplitMasterEquationEqualsTheFullOne) {
   std::printf("[ measured ] RW Monte Carlo against the exact law: chi2 = %.1f, dof %d, p = %.3f\n",
               chi.stat, chi.dof, chi.p);
   EXPECT_GE(chi.p, tol::p_value);
+  // Power: the same counts reject the exact laws of the wrong models.
+  for (const auto& [name, wrong] : dislo::testing::wrong_models(study)) {
+    TwoParticleLaws other(wrong);
+    other.advance_to(t);
+    const double p = chi2_goodness(counts, marginals_n2(other.rw_joint(), L)[1]).p;
+    std::printf("[ measured ] power against %s: p = %.1e\n", name, p);
+    EXPECT_LT(p, tol::power_p_value) << name;
+  }
 }
 
 TEST(ExactLaws, FokkerPlanckRelaxesToTheGibbsLaw) {

@@ -96,6 +96,28 @@ TEST(DirectForce, ActionEqualsReaction) {
   EXPECT_LT(std::abs(sx) + std::abs(sy), tol::roundoff * scale);
 }
 
+TEST(ForceField, StrengthScalesEveryForceExactly) {
+  // potential.strength s: every method's forces are s times those at strength 1 (the
+  // tables and the mesh are built at strength 1; s = 0 is a non-interacting system).
+  const Config c = random_config(500, 5);
+  const std::size_t n = c.x.size();
+  for (const char* method : {"direct", "pm"}) {
+    auto unit = make_force_field(Kernel(KernelKind::gaussian, 0.1), method, 1e-6, long(n));
+    std::vector<double> ux(n), uy(n), fx(n), fy(n);
+    unit->compute(c.x, c.y, c.b, ux, uy);
+    for (double s : {-1.0, 0.0, 2.5}) {
+      auto scaled = make_force_field(Kernel(KernelKind::gaussian, 0.1, s), method, 1e-6, long(n));
+      scaled->compute(c.x, c.y, c.b, fx, fy);
+      double worst = 0, size = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        worst = std::max({worst, std::abs(fx[i] - s * ux[i]), std::abs(fy[i] - s * uy[i])});
+        size = std::max({size, std::abs(ux[i]), std::abs(uy[i])});
+      }
+      EXPECT_LE(worst, tol::roundoff * size) << method << ", strength " << s;
+    }
+  }
+}
+
 class ParticleMeshTest : public ::testing::TestWithParam<std::tuple<KernelKind, double>> {};
 
 TEST_P(ParticleMeshTest, AgreesWithDirectSumOnRandomConfigurations) {

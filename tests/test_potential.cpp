@@ -349,6 +349,28 @@ TEST(Potential, SecondMomentAndKernelConstants) {
 }
 
 // Test 8: the tail bound meets 1e-12 relative at the defaults (delta = 1/16, G = 128).
+TEST(Potential, StrengthScalesTheTablesAndConstants) {
+  // potential.strength multiplies V_delta: tables, multipliers and the kernel constants
+  // scale with it (constants with its absolute value); the mollifier does not.
+  for (KernelKind kind : {KernelKind::gaussian, KernelKind::bump}) {
+    const Kernel unit(kind, 1.0 / 16), flipped(kind, 1.0 / 16, -2.0), off(kind, 1.0 / 16, 0.0);
+    const PotentialTable a = dislo::tabulate(unit, 32), b = dislo::tabulate(flipped, 32),
+                         z = dislo::tabulate(off, 32);
+    for (std::size_t k = 0; k < a.V.size(); ++k) {
+      EXPECT_EQ(b.V[k], -2.0 * a.V[k]);
+      EXPECT_EQ(b.dV1[k], -2.0 * a.dV1[k]);
+      EXPECT_EQ(z.dV2[k], 0.0);
+    }
+    EXPECT_EQ(b.truncation_bound, 2.0 * a.truncation_bound);
+    EXPECT_EQ(flipped.vhat(5.0), -2.0 * unit.vhat(5.0));
+    EXPECT_EQ(flipped.phihat(5.0), unit.phihat(5.0));
+    const auto ca = dislo::kernel_constants(unit), cb = dislo::kernel_constants(flipped);
+    EXPECT_EQ(cb.max_grad, 2.0 * ca.max_grad);
+    EXPECT_EQ(cb.C_V, 2.0 * ca.C_V);
+  }
+  EXPECT_THROW(Kernel(KernelKind::gaussian, 0.1, std::nan("")), std::invalid_argument);
+}
+
 TEST(Potential, TruncationBoundAtDefaults) {
   for (KernelKind kind : kAll) {
     const Kernel k(kind, 1.0 / 16);

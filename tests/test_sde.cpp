@@ -38,8 +38,14 @@ TEST(Sde, OneParticleMeanSquareDisplacementIsFourTOverBeta) {
   const double exact = 4 * t / beta, mean = sum / R;
   const double z = (mean - exact) / (exact / std::sqrt(double(R)));
   const double p = dislo::testing::normal_two_sided(z);
-  std::printf("[ measured ] n=1 MSD %.5f (exact %.5f), z = %.2f, p = %.3f\n", mean, exact, z, p);
+  // Power: the same test rejects beta halved (one particle feels no interaction).
+  const double wrong = 2 * exact;
+  const double p_wrong =
+      dislo::testing::normal_two_sided((mean - wrong) / (wrong / std::sqrt(double(R))));
+  std::printf("[ measured ] n=1 MSD %.5f (exact %.5f), z = %.2f, p = %.3f; beta halved: p = %.1e\n",
+              mean, exact, z, p, p_wrong);
   EXPECT_GE(p, tol::p_value);
+  EXPECT_LT(p_wrong, tol::power_p_value);
 }
 
 TEST(Sde, ReplicaIsAPureFunctionOfSeedAndId) {

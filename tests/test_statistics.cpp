@@ -123,8 +123,9 @@ TEST(CellMeanTest, EdgeCases) {
 
 TEST(CellMeanTest, NullTailsAreCalibrated) {
   // The suite asserts p >= 1e-5; a tail that heavy cannot be counted directly, so the
-  // calibration is checked at alpha = 0.01 and 0.001 with thousands of experiments, for the ensemble tests' shapes: 64 replicas and 64 cells (SDE), 64 replicas and 256
-  // sites (RW), and few replicas, where the t correction matters most.
+  // calibration is checked at alpha = 0.01 and 0.001 with thousands of experiments, for the
+  // ensemble tests' shapes: 64 replicas and 64 cells (SDE), 64 replicas and 256 sites (RW), and few
+  // replicas, where the t correction matters most.
   const NullCase cases[] = {
       {8000, 64, 2000, 64, 0.6}, {2000, 256, 4000, 64, 0.6}, {16000, 64, 2000, 16, 0.0}};
   std::uint64_t seed = 1;

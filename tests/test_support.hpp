@@ -5,6 +5,7 @@
 
 #include <numbers>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "dislo/config.hpp"
@@ -61,6 +62,17 @@ inline double cosine_amplitude(const std::vector<double>& full, int N, int k1, i
       s += full[std::size_t(i) * N + j] *
            std::cos(2 * std::numbers::pi * (k1 * double(i) / N + k2 * double(j) / N));
   return 2 * s / (double(N) * N);
+}
+
+// Plausible wrong models of a study, which every statistical test must reject (its
+// power): the interaction switched off, its sign flipped, beta halved.
+inline std::vector<std::pair<const char*, Study>> wrong_models(const Study& right) {
+  std::vector<std::pair<const char*, Study>> out = {
+      {"interaction off", right}, {"interaction flipped", right}, {"beta halved", right}};
+  out[0].second.potential_strength = 0;
+  out[1].second.potential_strength = -1;
+  out[2].second.model.beta = right.model.beta / 2;
+  return out;
 }
 
 }  // namespace dislo::testing

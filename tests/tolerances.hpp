@@ -48,6 +48,9 @@ inline constexpr double pm_force = 1e-6;
 // no test program runs more than 10 of them, so a program fails falsely with probability
 // below 1e-4 (issue 3).
 inline constexpr double p_value = 1e-5;
+// Power: each statistical test, on the same number of samples, rejects plausible wrong
+// models (interaction off or flipped, beta halved) with p below this (issue 15).
+inline constexpr double power_p_value = 1e-6;
 // SDE weak order in dt (expect 1).
 inline constexpr double weak_order_min = 0.8, weak_order_max = 1.2;
 

@@ -1,5 +1,4 @@
 #include "dislo/observers.hpp"
-#include "dislo/statistics.hpp"
 
 #include <fftw3.h>
 #include <fmt/core.h>
@@ -10,6 +9,8 @@
 #include <limits>
 #include <numbers>
 #include <stdexcept>
+
+#include "dislo/statistics.hpp"
 
 namespace dislo {
 

@@ -23,8 +23,7 @@ MeanStderr mean_and_stderr(std::span<const double> values, std::size_t first, st
   return out;
 }
 
-CellTest cell_mean_test(std::span<const double> diff, std::span<const double> var,
-                        long replicas) {
+CellTest cell_mean_test(std::span<const double> diff, std::span<const double> var, long replicas) {
   CellTest out;
   if (replicas < 2) return out;
   const boost::math::students_t t_law(double(replicas - 1));
@@ -40,8 +39,8 @@ CellTest cell_mean_test(std::span<const double> diff, std::span<const double> va
   }
   if (out.cells < 2) return out;
   const double k = out.cells;
-  out.p = boost::math::cdf(boost::math::complement(boost::math::chi_squared(k - 1),
-                                                   out.stat * (k - 1) / k));
+  out.p = boost::math::cdf(
+      boost::math::complement(boost::math::chi_squared(k - 1), out.stat * (k - 1) / k));
   return out;
 }
 

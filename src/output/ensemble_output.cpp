@@ -13,8 +13,8 @@ namespace {
 
 // <group>/law: per sign the replica-averaged density, its standard error and the mean
 // field's cell averages (G x G fields per time), the L2 distance and the cell test.
-void write_law(MPI_Comm comm, OutputFile& out, const std::string& group,
-               const EnsembleResult& res, const std::vector<double>& times) {
+void write_law(MPI_Comm comm, OutputFile& out, const std::string& group, const EnsembleResult& res,
+               const std::vector<double>& times) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   const int G = res.law_grid;

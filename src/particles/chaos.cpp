@@ -33,8 +33,7 @@ CoupledWalks::CoupledWalks(const Study& study, const LatticeForce& force, Kind k
       base_(1 / (study.model.beta * study.model.eps() * study.model.eps())),
       seed_(study.run.seed),
       force_(&force),
-      grad_(std::make_shared<LatticeGradient>(Kernel::of(study),
-                                              study.model.lattice)) {
+      grad_(std::make_shared<LatticeGradient>(Kernel::of(study), study.model.lattice)) {
   if (force.L() != L_) throw std::invalid_argument("CoupledWalks: force on another lattice");
   if (std::size_t(2) * L_ * L_ != grad_->g.size())
     throw std::logic_error("CoupledWalks: gradient table size");

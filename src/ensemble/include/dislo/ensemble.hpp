@@ -25,11 +25,11 @@ struct EnsembleResult {
   // "<kind>_<sign>", e.g. "w1_plus"; with chaos also "chaos/coupling" (SDE) or
   // "chaos/thinning" and "chaos/time_change" (RW): (1/n) sum_i |X_i - Xbar_i|.
   std::vector<std::string> metric_names;
-  std::vector<std::vector<double>> values;          // per metric: [R * nt], replica-major (rank 0)
-  std::vector<double> mean, stderr_;                // per metric: [nt] each, concatenated
-  std::vector<double> kappa;                        // [R] (rank 0)
-  int law_grid = 0;                                 // H (SDE histogram) or L (RW sites)
-  std::vector<double> law_plus, law_minus;          // [nt * G * G] densities (rank 0)
+  std::vector<std::vector<double>> values;  // per metric: [R * nt], replica-major (rank 0)
+  std::vector<double> mean, stderr_;        // per metric: [nt] each, concatenated
+  std::vector<double> kappa;                // [R] (rank 0)
+  int law_grid = 0;                         // H (SDE histogram) or L (RW sites)
+  std::vector<double> law_plus, law_minus;  // [nt * G * G] densities (rank 0)
   // [nt * G * G]: the densities' standard errors, and the mean field's cell averages
   // they are compared with (rank 0).
   std::vector<double> law_stderr[2], law_reference[2];

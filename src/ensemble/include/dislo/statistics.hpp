@@ -32,7 +32,6 @@ struct CellTest {
   int cells = 0;
   double p = std::numeric_limits<double>::quiet_NaN();  // NaN: fewer than 2 cells
 };
-CellTest cell_mean_test(std::span<const double> diff, std::span<const double> var,
-                        long replicas);
+CellTest cell_mean_test(std::span<const double> diff, std::span<const double> var, long replicas);
 
 }  // namespace dislo

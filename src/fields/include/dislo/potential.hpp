@@ -75,7 +75,8 @@ KernelConstants kernel_constants(const Kernel& kernel);
 PotentialTable tabulate_fft(const Kernel& kernel, int G, int N);
 
 // Upper bound (radial integral) on sum over modes outside [-N/2, N/2)^2 of
-// |Vhat_delta(k)| max(1, 2 pi |k|) at strength 1: bounds the max-norm error of the truncated V and grad V.
+// |Vhat_delta(k)| max(1, 2 pi |k|) at strength 1: bounds the max-norm error of the truncated V and
+// grad V.
 double fft_tail_bound(const Kernel& kernel, int N);
 
 // m2 = integral of |y|^2 phi_1(y) over the unit disc, bump profile, by quadrature

@@ -91,8 +91,7 @@ class DirectForce final : public ForceField {
  public:
   // The pair table is built at strength 1 (its error bound is relative); the strength
   // scales the sum.
-  explicit DirectForce(const Kernel& kernel)
-      : grad_(kernel.unit()), strength_(kernel.strength()) {}
+  explicit DirectForce(const Kernel& kernel) : grad_(kernel.unit()), strength_(kernel.strength()) {}
   using ForceField::compute;
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
