@@ -117,6 +117,20 @@ void run_distance(dislo::DistanceRequest request, const std::string& kinds,
   }
 }
 
+// One line: the whole time, every phase that ran (sde and rw include their metrics) and
+// where the results are.
+void print_summary(const dislo::RunSummary& s, const std::string& output) {
+  const std::pair<const char*, double> phases[] = {
+      {"setup", s.seconds_setup},   {"mf", s.seconds_mf},   {"mfeps", s.seconds_mfeps},
+      {"exact2", s.seconds_exact2}, {"sde", s.seconds_sde}, {"rw", s.seconds_rw},
+      {"io", s.seconds_io}};
+  std::string parts;
+  for (const auto& [name, seconds] : phases)
+    if (seconds > 0)
+      parts += fmt::format("{}{} {:.2f} s", parts.empty() ? "" : ", ", name, seconds);
+  fmt::print("done in {:.2f} s ({}) -> {}\n", s.wall_seconds, parts, output);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,7 +156,11 @@ int main(int argc, char** argv) {
   long sweep_index = -1;
   const auto index_help = "only this point (0-based) of the study's [sweep]";
   run_cmd->add_option("--sweep-index", sweep_index, index_help)->check(CLI::NonNegativeNumber);
+  bool strict = false;
+  const auto strict_help = "warnings are errors: exit 2 before any work (also run.strict)";
+  run_cmd->add_flag("--strict", strict, strict_help);
   auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
+  check_cmd->add_flag("--strict", strict, strict_help);
   check_cmd->add_option("study", study_file, "study file (TOML)");
   check_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
   check_cmd->add_option("--sweep-index", sweep_index, index_help)->check(CLI::NonNegativeNumber);
@@ -210,11 +228,17 @@ int main(int argc, char** argv) {
       if (rank == 0) fmt::print("{} runs, {} rows -> {}\n", inputs.size(), rows, output);
     } else {
       auto points = select_points(dislo::load_sweep(study_file, sets), sweep_index, output);
-      if (rank == 0) {
-        std::set<std::string> warnings;  // the points of a sweep often share them
-        for (const auto& p : points) warnings.insert(p.warnings.begin(), p.warnings.end());
-        for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+      std::set<std::string> warnings;  // the points of a sweep often share them
+      for (const auto& p : points) {
+        warnings.insert(p.warnings.begin(), p.warnings.end());
+        strict = strict || p.run.strict;
       }
+      if (rank == 0)
+        for (const auto& w : warnings) fmt::print(stderr, "warning: {}\n", w);
+      if (strict && !warnings.empty())
+        throw dislo::InputError(
+            fmt::format("{} warning{} with --strict (or run.strict = true): nothing was run",
+                        warnings.size(), warnings.size() == 1 ? "" : "s"));
       if (app.got_subcommand("check")) {
         if (rank == 0) print_check(points, sweep_index);
       } else if (points.size() > 1 || (points[0].sweep.index >= 0 && sweep_index < 0)) {
@@ -222,12 +246,10 @@ int main(int argc, char** argv) {
         dislo::run_sweep(PETSC_COMM_WORLD, points, resume);
       } else {
         dislo::install_interrupt_handlers();
+        const std::string output_path = points[0].run.output;
         dislo::Run run(PETSC_COMM_WORLD, std::move(points[0]), resume);
         const auto summary = run.run();
-        if (rank == 0)
-          fmt::print("done in {:.2f} s (mf {:.2f} s, mfeps {:.2f} s, io {:.2f} s)\n",
-                     summary.wall_seconds, summary.seconds_mf, summary.seconds_mfeps,
-                     summary.seconds_io);
+        if (rank == 0) print_summary(summary, output_path);
       }
     }
   } catch (const dislo::Interrupted& e) {

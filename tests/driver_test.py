@@ -137,6 +137,21 @@ class Driver(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("missing.toml", r.stderr)
 
+    def test_unused_settings_warn_and_strict_refuses(self):
+        # The SMALL study runs MF and MFeps: [sde] and run.replicas would be ignored.
+        extra = ["--set", "sde.dt=0.001", "--set", "run.replicas=8"]
+        out = os.path.join(self.dir, "unused.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", out] + extra, self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('[sde] is set (dt) but run.models has no "sde"', r.stderr)
+        self.assertIn('run.replicas is set but run.models has no "sde" or "rw"', r.stderr)
+        for strict in (["--strict"], ["--set", "run.strict=true"]):
+            out = os.path.join(self.dir, "strict.h5")
+            r = run([ARGS.dislo, "run", self.study, "-o", out] + extra + strict, self.dir, 0)
+            self.assertEqual(r.returncode, 2, (strict, r.stderr))
+            self.assertIn("2 warnings with --strict", r.stderr)
+            self.assertFalse(os.path.exists(out))
+
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")
         r = run([ARGS.dislo, "run", self.study, "-o", out, "-ts_type", "no_such_type"], self.dir)

@@ -23,6 +23,12 @@ foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:tes
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 endforeach()
 
+# Every relative link and image of README.md and docs/ resolves to a repository file.
+add_test(NAME links
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/links_test.py
+                 --source ${PROJECT_SOURCE_DIR} --work ${CMAKE_CURRENT_BINARY_DIR})
+set_tests_properties(links PROPERTIES LABELS "integration" TIMEOUT 60)
+
 # Checkpoint and restart: signals, wall-time budget, refusals (docs/hpc.md).
 add_test(NAME checkpoint
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint_test.py

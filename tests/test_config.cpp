@@ -153,8 +153,45 @@ ts_type = "bdf"
   EXPECT_EQ(s.mfeps.ts_type, "bdf");
   // beta = inf without hyperviscosity: the default becomes 10.
   EXPECT_EQ(s.mf.hyperviscosity, 10.0);
-  // beta = inf > delta/eps: warned.
-  EXPECT_EQ(s.warnings.size(), 1u);
+  // Settings no model uses are reported; beta = inf > delta/eps is not (no lattice model).
+  for (const auto& w : s.warnings) std::printf("[ warning ] %s\n", w.c_str());
+  ASSERT_EQ(s.warnings.size(), 2u);
+  EXPECT_NE(s.warnings[0].find("[mfeps] is set (ts_type) but run.models has no"),
+            std::string::npos);
+  EXPECT_NE(s.warnings[1].find("model.lattice is set but"), std::string::npos);
+}
+
+TEST(Config, UnusedSettingsAreReported) {
+  // Nothing is silently ignored: a section or key no model of the run reads is warned
+  // about, once; the same keys with their models running are not.
+  const std::string ensemble_keys = "[run]\nreplicas = 8\n[sde]\ndt = 0.001\n";
+  const Study alone = parse_study(ensemble_keys, "a.toml");
+  ASSERT_EQ(alone.warnings.size(), 2u);
+  EXPECT_EQ(alone.warnings[0], "a.toml: [sde] is set (dt) but run.models has no \"sde\": unused");
+  EXPECT_EQ(alone.warnings[1],
+            "a.toml: run.replicas is set but run.models has no \"sde\" or \"rw\": unused");
+  const Study used = parse_study(ensemble_keys, "b.toml", {"run.models=[\"sde\"]"});
+  EXPECT_TRUE(used.warnings.empty());
+  // Assumption 2 only where eps plays a role.
+  const std::string coarse = "[model]\nlattice = 8\nbeta = 8\ndelta = 0.125\n[run]\nmodels = ";
+  const auto mf_only = parse_study(coarse + "[\"mf\"]\n", "c.toml").warnings;
+  ASSERT_EQ(mf_only.size(), 1u);  // lattice unused, nothing about Assumption 2
+  EXPECT_NE(mf_only[0].find("model.lattice is set"), std::string::npos);
+  const auto lattice = parse_study(coarse + "[\"mf\", \"mfeps\"]\n", "c.toml").warnings;
+  ASSERT_EQ(lattice.size(), 1u);
+  EXPECT_NE(lattice[0].find("beta = 8 > delta/eps = 1"), std::string::npos);
+}
+
+TEST(Config, SignCountFollowsTheMasses) {
+  // n_plus unset: the nearest integer to mass_plus n (ties down, n/2 at mass 1/2).
+  EXPECT_EQ(*parse_study("[model]\nn = 5\n", "s").model.n_plus, 2);
+  EXPECT_EQ(*parse_study("[model]\nn = 1000\n[initial]\nmass_plus = 0.3\n", "s").model.n_plus, 300);
+  // Set and more than one dislocation away from mass_plus n: the discrepancy is warned.
+  const Study s = parse_study("[model]\nn = 400\nn_plus = 200\n[run]\nmodels = [\"sde\"]\n",
+                              "e.toml", {"model.n=1000"});
+  EXPECT_EQ(*s.model.n_plus, 200);
+  ASSERT_EQ(s.warnings.size(), 1u);
+  EXPECT_NE(s.warnings[0].find("kappa = 0.3"), std::string::npos) << s.warnings[0];
 }
 
 TEST(Config, DefaultsDependingOnOtherKeys) {

@@ -225,6 +225,13 @@ class Reader {
   bool has(std::string_view section, std::string_view key) const {
     return get(section, key) != nullptr;
   }
+  // The keys of a section that the file or an override sets.
+  std::vector<std::string> keys_set(std::string_view section) const {
+    std::vector<std::string> keys;
+    if (const auto* t = root_.get_as<toml::table>(section))
+      for (auto&& [key, value] : *t) keys.emplace_back(key.str());
+    return keys;
+  }
 
   std::optional<long long> integer(std::string_view section, std::string_view key) const {
     const auto* n = get(section, key);
@@ -938,7 +945,8 @@ constexpr KeySpec kKeys[] = {
      field<&Study::model, &ModelParams::n_plus>().reading(read_n_plus).writing(write_n_plus),
      kAny,
      "how many have Burgers vector b = +1; `\"random\"` draws each sign from rho0",
-     {"integer or `\"random\"`", "0 <= n_plus <= n, or `\"random\"`", "`n/2` (integer division)"}},
+     {"integer or `\"random\"`", "0 <= n_plus <= n, or `\"random\"`",
+      "nearest integer to `mass_plus * n` (ties down: `n/2` at the default mass)"}},
     {"model", "lattice", field<&Study::model, &ModelParams::lattice>(), at_least(4),
      "L = 1/eps, lattice points per side (RW, MFeps)"},
     {"model",
@@ -1062,6 +1070,9 @@ constexpr KeySpec kKeys[] = {
      {.allowed = "a finite number > 0, at most 10^6 output times", .dflt = "none"}},
     {"run", "output", field<&Study::run, &RunParams::output>(), kNonEmpty,
      "output file (`dislo run -o` overrides)"},
+    {"run", "strict", field<&Study::run, &RunParams::strict>(), kAny,
+     "warnings (settings no model uses, regimes the theorems do not cover) are errors: exit 2 "
+     "before any work (`dislo --strict` too), for batch jobs"},
 
     {"metrics", "kinds", field<&Study::metrics, &MetricsParams::kinds>(), subset("bl w1 hs"),
      "distances between each replica's empirical measure and the mean-field solution, per "
@@ -1206,6 +1217,15 @@ void check_bump_core(const Reader& r, Study& s) {
 }
 
 // Without its own value amplitude_minus follows amplitude (opposite phase).
+// model.n_plus follows initial.mass_plus unless set: the nearest integer to mass_plus n,
+// ties down (n/2 at the default mass). Set explicitly, it is kept; a difference of more
+// than one dislocation from mass_plus n is the mass discrepancy kappa of the theorems.
+void resolve_n_plus(const Reader& r, Study& s) {
+  ModelParams& m = s.model;
+  if (!r.has("model", "n_plus"))
+    m.n_plus = std::lround(std::ceil(s.initial.mass_plus * double(m.n) - 0.5));
+}
+
 void resolve_amplitude_minus(const Reader& r, Study& s) {
   if (!r.has("initial", "amplitude_minus")) s.initial.amplitude_minus = -s.initial.amplitude;
 }
@@ -1260,6 +1280,7 @@ struct KeyRule {
 constexpr KeyRule kKeyRules[] = {
     {"model", "delta", check_delta},
     {"potential", "kind", check_bump_core},
+    {"initial", "mass_plus", resolve_n_plus},
     {"initial", "amplitude_minus", resolve_amplitude_minus},
     {"initial", "blobs_minus", check_blobs},
     {"initial", "file", check_file},
@@ -1330,12 +1351,70 @@ void add_warnings(Study& s) {
           "pair updates per replica (docs/chaos.md); a smaller n or lattice runs faster",
           s.source, updates));
   }
+  // eps is the random walk's and MFeps's lattice spacing: elsewhere Assumption 2 says
+  // nothing about the study.
+  const bool lattice_models =
+      s.run.has_model("rw") || s.run.has_model("mfeps") || s.run.has_model("exact2");
   const double ratio = m.delta / m.eps();
-  if (m.beta > ratio)
+  if (lattice_models && m.beta > ratio)
     s.warnings.push_back(fmt::format(
-        "{}: outside Assumption 2 of the paper: beta = {} > delta/eps = {}; the paper's "
-        "convergence results do not cover this study",
+        "{}: outside Assumption 2 of the paper: beta = {} > delta/eps = {}: the lattice is "
+        "too coarse for this core size and temperature, so Theorems 1.3-1.7 do not bound the "
+        "distance of RW and MFeps to the continuum here (docs/numerics.md)",
         s.source, m.noiseless() ? "inf" : num(m.beta), num(ratio)));
+}
+
+// Settings that no model of the run reads: one warning per section, or per key for the
+// sections that other models share (issue 21: nothing is silently ignored).
+void add_unused_warnings(const Reader& r, Study& s) {
+  const RunParams& run = s.run;
+  const bool sde = run.has_model("sde"), rw = run.has_model("rw"), ensembles = sde || rw;
+  struct Use {
+    const char* section;
+    bool used;
+    const char* models;
+  };
+  const Use sections[] = {{"sde", sde, "\"sde\""},
+                          {"rw", rw, "\"rw\""},
+                          {"mf", run.has_model("mf") || sde || (rw && s.metrics.rw_against_mf),
+                           "\"mf\", \"sde\" or \"rw\" with metrics.rw_against_mf"},
+                          {"mfeps", run.has_model("mfeps") || rw, "\"mfeps\" or \"rw\""},
+                          {"metrics", ensembles, "\"sde\" or \"rw\""},
+                          {"chaos", ensembles, "\"sde\" or \"rw\""}};
+  for (const Use& u : sections)
+    if (!u.used && !r.keys_set(u.section).empty())
+      s.warnings.push_back(fmt::format("{}: [{}] is set ({}) but run.models has no {}: unused",
+                                       s.source, u.section, join(r.keys_set(u.section)), u.models));
+  struct KeyUse {
+    const char* section;
+    const char* key;
+    bool used;
+    const char* models;
+  };
+  const bool particles = ensembles || run.has_model("exact2");
+  const KeyUse keys[] = {
+      {"run", "replicas", ensembles, "\"sde\" or \"rw\""},
+      {"run", "target_stderr", ensembles, "\"sde\" or \"rw\""},
+      {"run", "max_replicas", ensembles, "\"sde\" or \"rw\""},
+      {"run", "batch", ensembles, "\"sde\" or \"rw\""},
+      {"run", "ranks_per_replica", sde, "\"sde\""},
+      {"model", "n", particles, "\"sde\", \"rw\" or \"exact2\""},
+      {"model", "n_plus", particles, "\"sde\", \"rw\" or \"exact2\""},
+      {"model", "lattice", rw || run.has_model("mfeps") || run.has_model("exact2"),
+       "\"rw\", \"mfeps\" or \"exact2\""}};
+  for (const KeyUse& k : keys)
+    if (!k.used && r.has(k.section, k.key))
+      s.warnings.push_back(fmt::format("{}: {}.{} is set but run.models has no {}: unused",
+                                       s.source, k.section, k.key, k.models));
+  const ModelParams& m = s.model;
+  const double target = s.initial.mass_plus * double(m.n);
+  if (ensembles && r.has("model", "n_plus") && m.n_plus && std::abs(*m.n_plus - target) > 1)
+    s.warnings.push_back(fmt::format(
+        "{}: model.n_plus = {} with model.n = {} and initial.mass_plus = {}: the signs' "
+        "fractions differ from the densities' masses by kappa = {} (leave n_plus unset to "
+        "follow mass_plus)",
+        s.source, *m.n_plus, m.n, num(s.initial.mass_plus),
+        num(std::abs(double(*m.n_plus) / double(m.n) - s.initial.mass_plus))));
 }
 
 // ---------------------------------------------------------------- resolution
@@ -1355,6 +1434,7 @@ Study resolve(const Reader& r) {
   resolve_law_bins(r, s);
   check_certified_pairs(r, s);
   add_warnings(s);
+  add_unused_warnings(r, s);
   return s;
 }
 

@@ -72,6 +72,7 @@ struct RunParams {
   std::uint64_t seed = 1;
   std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
   std::string output = "dislo.h5";
+  bool strict = false;  // warnings are errors (exit 2); dislo --strict too
   // Wall-time budget in seconds (0: none): ensembles stop taking replicas in time to
   // checkpoint before it runs out (docs/hpc.md). Not part of a checkpoint's identity.
   double walltime = 0;
@@ -168,7 +169,13 @@ struct Study {
   RwParams rw;
   ChaosParams chaos;
   SweepPoint sweep;
-  std::vector<std::string> warnings;  // e.g. outside Assumption 2; printed by the driver
+  // Messages about how the study was written (e.g. outside Assumption 2, settings no model
+  // uses); printed by the driver. Not part of the study's identity: equal studies may
+  // have been written differently.
+  struct Warnings : std::vector<std::string> {
+    bool operator==(const Warnings&) const { return true; }
+  };
+  Warnings warnings;
   bool operator==(const Study&) const = default;
 };
 
