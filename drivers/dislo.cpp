@@ -95,7 +95,7 @@ void print_check(const std::vector<dislo::Study>& points, long index) {
     fmt::print("# sweep of {} points into {}; point 0 follows\n", points.size(), first.sweep.table);
     for (const auto& p : points) fmt::print("#   point {}: {}\n", p.sweep.index, p.run.output);
   }
-  fmt::print("{}", dislo::to_toml(first));
+  fmt::print("{}{}", dislo::to_toml(first), dislo::resolved_comments(first));
 }
 
 // dislo distance: on rank 0 (the others wait); results as JSON lines or an HDF5 file.
@@ -129,6 +129,77 @@ void print_summary(const dislo::RunSummary& s, const std::string& output) {
     if (seconds > 0)
       parts += fmt::format("{}{} {:.2f} s", parts.empty() ? "" : ", ", name, seconds);
   fmt::print("done in {:.2f} s ({}) -> {}\n", s.wall_seconds, parts, output);
+}
+
+// Edit distance between two option names (insertions, deletions, substitutions).
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// PETSc options that nothing read (PETSc's -options_left bookkeeping), each with the
+// closest option dislo's solvers are known to read when one is within two edits: a
+// misspelt -ts_monitr is reported, not silently ignored.
+void report_unused_petsc_options() {
+  PetscInt count = 0;
+  char** names = nullptr;
+  char** values = nullptr;
+  if (PetscOptionsLeftGet(nullptr, &count, &names, &values) != 0) return;
+  static const char* known[] = {"ts_type",
+                                "ts_monitor",
+                                "ts_adapt_monitor",
+                                "ts_rtol",
+                                "ts_atol",
+                                "ts_max_steps",
+                                "ts_dt",
+                                "ts_adapt_type",
+                                "ts_arkimex_type",
+                                "ts_rk_type",
+                                "ts_bdf_order",
+                                "ts_view",
+                                "ts_max_snes_failures",
+                                "ts_max_reject",
+                                "snes_type",
+                                "snes_monitor",
+                                "snes_rtol",
+                                "snes_atol",
+                                "snes_mf",
+                                "ksp_type",
+                                "ksp_monitor",
+                                "ksp_rtol",
+                                "pc_type",
+                                "log_view",
+                                "info",
+                                "options_left",
+                                "help",
+                                "malloc_debug"};
+  static const char* prefixes[] = {"", "sde_ode_", "exact2_rw_", "exact2_fp_"};
+  for (PetscInt i = 0; i < count; ++i) {
+    const std::string name = names[i];
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const char* prefix : prefixes)
+      for (const char* option : known) {
+        const std::string candidate = std::string(prefix) + option;
+        if (const std::size_t d = edit_distance(name, candidate); d < best_distance) {
+          best = candidate;
+          best_distance = d;
+        }
+      }
+    fmt::print(stderr, "warning: PETSc option -{} was not used{}\n", name,
+               best.empty() ? "" : fmt::format(" (did you mean -{}?)", best));
+  }
+  PetscOptionsLeftRestore(nullptr, &count, &names, &values);
 }
 
 }  // namespace
@@ -266,6 +337,8 @@ int main(int argc, char** argv) {
     status = 1;
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);
   }
+  // Only a run reads solver options (check, collect, distance read none).
+  if (rank == 0 && status == 0 && app.got_subcommand("run")) report_unused_petsc_options();
   PetscFinalize();
   MPI_Finalize();
   return status;

@@ -104,6 +104,15 @@ class Driver(unittest.TestCase):
         with h5py.File(out) as f:
             self.assertEqual(f["mf"].attrs["ts_type"], "rk")
 
+    def test_unused_petsc_options_are_reported(self):
+        out = os.path.join(self.dir, "options.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", out, "-ts_monitr", "-ts_rtol", "1e-7",
+                 "-no_such_option"], self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("PETSc option -ts_monitr was not used (did you mean -ts_monitor?)", r.stderr)
+        self.assertIn("PETSc option -no_such_option was not used\n", r.stderr)
+        self.assertNotIn("-ts_rtol was not used", r.stderr)
+
     def test_log_view_shows_a_stage_per_phase(self):
         out = os.path.join(self.dir, "log.h5")
         r = run([ARGS.dislo, "run", self.study, "-o", out, "--set", 'run.models=["mf", "sde"]',
@@ -151,6 +160,31 @@ class Driver(unittest.TestCase):
             self.assertEqual(r.returncode, 2, (strict, r.stderr))
             self.assertIn("2 warnings with --strict", r.stderr)
             self.assertFalse(os.path.exists(out))
+
+    def test_resolved_choices_are_recorded_and_repeat_the_run(self):
+        # sde.dt and sde.force = "auto": dislo check prints what they resolve to, the output
+        # records it (study attribute comments, /sde attributes), and a run with those
+        # values written out gives the same bits.
+        sde = ["--set", 'run.models=["sde"]', "--set", "model.n=40", "--set", "run.replicas=2",
+               "--set", 'metrics.kinds=["hs"]']
+        check = run([ARGS.dislo, "check", self.study] + sde, self.dir, 0)
+        self.assertEqual(check.returncode, 0, check.stderr)
+        auto = os.path.join(self.dir, "auto.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", auto] + sde, self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(auto, "r") as f:
+            dt, force = float(f["sde"].attrs["dt"]), f["sde"].attrs["force"]
+            force = force.decode() if isinstance(force, bytes) else force
+            self.assertIn(f"# sde.dt = {dt!r}  # auto", f.attrs["study"])
+            auto_values = f["sde/metrics/hs_plus/values"][...]
+        self.assertIn(f"# sde.dt = {dt!r}  # auto", check.stdout)
+        self.assertIn(f'# sde.force = "{force}"  # auto', check.stdout)
+        fixed = os.path.join(self.dir, "fixed.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", fixed] + sde +
+                ["--set", f"sde.dt={dt!r}", "--set", f'sde.force="{force}"'], self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(fixed, "r") as f:
+            np.testing.assert_array_equal(f["sde/metrics/hs_plus/values"][...], auto_values)
 
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")

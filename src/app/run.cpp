@@ -23,6 +23,7 @@
 #include "dislo/meanfield.hpp"
 #include "dislo/mpi_util.hpp"
 #include "dislo/potential.hpp"
+#include "dislo/sde.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/timing.hpp"
 #include "dislo/version.hpp"
@@ -161,6 +162,31 @@ RunSummary Run::run() {
   return summary_;
 }
 
+std::string resolved_comments(const Study& study) {
+  if (!study.run.has_model("sde")) return {};
+  const SdeChoices c = sde_choices(study);
+  std::string text = "\n# [resolved] what the \"auto\" settings chose:\n";
+  if (!study.model.noiseless())
+    text += fmt::format("# sde.dt = {}{}\n", c.dt, study.sde.dt > 0 ? "" : "  # auto");
+  text +=
+      fmt::format("# sde.force = \"{}\"{}", c.force, study.sde.force == "auto" ? "  # auto" : "");
+  if (c.mesh > 0) text += fmt::format(", mesh {} x {}, B-spline order {}", c.mesh, c.mesh, c.order);
+  text += fmt::format(", estimated relative force error {:.2g}\n", c.force_error);
+  return text;
+}
+
+namespace {
+
+void write_sde_choices(OutputFile& out, const SdeChoices& c) {
+  out.set_attribute("/sde", "dt", c.dt);
+  out.set_attribute("/sde", "force", c.force);
+  out.set_attribute("/sde", "pm_mesh", std::int64_t(c.mesh));
+  out.set_attribute("/sde", "pm_order", std::int64_t(c.order));
+  out.set_attribute("/sde", "force_error_estimate", c.force_error);
+}
+
+}  // namespace
+
 // Provenance, the study, the times and the potential's constants.
 void Run::write_header() {
   OutputFile& out = phases_->out;
@@ -169,7 +195,7 @@ void Run::write_header() {
   out.set_attribute("/", "created", iso8601_now());
   out.set_attribute("/", "mpi_ranks", std::int64_t(size_));
   out.set_attribute("/", "seed", std::int64_t(study_.run.seed));
-  out.set_attribute("/", "study", to_toml(study_));
+  out.set_attribute("/", "study", to_toml(study_) + resolved_comments(study_));
   out.write_vector("/times", study_.run.times);
   if (study_.sweep.index >= 0) {
     // The point's swept values, typed, for scripts that read a point without parsing the study.
@@ -233,6 +259,7 @@ void Run::run_ensemble_of(ParticleModel model) {
   (is_sde ? summary_.seconds_sde : summary_.seconds_rw) = seconds_since(t0);
   t0 = Clock::now();
   write_ensemble(comm_, phases_->out, group, study_, res);
+  if (is_sde) write_sde_choices(phases_->out, sde_choices(study_));
   if (study_.chaos.coupling)
     write_chaos_bound(comm_, phases_->out, group, study_, res, phases_->constants.C_V,
                       is_sde && f.mf_force ? f.mf_force->interpolation_error() : 0.0);

@@ -19,6 +19,37 @@ double default_sde_step(const ModelParams& model, double max_gradient) {
   return std::min(dt, model.T);
 }
 
+namespace {
+
+// The study's step: sde.dt, or default_sde_step with the force method's own bound on
+// |grad V_delta| (the direct table's maximum, else the kernel constants').
+double sde_step(const Study& study, const Kernel& kernel, const ForceField& force) {
+  if (study.sde.dt > 0) return study.sde.dt;
+  double max_grad = 0;
+  if (auto* direct = dynamic_cast<const DirectForce*>(&force))
+    max_grad = std::abs(direct->strength()) * direct->gradient().max_gradient();
+  else
+    max_grad = kernel_constants(kernel).max_grad;
+  return default_sde_step(study.model, max_grad);
+}
+
+}  // namespace
+
+SdeChoices sde_choices(const Study& study) {
+  const Kernel kernel = Kernel::of(study);
+  const auto force = make_force_field(kernel, study.sde.force, study.sde.pm_tolerance,
+                                      study.model.n, MPI_COMM_SELF);
+  SdeChoices c;
+  c.dt = sde_step(study, kernel, *force);
+  c.force = to_string(force->method());
+  c.force_error = force->error_estimate();
+  if (auto* pm = dynamic_cast<const ParticleMesh*>(force.get())) {
+    c.mesh = pm->mesh().M;
+    c.order = pm->mesh().order;
+  }
+  return c;
+}
+
 SdeEngine::SdeEngine(const Study& study, MPI_Comm group)
     : group_(group),
       beta_(study.model.beta),
@@ -41,12 +72,7 @@ SdeEngine::SdeEngine(const Study& study, MPI_Comm group)
       block_counts_.push_back(int(other.hi - other.lo));
     }
   // The bound |F_i| <= max |grad V_delta| (n-1)/n sets the drift part of the default step.
-  double max_grad = 0;
-  if (auto* direct = dynamic_cast<const DirectForce*>(force_.get()))
-    max_grad = std::abs(direct->strength()) * direct->gradient().max_gradient();
-  else
-    max_grad = kernel_constants(kernel).max_grad;
-  dt_ = study.sde.dt > 0 ? study.sde.dt : default_sde_step(study.model, max_grad);
+  dt_ = sde_step(study, kernel, *force_);
   const auto n = std::size_t(study.model.n);
   x_.resize(n);
   y_.resize(n);

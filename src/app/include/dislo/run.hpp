@@ -15,6 +15,11 @@
 
 namespace dislo {
 
+// The values dislo chooses for the study's "auto" settings (sde.dt, sde.force and its
+// mesh), as TOML comments: appended to the output's study attribute and to dislo check's
+// output, so a run can be repeated with them written out. Empty without "sde".
+std::string resolved_comments(const Study& study);
+
 struct RunSummary {
   double wall_seconds = 0;
   double seconds_mf = 0, seconds_mfeps = 0, seconds_io = 0, seconds_setup = 0;

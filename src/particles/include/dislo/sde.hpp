@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "dislo/config.hpp"
@@ -27,6 +28,16 @@ class ContinuumForce;
 // sqrt(2 dt/beta) is a quarter of delta and the drift step F dt an eighth of delta
 // (docs/particles.md gives the weak error measured at this step).
 double default_sde_step(const ModelParams& model, double max_gradient);
+
+// What a study's sde.dt = "auto" and sde.force = "auto" resolve to (the engine makes the
+// same choices); recorded in the output and printed by dislo check.
+struct SdeChoices {
+  double dt = 0;            // the Euler-Maruyama step (beta = inf: unused, RK5(4) adapts)
+  std::string force;        // "direct" or "pm"
+  int mesh = 0, order = 0;  // particle mesh: M and the B-spline order
+  double force_error = 0;   // the method's estimated relative RMS force error
+};
+SdeChoices sde_choices(const Study& study);
 
 class SdeEngine {
  public:
