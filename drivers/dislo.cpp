@@ -227,6 +227,8 @@ int main(int argc, char** argv) {
   long sweep_index = -1;
   const auto index_help = "only this point (0-based) of the study's [sweep]";
   run_cmd->add_option("--sweep-index", sweep_index, index_help)->check(CLI::NonNegativeNumber);
+  bool overwrite = false;
+  run_cmd->add_flag("--overwrite", overwrite, "replace an existing output (also run.overwrite)");
   bool strict = false;
   const auto strict_help = "warnings are errors: exit 2 before any work (also run.strict)";
   run_cmd->add_flag("--strict", strict, strict_help);
@@ -300,7 +302,8 @@ int main(int argc, char** argv) {
     } else {
       auto points = select_points(dislo::load_sweep(study_file, sets), sweep_index, output);
       std::set<std::string> warnings;  // the points of a sweep often share them
-      for (const auto& p : points) {
+      for (auto& p : points) {
+        p.run.overwrite = p.run.overwrite || overwrite;
         warnings.insert(p.warnings.begin(), p.warnings.end());
         strict = strict || p.run.strict;
       }

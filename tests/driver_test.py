@@ -186,6 +186,28 @@ class Driver(unittest.TestCase):
         with h5py.File(fixed, "r") as f:
             np.testing.assert_array_equal(f["sde/metrics/hs_plus/values"][...], auto_values)
 
+    def test_output_path_is_checked_before_any_work(self):
+        out = os.path.join(self.dir, "first.h5")
+        self.assertEqual(run([ARGS.dislo, "run", self.study, "-o", out], self.dir, 0).returncode, 0)
+        before = os.stat(out).st_mtime_ns
+        cases = [([], out, "exists; pass --overwrite"),
+                 ([], self.dir, "is a directory"),
+                 ([], "/proc/dislo-test/out.h5", "cannot write in /proc")]
+        for extra, path, needle in cases:
+            r = run([ARGS.dislo, "run", self.study, "-o", path] + extra, self.dir, 2)
+            self.assertEqual(r.returncode, 2, (path, r.stderr))
+            errors = [l for l in r.stderr.splitlines() if "dislo: error" in l]
+            self.assertEqual(len(errors), 1, r.stderr)
+            self.assertIn(needle, errors[0])
+            self.assertNotIn("mf: t =", r.stdout)  # refused before solving anything
+        self.assertEqual(os.stat(out).st_mtime_ns, before)
+        for replace in (["--overwrite"], ["--set", "run.overwrite=true"]):
+            r = run([ARGS.dislo, "run", self.study, "-o", out] + replace, self.dir, 0)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        nested = os.path.join(self.dir, "new", "deeper", "out.h5")
+        self.assertEqual(run([ARGS.dislo, "run", self.study, "-o", nested], self.dir, 0).returncode, 0)
+        self.assertTrue(os.path.exists(nested))
+
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")
         r = run([ARGS.dislo, "run", self.study, "-o", out, "-ts_type", "no_such_type"], self.dir)

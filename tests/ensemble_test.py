@@ -378,7 +378,7 @@ class Ensemble(unittest.TestCase):
         wrong_models = {"interaction off": "potential.strength=0",
                         "interaction flipped": "potential.strength=-1", "beta halved": "model.beta=16"}
         for name, setting in wrong_models.items():
-            wrong = os.path.join(self.dir, "wrong.h5")
+            wrong = os.path.join(self.dir, f"wrong-{setting.replace('=', '-')}.h5")
             run(CHAOS, wrong, 2, self.dir, sets=[setting])
             with h5py.File(wrong, "r") as f:
                 for key in LAW_CASES:

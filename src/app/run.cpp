@@ -61,6 +61,8 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
     throw InputError(fmt::format(
         "{}: run.ranks_per_replica = {}: must divide the number of MPI ranks ({}); valid here: {}",
         study_.source, group, size_, divisors(size_)));
+  // Before any work: the output can be written and replaces nothing by accident.
+  check_output_path(comm_, study_.run.output, study_.run.overwrite, study_.source + ": run.output");
 }
 
 // The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
@@ -333,15 +335,24 @@ void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
   std::vector<std::string> outputs;
-  for (const Study& point : points) {
+  std::vector<int> finished(points.size(), 0);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Study& point = points[i];
+    finished[i] = rank == 0 && resume && std::filesystem::exists(point.run.output) &&
+                  !std::filesystem::exists(checkpoint_path(point));
+    MPI_Bcast(&finished[i], 1, MPI_INT, 0, comm);
+    // Every point's output is checked before the first point runs.
+    if (!finished[i])
+      check_output_path(comm, point.run.output, point.run.overwrite,
+                        fmt::format("{}: point {}: run.output", point.source, point.sweep.index));
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const Study& point = points[i];
     outputs.push_back(point.run.output);
-    int finished = rank == 0 && resume && std::filesystem::exists(point.run.output) &&
-                   !std::filesystem::exists(checkpoint_path(point));
-    MPI_Bcast(&finished, 1, MPI_INT, 0, comm);
     if (rank == 0)
       fmt::print("sweep point {} of {}{}\n", point.sweep.index, point.sweep.points,
-                 finished ? ": finished before, kept" : "");
-    if (finished) continue;
+                 finished[i] ? ": finished before, kept" : "");
+    if (finished[i]) continue;
     Run run(comm, point, resume);
     const auto summary = run.run();
     if (rank == 0)

@@ -1070,6 +1070,9 @@ constexpr KeySpec kKeys[] = {
      {.allowed = "a finite number > 0, at most 10^6 output times", .dflt = "none"}},
     {"run", "output", field<&Study::run, &RunParams::output>(), kNonEmpty,
      "output file (`dislo run -o` overrides)"},
+    {"run", "overwrite", field<&Study::run, &RunParams::overwrite>(), kAny,
+     "an existing output file may be replaced (otherwise dislo run refuses before any work; "
+     "`dislo run --overwrite` too)"},
     {"run", "strict", field<&Study::run, &RunParams::strict>(), kAny,
      "warnings (settings no model uses, regimes the theorems do not cover) are errors: exit 2 "
      "before any work (`dislo --strict` too), for batch jobs"},

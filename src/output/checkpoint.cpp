@@ -104,6 +104,7 @@ std::string checkpoint_identity(const Study& study) {
   Study s = study;
   s.run.walltime = 0;
   s.run.strict = false;
+  s.run.overwrite = false;
   s.run.ranks_per_replica = 1;
   return version_line() + "\n" + to_toml(s);
 }

@@ -4,12 +4,16 @@
 // the XDMF sidecar, both atomically, on rank 0.
 #include "dislo/io.hpp"
 
+#include <fcntl.h>
+#include <fmt/core.h>
 #include <hdf5.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -198,6 +202,40 @@ std::string OutputFile::Impl::xdmf_text() const {
   x << "  </Domain>\n"
     << "</Xdmf>\n";
   return x.str();
+}
+
+namespace {
+
+// Why `path` cannot be the output, or "" when it can.
+std::string output_path_problem(const std::string& path, bool overwrite) {
+  std::error_code ec;
+  const fs::path p(path);
+  if (fs::is_directory(p, ec)) return "is a directory";
+  if (fs::exists(p, ec) && !overwrite)
+    return "exists; pass --overwrite (or set run.overwrite = true) to replace it";
+  // The nearest existing ancestor must be a writable directory (the rest is created).
+  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  while (!dir.empty() && !fs::exists(dir, ec))
+    dir = dir.has_parent_path() ? dir.parent_path() : ".";
+  if (!fs::is_directory(dir, ec)) return fmt::format("{} is not a directory", dir.string());
+  // Permissions are not enough (root, read-only mounts, /proc): create a probe file.
+  const fs::path probe = dir / fmt::format(".dislo-probe-{}", ::getpid());
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return fmt::format("cannot write in {}: {}", dir.string(), std::strerror(errno));
+  ::close(fd);
+  fs::remove(probe, ec);
+  return {};
+}
+
+}  // namespace
+
+void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
+                       const std::string& key) {
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  std::string problem = rank == 0 ? output_path_problem(path, overwrite) : std::string();
+  problem = broadcast(comm, problem);
+  if (!problem.empty()) throw InputError(fmt::format("{} = {}: {}", key, path, problem));
 }
 
 OutputFile::OutputFile(MPI_Comm comm, const std::string& path) : path_(path) {

@@ -72,7 +72,8 @@ struct RunParams {
   std::uint64_t seed = 1;
   std::vector<double> times;  // resolved: increasing, in [0, T], always non-empty
   std::string output = "dislo.h5";
-  bool strict = false;  // warnings are errors (exit 2); dislo --strict too
+  bool strict = false;     // warnings are errors (exit 2); dislo --strict too
+  bool overwrite = false;  // an existing output may be replaced; dislo run --overwrite too
   // Wall-time budget in seconds (0: none): ensembles stop taking replicas in time to
   // checkpoint before it runs out (docs/hpc.md). Not part of a checkpoint's identity.
   double walltime = 0;

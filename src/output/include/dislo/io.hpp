@@ -16,6 +16,13 @@ namespace dislo {
 
 using AttributeValue = std::variant<double, std::int64_t, std::string>;
 
+// Refuses (InputError on every rank, checked on rank 0 before any work) an output path
+// that is a directory, an existing output unless overwrite (nothing is replaced by
+// accident), and a directory that does not exist and cannot be created or is not writable,
+// with the system's reason. `key` names where the path came from in messages.
+void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
+                       const std::string& key);
+
 class OutputFile {
  public:
   // Collective. Creates the temporary file; throws std::runtime_error on failure.
