@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <iostream>
 #include <set>
 #include <string>
@@ -290,12 +291,23 @@ int main(int argc, char** argv) {
       if (rank == 0) run_distance(distance, kinds, output);
     } else if (app.got_subcommand("collect")) {
       if (!sweep_study.empty()) {
-        const auto points = select_points(dislo::load_sweep(sweep_study, sets), -1, output);
+        // The points are the files the study's sweep writes; -o names only the table.
+        const auto points = dislo::load_sweep(sweep_study, sets);
         if (points[0].sweep.index < 0)
           throw dislo::InputError(
               fmt::format("{}: --sweep: the study has no [sweep]", sweep_study));
-        for (const auto& p : points) inputs.push_back(p.run.output);
-        output = points[0].sweep.table;
+        std::string missing;
+        for (const auto& p : points) {
+          inputs.push_back(p.run.output);
+          if (!std::filesystem::exists(p.run.output))
+            missing +=
+                fmt::format("{}{} (dislo run {} --sweep-index {})", missing.empty() ? "" : ", ",
+                            p.run.output, sweep_study, p.sweep.index);
+        }
+        if (!missing.empty())
+          throw dislo::InputError(
+              fmt::format("{}: --sweep: points not run yet: {}", sweep_study, missing));
+        if (output.empty()) output = points[0].sweep.table;
       }
       const auto rows = dislo::collect(PETSC_COMM_WORLD, inputs, output);
       if (rank == 0) fmt::print("{} runs, {} rows -> {}\n", inputs.size(), rows, output);

@@ -285,6 +285,22 @@ class Driver(unittest.TestCase):
             self.assertEqual(sorted(a.keys()), sorted(b.keys()))
             np.testing.assert_array_equal(a["sde/metrics/hs_plus/mean"][...],
                                           b["sde/metrics/hs_plus/mean"][...])
+        # collect --sweep reads the points the study names (here its run.output set to
+        # the table); -o names only the table it writes.
+        elsewhere = os.path.join(self.dir, "elsewhere.h5")
+        r = run([ARGS.dislo, "collect", "--sweep", study, "--set", f"run.output={table!r}".replace("'", '"'),
+                 "-o", elsewhere], self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with h5py.File(table) as a, h5py.File(elsewhere) as b:
+            np.testing.assert_array_equal(a["sde/metrics/hs_plus/mean"][...],
+                                          b["sde/metrics/hs_plus/mean"][...])
+        # A point not run yet is named with the command that runs it.
+        os.rename(points[1], points[1] + ".away")
+        r = run([ARGS.dislo, "collect", "--sweep", study, "--set", f"run.output={table!r}".replace("'", '"'),
+                 "-o", os.path.join(self.dir, "partial.h5")], self.dir, 0)
+        os.rename(points[1] + ".away", points[1])
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"points not run yet: {points[1]} (dislo run {study} --sweep-index 1)", r.stderr)
         for args, needle in ((points[:1] * 2, "listed twice"), ([study], "not an HDF5 file"),
                              ([os.path.join(self.dir, "none.h5")], "no such file")):
             bad = os.path.join(self.dir, "bad-table.h5")

@@ -81,6 +81,9 @@ TEST(Checkpoint, RefusesWhatItCannotUse) {
   Study other = parse_study("", "<t>");
   other.model.beta = 2;
   EXPECT_THAT(error_of(path, checkpoint_identity(other)), HasSubstr("another study"));
+  // The message names the key that differs, with both values.
+  EXPECT_THAT(error_of(path, checkpoint_identity(other)),
+              HasSubstr("differ in model.beta (4.0 in the checkpoint, 2.0 now)"));
   EXPECT_THAT(error_of(path, "dislo 9.9 (abc)\n" + id.substr(id.find('\n') + 1)),
               HasSubstr("written by dislo"));
 

@@ -361,12 +361,17 @@ TEST(ConfigReject, TimesOutsideZeroT) {
               HasSubstr("run.times = [0, 1.5]: must be non-empty, strictly increasing and "
                         "inside [0, T] = [0, 1]"));
   EXPECT_THAT(error_of("[run]\ntimes = [-0.1, 0.5]"), HasSubstr("run.times = [-0.1, 0.5]"));
+  // The first bad entry is named.
+  EXPECT_THAT(error_of("[run]\ntimes = [0, 0.5, 1.5]"),
+              HasSubstr("entry 2 = 1.5 is outside [0, T]"));
 }
 
 TEST(ConfigReject, TimesNotIncreasing) {
   EXPECT_THAT(error_of("[run]\ntimes = [0.5, 0.5]"),
               HasSubstr("run.times = [0.5, 0.5]: must be non-empty, strictly increasing"));
   EXPECT_THAT(error_of("[run]\ntimes = [0.5, 0.25]"), HasSubstr("run.times = [0.5, 0.25]"));
+  EXPECT_THAT(error_of("[run]\ntimes = [0.5, 0.25]"),
+              HasSubstr("entry 1 = 0.25 is not above the entry before it"));
 }
 
 TEST(ConfigReject, TimesEmpty) {

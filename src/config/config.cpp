@@ -872,16 +872,19 @@ void read_times(const Reader& r, const KeySpec& k, Study& s) {
     r.fail(k.section, "dt_out", r.get(k.section, "dt_out"),
            "give either run.times or run.dt_out, not both");
   const double T = s.model.T;
-  bool ok = !times->empty();
-  for (std::size_t i = 0; ok && i < times->size(); ++i) {
-    double t = (*times)[i];
-    if (!(t >= 0 && t <= T)) ok = false;
-    if (i > 0 && !(t > (*times)[i - 1])) ok = false;
+  const std::string rule =
+      fmt::format("must be non-empty, strictly increasing and inside [0, T] = [0, {}]", num(T));
+  if (times->empty()) r.fail(k.section, k.key, r.get(k.section, k.key), rule);
+  for (std::size_t i = 0; i < times->size(); ++i) {
+    // The first bad entry is named: long lists are written by scripts.
+    const double t = (*times)[i];
+    const char* what = !(t >= 0 && t <= T)               ? "is outside [0, T]"
+                       : i > 0 && !(t > (*times)[i - 1]) ? "is not above the entry before it"
+                                                         : nullptr;
+    if (what)
+      r.fail(k.section, k.key, r.get(k.section, k.key),
+             fmt::format("{}; entry {} = {} {}", rule, i, num(t), what));
   }
-  if (!ok)
-    r.fail(
-        k.section, k.key, r.get(k.section, k.key),
-        fmt::format("must be non-empty, strictly increasing and inside [0, T] = [0, {}]", num(T)));
   s.run.times = *times;
 }
 

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
@@ -97,6 +99,43 @@ class Reader {
   const std::string& path_;
 };
 
+// "section.key" -> value line of a resolved study's TOML text (to_toml: one key per line).
+std::map<std::string, std::string> key_values(const std::string& toml) {
+  std::map<std::string, std::string> out;
+  std::istringstream in(toml);
+  std::string line, section;
+  while (std::getline(in, line)) {
+    if (line.size() > 2 && line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    const auto eq = line.find(" = ");
+    if (eq != std::string::npos && line.front() != '#')
+      out[section + "." + line.substr(0, eq)] += line.substr(eq + 3);
+  }
+  return out;
+}
+
+// The keys whose values differ, as "model.n (100 in the checkpoint, 200 now)".
+std::string differing_keys(const std::string& theirs, const std::string& ours) {
+  const auto a = key_values(theirs), b = key_values(ours);
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : b) {
+    const auto it = a.find(key);
+    if (it == a.end())
+      keys.push_back(fmt::format("{} (absent in the checkpoint, {} now)", key, value));
+    else if (it->second != value)
+      keys.push_back(fmt::format("{} ({} in the checkpoint, {} now)", key, it->second, value));
+  }
+  for (const auto& [key, value] : a)
+    if (!b.count(key))
+      keys.push_back(fmt::format("{} ({} in the checkpoint, absent now)", key, value));
+  if (keys.empty()) return "layout only";
+  std::string text;
+  for (const auto& k : keys) text += (text.empty() ? "" : ", ") + k;
+  return text;
+}
+
 std::string version_line() { return fmt::format("dislo {} ({})", version(), git_revision()); }
 }  // namespace
 
@@ -179,9 +218,9 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& identity)
                       "was overwritten)",
                       path, their_version, our_version));
     throw InputError(
-        fmt::format("checkpoint {}: written for another study (the resolved "
-                    "studies differ; refused, nothing was overwritten)",
-                    path));
+        fmt::format("checkpoint {}: written for another study (the resolved studies differ "
+                    "in {}; refused, nothing was overwritten)",
+                    path, differing_keys(theirs, identity)));
   }
   Checkpoint cp;
   const auto models = r.pod<std::uint32_t>();
