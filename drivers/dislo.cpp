@@ -1,6 +1,7 @@
 // The front door: dislo run | check | info (contract.md, "Command line").
 #include <fftw3.h>
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <hdf5.h>
 #include <mpi.h>
 #include <petscsys.h>
@@ -17,6 +18,7 @@
 #include "dislo/checkpoint.hpp"
 #include "dislo/config.hpp"
 #include "dislo/distance.hpp"
+#include "dislo/petsc_options.hpp"
 #include "dislo/run.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/version.hpp"
@@ -125,82 +127,10 @@ void print_summary(const dislo::RunSummary& s, const std::string& output) {
       {"setup", s.seconds_setup},   {"mf", s.seconds_mf},   {"mfeps", s.seconds_mfeps},
       {"exact2", s.seconds_exact2}, {"sde", s.seconds_sde}, {"rw", s.seconds_rw},
       {"io", s.seconds_io}};
-  std::string parts;
+  std::vector<std::string> parts;
   for (const auto& [name, seconds] : phases)
-    if (seconds > 0)
-      parts += fmt::format("{}{} {:.2f} s", parts.empty() ? "" : ", ", name, seconds);
-  fmt::print("done in {:.2f} s ({}) -> {}\n", s.wall_seconds, parts, output);
-}
-
-// Edit distance between two option names (insertions, deletions, substitutions).
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// PETSc options that nothing read (PETSc's -options_left bookkeeping), each with the
-// closest option dislo's solvers are known to read when one is within two edits: a
-// misspelt -ts_monitr is reported, not silently ignored.
-void report_unused_petsc_options() {
-  PetscInt count = 0;
-  char** names = nullptr;
-  char** values = nullptr;
-  if (PetscOptionsLeftGet(nullptr, &count, &names, &values) != 0) return;
-  static const char* known[] = {"ts_type",
-                                "ts_monitor",
-                                "ts_adapt_monitor",
-                                "ts_rtol",
-                                "ts_atol",
-                                "ts_max_steps",
-                                "ts_dt",
-                                "ts_adapt_type",
-                                "ts_arkimex_type",
-                                "ts_rk_type",
-                                "ts_bdf_order",
-                                "ts_view",
-                                "ts_max_snes_failures",
-                                "ts_max_reject",
-                                "snes_type",
-                                "snes_monitor",
-                                "snes_rtol",
-                                "snes_atol",
-                                "snes_mf",
-                                "ksp_type",
-                                "ksp_monitor",
-                                "ksp_rtol",
-                                "pc_type",
-                                "log_view",
-                                "info",
-                                "options_left",
-                                "help",
-                                "malloc_debug"};
-  static const char* prefixes[] = {"", "sde_ode_", "exact2_rw_", "exact2_fp_"};
-  for (PetscInt i = 0; i < count; ++i) {
-    const std::string name = names[i];
-    std::string best;
-    std::size_t best_distance = 3;
-    for (const char* prefix : prefixes)
-      for (const char* option : known) {
-        const std::string candidate = std::string(prefix) + option;
-        if (const std::size_t d = edit_distance(name, candidate); d < best_distance) {
-          best = candidate;
-          best_distance = d;
-        }
-      }
-    fmt::print(stderr, "warning: PETSc option -{} was not used{}\n", name,
-               best.empty() ? "" : fmt::format(" (did you mean -{}?)", best));
-  }
-  PetscOptionsLeftRestore(nullptr, &count, &names, &values);
+    if (seconds > 0) parts.push_back(fmt::format("{} {:.2f} s", name, seconds));
+  fmt::print("done in {:.2f} s ({}) -> {}\n", s.wall_seconds, fmt::join(parts, ", "), output);
 }
 
 }  // namespace
@@ -292,22 +222,9 @@ int main(int argc, char** argv) {
     } else if (app.got_subcommand("collect")) {
       if (!sweep_study.empty()) {
         // The points are the files the study's sweep writes; -o names only the table.
-        const auto points = dislo::load_sweep(sweep_study, sets);
-        if (points[0].sweep.index < 0)
-          throw dislo::InputError(
-              fmt::format("{}: --sweep: the study has no [sweep]", sweep_study));
-        std::string missing;
-        for (const auto& p : points) {
-          inputs.push_back(p.run.output);
-          if (!std::filesystem::exists(p.run.output))
-            missing +=
-                fmt::format("{}{} (dislo run {} --sweep-index {})", missing.empty() ? "" : ", ",
-                            p.run.output, sweep_study, p.sweep.index);
-        }
-        if (!missing.empty())
-          throw dislo::InputError(
-              fmt::format("{}: --sweep: points not run yet: {}", sweep_study, missing));
-        if (output.empty()) output = points[0].sweep.table;
+        const auto sweep = dislo::sweep_outputs(sweep_study, sets);
+        inputs = sweep.points;
+        if (output.empty()) output = sweep.table;
       }
       const auto rows = dislo::collect(PETSC_COMM_WORLD, inputs, output);
       if (rank == 0) fmt::print("{} runs, {} rows -> {}\n", inputs.size(), rows, output);
@@ -353,7 +270,9 @@ int main(int argc, char** argv) {
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);
   }
   // Only a run reads solver options (check, collect, distance read none).
-  if (rank == 0 && status == 0 && app.got_subcommand("run")) report_unused_petsc_options();
+  if (rank == 0 && status == 0 && app.got_subcommand("run"))
+    for (const auto& line : dislo::unused_petsc_options())
+      fmt::print(stderr, "warning: {}\n", line);
   PetscFinalize();
   MPI_Finalize();
   return status;

@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -112,6 +113,14 @@ class Driver(unittest.TestCase):
         self.assertIn("PETSc option -ts_monitr was not used (did you mean -ts_monitor?)", r.stderr)
         self.assertIn("PETSc option -no_such_option was not used\n", r.stderr)
         self.assertNotIn("-ts_rtol was not used", r.stderr)
+        # The options are recorded with the run, and the tolerance they set is the one used.
+        with h5py.File(out, "r") as f:
+            options = [l for l in f.attrs["study"].splitlines() if l.startswith("# PETSc options:")]
+            self.assertEqual(len(options), 1, f.attrs["study"])
+            for given in ("-ts_monitr", "-ts_rtol 1e-7", "-no_such_option"):
+                self.assertIn(given, options[0])
+            self.assertEqual(f["mf"].attrs["rtol"], 1e-7)
+            self.assertEqual(f["mfeps"].attrs["rtol"], 1e-7)
 
     def test_log_view_shows_a_stage_per_phase(self):
         out = os.path.join(self.dir, "log.h5")
@@ -207,6 +216,33 @@ class Driver(unittest.TestCase):
         nested = os.path.join(self.dir, "new", "deeper", "out.h5")
         self.assertEqual(run([ARGS.dislo, "run", self.study, "-o", nested], self.dir, 0).returncode, 0)
         self.assertTrue(os.path.exists(nested))
+
+    def test_output_size_is_predicted_and_checked_against_the_room(self):
+        # The prediction bounds the file from above, within 2x and the metadata allowance...
+        sets = ["--set", 'run.models=["mf", "mfeps", "sde", "rw"]', "--set", "run.replicas=4",
+                "--set", "model.n=40", "--set", "mf.M=128", "--set", "model.lattice=64",
+                "--set", "run.times=[0.0, 0.025, 0.05, 0.075, 0.1]"]
+        out = os.path.join(self.dir, "sized.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", out] + sets, self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        size = os.path.getsize(out)
+        with h5py.File(out, "r") as f:
+            predicted = int(f["summary"].attrs["predicted_output_bytes"])
+        self.assertLessEqual(size, predicted)
+        self.assertLessEqual(predicted, 2 * size + 1.1 * 2**20)
+        # ... and a run that cannot fit under the file-size limit is refused before any work.
+        # (MPI's start-up writes a few MB itself: the limit leaves it that.)
+        limit = 64 * 2**20
+        big = sets + ["--set", "mf.M=1024"]  # 84 MB of MF fields
+        r = subprocess.run(
+            [ARGS.dislo, "run", self.study, "-o", os.path.join(self.dir, "big.h5")] + big,
+            cwd=self.dir, capture_output=True, text=True, timeout=300,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("the output needs about", r.stderr)
+        self.assertIn("file-size limit (ulimit -f)", r.stderr)
+        self.assertNotIn("mf: t =", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "big.h5")))
 
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")

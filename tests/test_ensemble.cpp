@@ -254,6 +254,47 @@ TEST(PairObserver, HistogramsTheMinimumImageDistancesByClass) {
                    1 / dr);
 }
 
+TEST(ProgressObserver, RatesAndEtasCountOnlyThisProcessAndAddTheLaterPhases) {
+  ProgressObserver fresh("sde", 100);
+  EXPECT_EQ(fresh.line(10, 5.0), "  sde: 10 of 100 replicas started (10%), 2.00/s, ETA 45 s");
+  // A resumed run on 2 ranks: 50 of 100 replicas were done before; this rank started 10
+  // more and spent 5 s in their metrics. The later phase (40 replicas) is forecast at
+  // 30 s of simulation and 40 x 0.5 s / 2 ranks of metrics.
+  const double metrics_seconds = 5.0;
+  ProgressObserver resumed("sde", 100, LaterPhases{30, 40, "rw"}, &metrics_seconds, 2);
+  EnsembleState state;
+  state.done = 48;
+  state.partial = {48, 49};
+  resumed.restore(state);
+  EXPECT_EQ(resumed.line(50, 1.0), "");  // nothing started here yet: no rate to show
+  for (std::int64_t id = 50; id < 60; ++id) {
+    Observation o;
+    o.replica = id;
+    resumed.observe(o);
+  }
+  EXPECT_EQ(resumed.line(60, 10.0),
+            "  sde: 60 of 100 replicas started (60%), 1.00/s, ETA 40 s; run ETA ~80 s (rw "
+            "forecast)");
+}
+
+TEST(ForecastSeconds, FollowsTheWorkOfEachModel) {
+  Study s = dislo::testing::particle_study(KernelKind::cai, 100, 50, 16, 0.25, 4);
+  s.run.replicas = "8";
+  for (const ParticleModel m : {ParticleModel::sde, ParticleModel::rw}) {
+    const double one = forecast_seconds(s, m, 1);
+    EXPECT_GT(one, 0);
+    EXPECT_DOUBLE_EQ(forecast_seconds(s, m, 2), one / 2);  // replicas spread over ranks
+    Study twice = s;
+    twice.run.replicas = "16";
+    EXPECT_DOUBLE_EQ(forecast_seconds(twice, m, 1), 2 * one);
+  }
+  // The walk's events: rate 4/(beta eps^2) per particle.
+  Study hot = s;
+  hot.model.beta = 2;
+  EXPECT_DOUBLE_EQ(forecast_seconds(hot, ParticleModel::rw, 1),
+                   2 * forecast_seconds(s, ParticleModel::rw, 1));
+}
+
 TEST(LawObserver, CountsCellsAndRestoresItsTallies) {
   // Two replicas of n = 2 (one of each sign) on a 2 x 2 law grid.
   const Trajectory ref = uniform_trajectory(4, 1);

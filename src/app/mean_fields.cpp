@@ -100,6 +100,8 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
   out.set_attribute(group, "rhs_evaluations", std::int64_t(s.rhs_evaluations));
   out.set_attribute(group, "ts_type", s.ts_type);
   out.set_attribute(group, "formulation", s.formulation);
+  out.set_attribute(group, "rtol", s.rtol);
+  out.set_attribute(group, "atol", s.atol);
   double drift = 0;
   for (std::size_t t = 0; t < times.size(); ++t)
     drift = std::max({drift, std::abs(mass_plus[t] - mass_plus[0]) / std::max(mass_plus[0], 1e-300),

@@ -1,6 +1,7 @@
 #include "dislo/run.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <petscsys.h>
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "dislo/lattice.hpp"
 #include "dislo/meanfield.hpp"
 #include "dislo/mpi_util.hpp"
+#include "dislo/petsc_options.hpp"
 #include "dislo/potential.hpp"
 #include "dislo/sde.hpp"
 #include "dislo/signals.hpp"
@@ -45,12 +47,66 @@ std::string iso8601_now() {
 
 namespace {
 std::string divisors(int n) {
-  std::string out;
+  std::vector<int> out;
   for (int d = 1; d <= n; ++d)
-    if (n % d == 0) out += (out.empty() ? "" : ", ") + std::to_string(d);
-  return out;
+    if (n % d == 0) out.push_back(d);
+  return fmt::format("{}", fmt::join(out, ", "));
 }
 }  // namespace
+
+namespace {
+
+// The "auto" choices of the SDE (when it runs) and the PETSc options in effect (they
+// override the [mf] and [mfeps] integrator settings), as TOML comments.
+std::string resolved_text(const Study& study, const SdeChoices* sde) {
+  std::string text = "\n# [resolved] what dislo chose and was given besides the study:\n";
+  if (sde) {
+    if (!study.model.noiseless())
+      text += fmt::format("# sde.dt = {}{}\n", sde->dt, study.sde.dt > 0 ? "" : "  # auto");
+    text += fmt::format("# sde.force = \"{}\"{}", sde->force,
+                        study.sde.force == "auto" ? "  # auto" : "");
+    if (sde->mesh > 0)
+      text += fmt::format(", mesh {} x {}, B-spline order {}", sde->mesh, sde->mesh, sde->order);
+    text += fmt::format(", estimated relative force error {:.2g}\n", sde->force_error);
+  }
+  const std::string petsc = petsc_options_in_effect();
+  text += fmt::format("# PETSc options: {}\n", petsc.empty() ? "none" : petsc);
+  return text;
+}
+
+std::optional<SdeChoices> sde_choices_if_run(const Study& study) {
+  if (!study.run.has_model("sde")) return std::nullopt;
+  return sde_choices(study);
+}
+
+void write_sde_choices(OutputFile& out, const SdeChoices& c) {
+  out.set_attribute("/sde", "dt", c.dt);
+  out.set_attribute("/sde", "force", c.force);
+  out.set_attribute("/sde", "pm_mesh", std::int64_t(c.mesh));
+  out.set_attribute("/sde", "pm_order", std::int64_t(c.order));
+  out.set_attribute("/sde", "force_error_estimate", c.force_error);
+}
+
+}  // namespace
+
+std::uint64_t predicted_output_bytes(const Study& study) {
+  const RunParams& run = study.run;
+  const double nt = double(run.times.size()), L = study.model.lattice;
+  const bool sde = run.has_model("sde"), rw = run.has_model("rw");
+  const auto square = [](double g) { return g * g; };
+  double values = 0;  // doubles written
+  if (run.has_model("mf") || sde || (rw && study.metrics.rw_against_mf))
+    values += 2 * nt * square(study.mf.M);
+  if (run.has_model("mfeps") || rw) values += 2 * nt * square(L);
+  // Per ensemble: six law fields (densities, stderr, reference), the pair laws and every
+  // replica's row of metrics (at most three kinds, two signs, two mean fields, couplings).
+  const double rows = double(max_replicas(run)) * (1 + nt * (3 * 2 * 2 + 2));
+  if (sde)
+    values += 6 * nt * square(study.metrics.law_bins) + 2 * nt * study.metrics.pair_bins + rows;
+  if (rw) values += 6 * nt * square(L) + 2 * nt * study.metrics.pair_bins + rows;
+  constexpr double kMetadata = 1 << 20;  // attributes, the study, HDF5's own structures
+  return std::uint64_t(8 * values * 1.1 + kMetadata);
+}
 
 Run::Run(MPI_Comm comm, Study study, bool resume)
     : comm_(comm), study_(std::move(study)), resume_(resume) {
@@ -62,7 +118,8 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
         "{}: run.ranks_per_replica = {}: must divide the number of MPI ranks ({}); valid here: {}",
         study_.source, group, size_, divisors(size_)));
   // Before any work: the output can be written and replaces nothing by accident.
-  check_output_path(comm_, study_.run.output, study_.run.overwrite, study_.source + ": run.output");
+  check_output_path(comm_, study_.run.output, study_.run.overwrite, study_.source + ": run.output",
+                    predicted_output_bytes(study_));
 }
 
 // The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
@@ -138,12 +195,14 @@ struct Run::Phases {
   KernelConstants constants;
   OutputFile out;
   MeanFields fields;
+  std::optional<SdeChoices> sde_choices;
   std::int64_t particle_steps = 0, events = 0;
   Phases(MPI_Comm comm, const Study& study, Checkpoint saved)
       : states(std::move(saved)),
         kernel(Kernel::of(study)),
         constants(kernel_constants(kernel)),
-        out(comm, study.run.output) {}
+        out(comm, study.run.output),
+        sde_choices(sde_choices_if_run(study)) {}
 };
 
 Run::~Run() = default;
@@ -165,29 +224,9 @@ RunSummary Run::run() {
 }
 
 std::string resolved_comments(const Study& study) {
-  if (!study.run.has_model("sde")) return {};
-  const SdeChoices c = sde_choices(study);
-  std::string text = "\n# [resolved] what the \"auto\" settings chose:\n";
-  if (!study.model.noiseless())
-    text += fmt::format("# sde.dt = {}{}\n", c.dt, study.sde.dt > 0 ? "" : "  # auto");
-  text +=
-      fmt::format("# sde.force = \"{}\"{}", c.force, study.sde.force == "auto" ? "  # auto" : "");
-  if (c.mesh > 0) text += fmt::format(", mesh {} x {}, B-spline order {}", c.mesh, c.mesh, c.order);
-  text += fmt::format(", estimated relative force error {:.2g}\n", c.force_error);
-  return text;
+  const auto sde = sde_choices_if_run(study);
+  return resolved_text(study, sde ? &*sde : nullptr);
 }
-
-namespace {
-
-void write_sde_choices(OutputFile& out, const SdeChoices& c) {
-  out.set_attribute("/sde", "dt", c.dt);
-  out.set_attribute("/sde", "force", c.force);
-  out.set_attribute("/sde", "pm_mesh", std::int64_t(c.mesh));
-  out.set_attribute("/sde", "pm_order", std::int64_t(c.order));
-  out.set_attribute("/sde", "force_error_estimate", c.force_error);
-}
-
-}  // namespace
 
 // Provenance, the study, the times and the potential's constants.
 void Run::write_header() {
@@ -197,7 +236,8 @@ void Run::write_header() {
   out.set_attribute("/", "created", iso8601_now());
   out.set_attribute("/", "mpi_ranks", std::int64_t(size_));
   out.set_attribute("/", "seed", std::int64_t(study_.run.seed));
-  out.set_attribute("/", "study", to_toml(study_) + resolved_comments(study_));
+  const auto& sde = phases_->sde_choices;
+  out.set_attribute("/", "study", to_toml(study_) + resolved_text(study_, sde ? &*sde : nullptr));
   out.write_vector("/times", study_.run.times);
   if (study_.sweep.index >= 0) {
     // The point's swept values, typed, for scripts that read a point without parsing the study.
@@ -253,20 +293,33 @@ void Run::run_ensemble_of(ParticleModel model) {
   const bool rw_mf = !is_sde && study_.metrics.rw_against_mf;
   const auto saved = phases_->states.find(name);
   const ChaosForces chaos = f.chaos();
-  EnsembleResult res = run_ensemble(
-      comm_, study_, model, is_sde ? f.mf : f.mfeps, rw_mf ? &f.mf : nullptr,
-      saved == phases_->states.end() ? nullptr : &saved->second, stop_request(), &chaos);
+  EnsembleResult res =
+      run_ensemble(comm_, study_, model, is_sde ? f.mf : f.mfeps, rw_mf ? &f.mf : nullptr,
+                   saved == phases_->states.end() ? nullptr : &saved->second, stop_request(),
+                   &chaos, later_phases(model));
   phases_->states[name] = std::move(res.state);
   if (res.interrupted) checkpoint_and_stop(name);
   (is_sde ? summary_.seconds_sde : summary_.seconds_rw) = seconds_since(t0);
   t0 = Clock::now();
   write_ensemble(comm_, phases_->out, group, study_, res);
-  if (is_sde) write_sde_choices(phases_->out, sde_choices(study_));
+  if (is_sde) write_sde_choices(phases_->out, *phases_->sde_choices);
   if (study_.chaos.coupling)
     write_chaos_bound(comm_, phases_->out, group, study_, res, phases_->constants.C_V,
                       is_sde && f.mf_force ? f.mf_force->interpolation_error() : 0.0);
   summary_.seconds_io += seconds_since(t0);
   report_ensemble(model, res);
+}
+
+// The ensembles still to run after `model`'s (a resumed run skips those complete).
+LaterPhases Run::later_phases(ParticleModel model) const {
+  LaterPhases later;
+  if (model != ParticleModel::sde || !study_.run.has_model("rw")) return later;
+  const auto saved = phases_->states.find("rw");
+  if (saved != phases_->states.end() && saved->second.complete) return later;
+  later.seconds = forecast_seconds(study_, ParticleModel::rw, size_);
+  later.replicas = max_replicas(study_.run);
+  later.names = "rw";
+  return later;
 }
 
 [[noreturn]] void Run::checkpoint_and_stop(const std::string& name) {
@@ -302,6 +355,8 @@ void Run::finish() {
   summary_.wall_seconds = seconds_since(phases_->start);
   out.set_attribute("/summary", "wall_seconds", summary_.wall_seconds);
   out.set_attribute("/summary", "mpi_ranks", std::int64_t(size_));
+  out.set_attribute("/summary", "predicted_output_bytes",
+                    std::int64_t(predicted_output_bytes(study_)));
   out.set_attribute("/summary", "sde_particle_steps", phases_->particle_steps);
   out.set_attribute("/summary", "rw_events", phases_->events);
   out.set_attribute("/summary", "seconds_sde", summary_.seconds_sde);
@@ -331,6 +386,24 @@ std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,
   return std::size_t(rows);
 }
 
+SweepOutputs sweep_outputs(const std::string& study_file, const std::vector<std::string>& sets) {
+  const auto points = load_sweep(study_file, sets);
+  if (points[0].sweep.index < 0)
+    throw InputError(fmt::format("{}: --sweep: the study has no [sweep]", study_file));
+  SweepOutputs out{{}, points[0].sweep.table};
+  std::vector<std::string> missing;
+  for (const auto& p : points) {
+    out.points.push_back(p.run.output);
+    if (!std::filesystem::exists(p.run.output))
+      missing.push_back(fmt::format("{} (dislo run {} --sweep-index {})", p.run.output, study_file,
+                                    p.sweep.index));
+  }
+  if (!missing.empty())
+    throw InputError(
+        fmt::format("{}: --sweep: points not run yet: {}", study_file, fmt::join(missing, ", ")));
+  return out;
+}
+
 void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
@@ -344,7 +417,8 @@ void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
     // Every point's output is checked before the first point runs.
     if (!finished[i])
       check_output_path(comm, point.run.output, point.run.overwrite,
-                        fmt::format("{}: point {}: run.output", point.source, point.sweep.index));
+                        fmt::format("{}: point {}: run.output", point.source, point.sweep.index),
+                        predicted_output_bytes(point));
   }
   for (std::size_t i = 0; i < points.size(); ++i) {
     const Study& point = points[i];

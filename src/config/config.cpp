@@ -1370,9 +1370,12 @@ void add_warnings(Study& s) {
         s.source, m.noiseless() ? "inf" : num(m.beta), num(ratio)));
 }
 
-// Settings that no model of the run reads: one warning per section, or per key for the
-// sections that other models share (issue 21: nothing is silently ignored).
-void add_unused_warnings(const Reader& r, Study& s) {
+// Which models read a section or key, for the warning when none of them runs.
+constexpr const char* kEnsembleModels = "\"sde\" or \"rw\"";
+constexpr const char* kParticleModels = "\"sde\", \"rw\" or \"exact2\"";
+
+// Sections with keys set that no model running reads.
+void add_unused_section_warnings(const Reader& r, Study& s) {
   const RunParams& run = s.run;
   const bool sde = run.has_model("sde"), rw = run.has_model("rw"), ensembles = sde || rw;
   struct Use {
@@ -1385,34 +1388,46 @@ void add_unused_warnings(const Reader& r, Study& s) {
                           {"mf", run.has_model("mf") || sde || (rw && s.metrics.rw_against_mf),
                            "\"mf\", \"sde\" or \"rw\" with metrics.rw_against_mf"},
                           {"mfeps", run.has_model("mfeps") || rw, "\"mfeps\" or \"rw\""},
-                          {"metrics", ensembles, "\"sde\" or \"rw\""},
-                          {"chaos", ensembles, "\"sde\" or \"rw\""}};
+                          {"metrics", ensembles, kEnsembleModels},
+                          {"chaos", ensembles, kEnsembleModels}};
   for (const Use& u : sections)
     if (!u.used && !r.keys_set(u.section).empty())
       s.warnings.push_back(fmt::format("{}: [{}] is set ({}) but run.models has no {}: unused",
                                        s.source, u.section, join(r.keys_set(u.section)), u.models));
+}
+
+// Single keys of shared sections that no model running reads.
+void add_unused_key_warnings(const Reader& r, Study& s) {
+  const RunParams& run = s.run;
+  const bool sde = run.has_model("sde"), rw = run.has_model("rw"), ensembles = sde || rw;
+  const bool particles = ensembles || run.has_model("exact2");
   struct KeyUse {
     const char* section;
     const char* key;
     bool used;
     const char* models;
   };
-  const bool particles = ensembles || run.has_model("exact2");
   const KeyUse keys[] = {
-      {"run", "replicas", ensembles, "\"sde\" or \"rw\""},
-      {"run", "target_stderr", ensembles, "\"sde\" or \"rw\""},
-      {"run", "max_replicas", ensembles, "\"sde\" or \"rw\""},
-      {"run", "batch", ensembles, "\"sde\" or \"rw\""},
+      {"run", "replicas", ensembles, kEnsembleModels},
+      {"run", "target_stderr", ensembles, kEnsembleModels},
+      {"run", "max_replicas", ensembles, kEnsembleModels},
+      {"run", "batch", ensembles, kEnsembleModels},
       {"run", "ranks_per_replica", sde, "\"sde\""},
-      {"model", "n", particles, "\"sde\", \"rw\" or \"exact2\""},
-      {"model", "n_plus", particles, "\"sde\", \"rw\" or \"exact2\""},
+      {"model", "n", particles, kParticleModels},
+      {"model", "n_plus", particles, kParticleModels},
       {"model", "lattice", rw || run.has_model("mfeps") || run.has_model("exact2"),
        "\"rw\", \"mfeps\" or \"exact2\""}};
   for (const KeyUse& k : keys)
     if (!k.used && r.has(k.section, k.key))
       s.warnings.push_back(fmt::format("{}: {}.{} is set but run.models has no {}: unused",
                                        s.source, k.section, k.key, k.models));
+}
+
+// n_plus set explicitly against mass_plus: the signs' fractions and the densities' masses
+// differ by kappa (models.md), which the theorems' right-hand sides then carry.
+void add_sign_fraction_warning(const Reader& r, Study& s) {
   const ModelParams& m = s.model;
+  const bool ensembles = s.run.has_model("sde") || s.run.has_model("rw");
   const double target = s.initial.mass_plus * double(m.n);
   if (ensembles && r.has("model", "n_plus") && m.n_plus && std::abs(*m.n_plus - target) > 1)
     s.warnings.push_back(fmt::format(
@@ -1421,6 +1436,14 @@ void add_unused_warnings(const Reader& r, Study& s) {
         "follow mass_plus)",
         s.source, *m.n_plus, m.n, num(s.initial.mass_plus),
         num(std::abs(double(*m.n_plus) / double(m.n) - s.initial.mass_plus))));
+}
+
+// Settings that no model of the run reads: one warning per section, or per key for the
+// sections that other models share (issue 21: nothing is silently ignored).
+void add_unused_warnings(const Reader& r, Study& s) {
+  add_unused_section_warnings(r, s);
+  add_unused_key_warnings(r, s);
+  add_sign_fraction_warning(r, s);
 }
 
 // ---------------------------------------------------------------- resolution

@@ -14,6 +14,7 @@
 #include "dislo/metric_plan.hpp"
 #include "dislo/observers.hpp"
 #include "dislo/scheduler.hpp"
+#include "dislo/sde.hpp"
 #include "dislo/statistics.hpp"
 #include "dislo/timing.hpp"
 
@@ -103,8 +104,15 @@ Rounds rounds_of(const RunParams& run) {
 class Ensemble {
  public:
   Ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-           const std::vector<const Trajectory*>& comparisons, const ChaosForces* chaos);
+           const std::vector<const Trajectory*>& comparisons, const ChaosForces* chaos,
+           const LaterPhases& later);
   EnsembleResult run(const EnsembleState* resume, const StopRequest& stop);
+  // How many replicas run at the same time: one per group of ranks.
+  int replicas_at_once() const {
+    int ranks = 1;
+    MPI_Comm_size(comm_, &ranks);
+    return ranks / group_.size();
+  }
 
  private:
   MPI_Comm comm_;
@@ -130,7 +138,8 @@ class Ensemble {
 };
 
 Ensemble::Ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
-                   const std::vector<const Trajectory*>& comparisons, const ChaosForces* chaos)
+                   const std::vector<const Trajectory*>& comparisons, const ChaosForces* chaos,
+                   const LaterPhases& later)
     : comm_(comm),
       study_(study),
       model_(model),
@@ -152,7 +161,8 @@ Ensemble::Ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
         plan_, study.metrics, *comparisons[0], plan_.first_chaos() + int(couplings)));
   if (rank_ == 0)
     leader_observers_.push_back(
-        std::make_unique<ProgressObserver>(to_string(model), rounds_of(study.run).max_replicas));
+        std::make_unique<ProgressObserver>(to_string(model), rounds_of(study.run).max_replicas,
+                                           later, &seconds_metrics_, replicas_at_once()));
 }
 
 // One replica on every rank of its group: its row on the leader.
@@ -296,13 +306,40 @@ EnsembleResult Ensemble::run(const EnsembleState* resume, const StopRequest& sto
 
 }  // namespace
 
+long max_replicas(const RunParams& run) { return rounds_of(run).max_replicas; }
+
+double forecast_seconds(const Study& study, ParticleModel model, int ranks) {
+  // Throughputs of docs/performance.md (2026-11, one core of the development machine).
+  constexpr double kSdeMesh = 6e6, kSdeDirectPairs = 3.6e7, kRwVeto = 3e7;
+  constexpr double kRwScanPerEvent = 2e8, kRwTimeChangeScan = 2.9e7;
+  const ModelParams& m = study.model;
+  const double n = double(m.n), T = m.T;
+  double work = 0, rate = 0;
+  if (model == ParticleModel::sde) {
+    const SdeChoices c = sde_choices(study);
+    const double steps = m.noiseless() ? T / 1e-3 : T / c.dt;  // the ODE adapts: a guess
+    work = n * steps * (study.chaos.coupling ? 2 : 1);
+    rate = c.force == "pm" ? kSdeMesh : kSdeDirectPairs / n;
+  } else {
+    // Four jumps of rate 1/(beta eps^2) per particle, the force's tilt ignored.
+    work = n * T * 4 / (m.beta * m.eps() * m.eps());
+    rate = study.rw.algorithm == "veto" ? kRwVeto : kRwScanPerEvent / n;
+    if (study.chaos.coupling) {
+      work *= 2;
+      rate = std::min(rate, kRwScanPerEvent / n);
+      if (m.n <= study.chaos.time_change_max_n) rate = 1 / (1 / rate + n / kRwTimeChangeScan);
+    }
+  }
+  return double(rounds_of(study.run).max_replicas) * work / rate / std::max(ranks, 1);
+}
+
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
                             const Trajectory& reference, const Trajectory* continuum,
                             const EnsembleState* resume, const StopRequest& stop,
-                            const ChaosForces* chaos) {
+                            const ChaosForces* chaos, const LaterPhases& later) {
   std::vector<const Trajectory*> comparisons{&reference};
   if (continuum) comparisons.push_back(continuum);
-  Ensemble ensemble(comm, study, model, comparisons, chaos);
+  Ensemble ensemble(comm, study, model, comparisons, chaos, later);
   return ensemble.run(resume, stop);
 }
 

@@ -443,16 +443,46 @@ void PairObserver::finish(long /*replicas*/, EnsembleResult& result) const {
 
 // ---------------------------------------------------------------- ProgressObserver
 
-ProgressObserver::ProgressObserver(const char* model, long max_replicas)
-    : model_(model), max_replicas_(max_replicas), start_(Clock::now()), last_(start_) {}
+ProgressObserver::ProgressObserver(const char* model, long max_replicas, LaterPhases later,
+                                   const double* metrics_seconds, int ranks)
+    : model_(model),
+      max_replicas_(max_replicas),
+      later_(std::move(later)),
+      metrics_seconds_(metrics_seconds),
+      ranks_(std::max(ranks, 1)),
+      start_(Clock::now()),
+      last_(start_) {}
+
+void ProgressObserver::restore(const EnsembleState& state) {
+  before_ = state.done + long(state.partial.size());
+  start_ = last_ = Clock::now();
+}
+
+std::string ProgressObserver::line(std::int64_t started, double seconds) const {
+  const long here = long(started) - before_;  // started by this process
+  if (here <= 0) return {};
+  const double rate = double(here) / std::max(seconds, 1e-9);
+  const double eta = double(max_replicas_ - started) / rate;
+  std::string text = fmt::format(
+      "{:>5}: {} of {} replicas started ({:.0f}%), {:.2f}/s, ETA {:.0f} s", model_, started,
+      max_replicas_, 100.0 * double(started) / double(max_replicas_), rate, eta);
+  if (!later_.names.empty()) {
+    const double metrics_per_replica =
+        metrics_seconds_ && mine_ > 0 ? *metrics_seconds_ / double(mine_) : 0.0;
+    const double later = later_.seconds + double(later_.replicas) * metrics_per_replica / ranks_;
+    text += fmt::format("; run ETA ~{:.0f} s ({} forecast)", eta + later, later_.names);
+  }
+  return text;
+}
 
 void ProgressObserver::observe(const Observation& o) {
+  if (o.t == 0) ++mine_;
   if (o.t != 0 || seconds_since(last_) < 5) return;
   last_ = Clock::now();
-  const double rate = double(o.replica) / std::max(seconds_since(start_), 1e-9);
-  fmt::print("{:>5}: {} replicas started ({} at most), {:.2f}/s, ETA {:.0f} s\n", model_, o.replica,
-             max_replicas_, rate, double(max_replicas_ - o.replica) / std::max(rate, 1e-9));
-  std::fflush(stdout);
+  if (const std::string text = line(o.replica + 1, seconds_since(start_)); !text.empty()) {
+    fmt::print("{}\n", text);
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace dislo

@@ -162,7 +162,8 @@ double MeanField::min_density() const {
 
 SolverStats MeanField::stats() const {
   const auto c = ts_->counters();
-  return {c.steps, c.rejected, c.rhs_evaluations, ts_->ts_type(), ts_->formulation()};
+  const auto [rtol, atol] = ts_->tolerances();
+  return {c.steps, c.rejected, c.rhs_evaluations, ts_->ts_type(), ts_->formulation(), rtol, atol};
 }
 
 }  // namespace dislo

@@ -256,6 +256,12 @@ std::string TsDriver::ts_type() const {
   return t ? t : "";
 }
 
+std::pair<double, double> TsDriver::tolerances() const {
+  PetscReal atol = 0, rtol = 0;
+  TSGetTolerances(ts_, &atol, nullptr, &rtol, nullptr);
+  return {double(rtol), double(atol)};
+}
+
 void TsDriver::apply_linear(const double* u, double* out, double shift, bool inverse) {
   const std::size_t block = grid_.real_size();
   const int N = grid_.N();

@@ -1,6 +1,7 @@
 #include "dislo/checkpoint.hpp"
 
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 
 #include <atomic>
 #include <cstdint>
@@ -131,9 +132,7 @@ std::string differing_keys(const std::string& theirs, const std::string& ours) {
     if (!b.count(key))
       keys.push_back(fmt::format("{} ({} in the checkpoint, absent now)", key, value));
   if (keys.empty()) return "layout only";
-  std::string text;
-  for (const auto& k : keys) text += (text.empty() ? "" : ", ") + k;
-  return text;
+  return fmt::format("{}", fmt::join(keys, ", "));
 }
 
 std::string version_line() { return fmt::format("dislo {} ({})", version(), git_revision()); }

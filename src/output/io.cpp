@@ -7,16 +7,20 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <hdf5.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -97,6 +101,53 @@ std::string broadcast(MPI_Comm comm, const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// The nearest existing directory of a path (its parent may not exist yet).
+fs::path existing_directory(const fs::path& path) {
+  std::error_code ec;
+  fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  while (!dir.empty() && !fs::exists(dir, ec))
+    dir = dir.has_parent_path() ? dir.parent_path() : ".";
+  return dir;
+}
+
+constexpr const char* kFileSizeLimit = "the process's file-size limit (ulimit -f)";
+
+// Bytes that can still be written in dir: its file system's free space, and at most the
+// process's file-size limit (ulimit -f), whichever is less; and which of the two that is.
+std::pair<std::uint64_t, const char*> room_in(const fs::path& dir) {
+  std::uint64_t room = std::numeric_limits<std::uint64_t>::max();
+  const char* bound = "no bound";
+  struct statvfs fs_info {};
+  if (statvfs(dir.c_str(), &fs_info) == 0) {
+    room = std::uint64_t(fs_info.f_bavail) * fs_info.f_frsize;
+    bound = "free space";
+  }
+  rlimit limit{};
+  if (getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+      std::uint64_t(limit.rlim_cur) < room) {
+    room = std::uint64_t(limit.rlim_cur);
+    bound = kFileSizeLimit;
+  }
+  return {room, bound};
+}
+
+// Why a write to `file` may have failed: the process's file-size limit, or a file system
+// with (almost) no room left. Empty when neither applies.
+std::string storage_problem(const std::string& file) {
+  const fs::path dir = existing_directory(file);
+  const auto [room, bound] = room_in(dir);
+  if (bound == kFileSizeLimit)
+    return fmt::format("{}: {} is {} bytes", std::strerror(EFBIG), bound, room);
+  constexpr std::uint64_t kAlmostFull = 1 << 20;
+  if (room < kAlmostFull)
+    return fmt::format("{}: {} bytes free in {}", std::strerror(ENOSPC), room, dir.string());
+  return {};
+}
+
+}  // namespace
+
 struct OutputFile::Impl {
   struct Field {
     std::string name;
@@ -137,6 +188,19 @@ struct OutputFile::Impl {
   }
 
   std::string xdmf_text() const;
+
+  // Runs one write; a failure is rethrown with what the file system says about it (MPI-IO
+  // drivers report only "file write failed").
+  template <class Write>
+  void guarded(Write&& write) const {
+    try {
+      write();
+    } catch (const std::runtime_error& e) {
+      const std::string why = storage_problem(tmp_path);
+      if (why.empty()) throw;
+      throw std::runtime_error(std::string(e.what()) + " (" + why + ")");
+    }
+  }
 };
 
 std::string OutputFile::Impl::xdmf_text() const {
@@ -207,16 +271,15 @@ std::string OutputFile::Impl::xdmf_text() const {
 namespace {
 
 // Why `path` cannot be the output, or "" when it can.
-std::string output_path_problem(const std::string& path, bool overwrite) {
+std::string output_path_problem(const std::string& path, bool overwrite,
+                                std::uint64_t bytes_needed) {
   std::error_code ec;
   const fs::path p(path);
   if (fs::is_directory(p, ec)) return "is a directory";
   if (fs::exists(p, ec) && !overwrite)
     return "exists; pass --overwrite (or set run.overwrite = true) to replace it";
   // The nearest existing ancestor must be a writable directory (the rest is created).
-  fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-  while (!dir.empty() && !fs::exists(dir, ec))
-    dir = dir.has_parent_path() ? dir.parent_path() : ".";
+  const fs::path dir = existing_directory(p);
   if (!fs::is_directory(dir, ec)) return fmt::format("{} is not a directory", dir.string());
   // Permissions are not enough (root, read-only mounts, /proc): create a probe file.
   const fs::path probe = dir / fmt::format(".dislo-probe-{}", ::getpid());
@@ -224,16 +287,22 @@ std::string output_path_problem(const std::string& path, bool overwrite) {
   if (fd < 0) return fmt::format("cannot write in {}: {}", dir.string(), std::strerror(errno));
   ::close(fd);
   fs::remove(probe, ec);
+  if (const auto [room, bound] = room_in(dir); bytes_needed > room)
+    return fmt::format(
+        "the output needs about {:.3g} MB, but only {:.3g} MB can be written in {} "
+        "({})",
+        double(bytes_needed) / 1e6, double(room) / 1e6, dir.string(), bound);
   return {};
 }
 
 }  // namespace
 
 void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
-                       const std::string& key) {
+                       const std::string& key, std::uint64_t bytes_needed) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
-  std::string problem = rank == 0 ? output_path_problem(path, overwrite) : std::string();
+  std::string problem =
+      rank == 0 ? output_path_problem(path, overwrite, bytes_needed) : std::string();
   problem = broadcast(comm, problem);
   if (!problem.empty()) throw InputError(fmt::format("{} = {}: {}", key, path, problem));
 }
@@ -308,166 +377,179 @@ OutputFile::~OutputFile() {
 void OutputFile::set_attribute(const std::string& object, const std::string& name,
                                const AttributeValue& value) {
   impl_->require_open();
-  const std::string obj = normalise(object);
-  const std::string what = impl_->what(obj) + " attribute " + name;
-  const hid_t file = impl_->file.get();
-  if (!exists(file, obj, what)) {
-    Handle lcpl = intermediate_lcpl(what);
-    Handle group(H5Gcreate2(file, obj.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                 "H5Gcreate2", what);
-  }
-  Handle o(H5Oopen(file, obj.c_str(), H5P_DEFAULT), H5Oclose, "H5Oopen", what);
-  if (check(H5Aexists(o.get(), name.c_str()), "H5Aexists", what) > 0) {
-    check(H5Adelete(o.get(), name.c_str()), "H5Adelete", what);
-  }
-  Handle space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", what);
-  std::visit(
-      [&](const auto& v) {
-        using T = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<T, std::string>) {
-          // Variable-length UTF-8: h5py reads it as str, and long texts (the study) fit.
-          Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy", what);
-          check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", what);
-          check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", what);
-          Handle attr(
-              H5Acreate2(o.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose, "H5Acreate2", what);
-          const char* p = v.c_str();
-          check(H5Awrite(attr.get(), type.get(), &p), "H5Awrite", what);
-        } else {
-          const hid_t file_type = std::is_same_v<T, double> ? H5T_IEEE_F64LE : H5T_STD_I64LE;
-          const hid_t mem_type = std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
-          Handle attr(
-              H5Acreate2(o.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
-              H5Aclose, "H5Acreate2", what);
-          check(H5Awrite(attr.get(), mem_type, &v), "H5Awrite", what);
-        }
-      },
-      value);
+  impl_->guarded([&] {
+    const std::string obj = normalise(object);
+    const std::string what = impl_->what(obj) + " attribute " + name;
+    const hid_t file = impl_->file.get();
+    if (!exists(file, obj, what)) {
+      Handle lcpl = intermediate_lcpl(what);
+      Handle group(H5Gcreate2(file, obj.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                   "H5Gcreate2", what);
+    }
+    Handle o(H5Oopen(file, obj.c_str(), H5P_DEFAULT), H5Oclose, "H5Oopen", what);
+    if (check(H5Aexists(o.get(), name.c_str()), "H5Aexists", what) > 0) {
+      check(H5Adelete(o.get(), name.c_str()), "H5Adelete", what);
+    }
+    Handle space(H5Screate(H5S_SCALAR), H5Sclose, "H5Screate", what);
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            // Variable-length UTF-8: h5py reads it as str, and long texts (the study) fit.
+            Handle type(H5Tcopy(H5T_C_S1), H5Tclose, "H5Tcopy", what);
+            check(H5Tset_size(type.get(), H5T_VARIABLE), "H5Tset_size", what);
+            check(H5Tset_cset(type.get(), H5T_CSET_UTF8), "H5Tset_cset", what);
+            Handle attr(H5Acreate2(o.get(), name.c_str(), type.get(), space.get(), H5P_DEFAULT,
+                                   H5P_DEFAULT),
+                        H5Aclose, "H5Acreate2", what);
+            const char* p = v.c_str();
+            check(H5Awrite(attr.get(), type.get(), &p), "H5Awrite", what);
+          } else {
+            const hid_t file_type = std::is_same_v<T, double> ? H5T_IEEE_F64LE : H5T_STD_I64LE;
+            const hid_t mem_type = std::is_same_v<T, double> ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+            Handle attr(
+                H5Acreate2(o.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT),
+                H5Aclose, "H5Acreate2", what);
+            check(H5Awrite(attr.get(), mem_type, &v), "H5Awrite", what);
+          }
+        },
+        value);
+  });
 }
 
 void OutputFile::write_vector(const std::string& dataset, const std::vector<double>& data) {
   impl_->require_open();
-  const std::string name = normalise(dataset);
-  const std::string what = impl_->what(name);
-  impl_->unlink_if_present(name);
-  const hsize_t n = data.size();
-  Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple", what);
-  Handle lcpl = intermediate_lcpl(what);
-  Handle dset(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
-                         H5P_DEFAULT, H5P_DEFAULT),
-              H5Dclose, "H5Dcreate2", what);
-  if (n == 0) return;
-  // Every rank holds the same data: rank 0 writes it, the others take part selecting none.
-  Handle mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple", what);
-  if (impl_->rank != 0) {
-    check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
-    check(H5Sselect_none(space.get()), "H5Sselect_none", what);
-  }
-  Handle dxpl = collective_dxpl(what);
-  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(), data.data()),
-        "H5Dwrite", what);
-  dset.close("H5Dclose", what);
+  impl_->guarded([&] {
+    const std::string name = normalise(dataset);
+    const std::string what = impl_->what(name);
+    impl_->unlink_if_present(name);
+    const hsize_t n = data.size();
+    Handle space(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple", what);
+    Handle lcpl = intermediate_lcpl(what);
+    Handle dset(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
+                           H5P_DEFAULT, H5P_DEFAULT),
+                H5Dclose, "H5Dcreate2", what);
+    if (n == 0) return;
+    // Every rank holds the same data: rank 0 writes it, the others take part selecting none.
+    Handle mem(H5Screate_simple(1, &n, nullptr), H5Sclose, "H5Screate_simple", what);
+    if (impl_->rank != 0) {
+      check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
+      check(H5Sselect_none(space.get()), "H5Sselect_none", what);
+    }
+    Handle dxpl = collective_dxpl(what);
+    check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(), data.data()),
+          "H5Dwrite", what);
+    dset.close("H5Dclose", what);
+  });
 }
 
 void OutputFile::write_matrix(const std::string& dataset, std::size_t rows, std::size_t cols,
                               const std::vector<double>& data) {
   impl_->require_open();
-  const std::string name = normalise(dataset);
-  const std::string what = impl_->what(name);
-  impl_->unlink_if_present(name);
-  const hsize_t dims[2] = {rows, cols};
-  Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
-  Handle lcpl = intermediate_lcpl(what);
-  Handle dset(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
-                         H5P_DEFAULT, H5P_DEFAULT),
-              H5Dclose, "H5Dcreate2", what);
-  if (rows * cols == 0) return;
-  if (impl_->rank == 0 && data.size() != rows * cols)
-    throw std::invalid_argument("OutputFile::write_matrix: " + what + ": data size");
-  Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
-  if (impl_->rank != 0) {
-    check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
-    check(H5Sselect_none(space.get()), "H5Sselect_none", what);
-  }
-  Handle dxpl = collective_dxpl(what);
-  static const double unused = 0;  // a non-null buffer for ranks that select nothing
-  check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(),
-                 impl_->rank == 0 ? data.data() : &unused),
-        "H5Dwrite", what);
-  dset.close("H5Dclose", what);
+  impl_->guarded([&] {
+    const std::string name = normalise(dataset);
+    const std::string what = impl_->what(name);
+    impl_->unlink_if_present(name);
+    const hsize_t dims[2] = {rows, cols};
+    Handle space(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
+    Handle lcpl = intermediate_lcpl(what);
+    Handle dset(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(), lcpl.get(),
+                           H5P_DEFAULT, H5P_DEFAULT),
+                H5Dclose, "H5Dcreate2", what);
+    if (rows * cols == 0) return;
+    if (impl_->rank == 0 && data.size() != rows * cols)
+      throw std::invalid_argument("OutputFile::write_matrix: " + what + ": data size");
+    Handle mem(H5Screate_simple(2, dims, nullptr), H5Sclose, "H5Screate_simple", what);
+    if (impl_->rank != 0) {
+      check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
+      check(H5Sselect_none(space.get()), "H5Sselect_none", what);
+    }
+    Handle dxpl = collective_dxpl(what);
+    static const double unused = 0;  // a non-null buffer for ranks that select nothing
+    check(H5Dwrite(dset.get(), H5T_NATIVE_DOUBLE, mem.get(), space.get(), dxpl.get(),
+                   impl_->rank == 0 ? data.data() : &unused),
+          "H5Dwrite", what);
+    dset.close("H5Dclose", what);
+  });
 }
 
 void OutputFile::create_field(const std::string& dataset, const std::vector<double>& times, int G,
                               bool xdmf) {
   impl_->require_open();
-  const std::string name = normalise(dataset);
-  const std::string what = impl_->what(name);
-  if (G <= 0) throw std::invalid_argument("OutputFile: field " + what + " needs G > 0");
-  for (const auto& f : impl_->fields) {
-    if (f.name == name) throw std::invalid_argument("OutputFile: field " + what + " exists");
-  }
-  impl_->unlink_if_present(name);
-  const hsize_t g = static_cast<hsize_t>(G);
-  const hsize_t dims[3] = {times.size(), g, g};
-  Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose, "H5Screate_simple", what);
-  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate(dataset create)", what);
-  if (!times.empty()) {
-    // One time slice per chunk, or a band of rows of it when a slice exceeds 4 MiB.
-    const hsize_t row_bytes = g * sizeof(double);
-    const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(g, kMaxChunkBytes / row_bytes));
-    const hsize_t chunk[3] = {1, rows, g};
-    check(H5Pset_chunk(dcpl.get(), 3, chunk), "H5Pset_chunk", what);
-  }
-  Handle lcpl = intermediate_lcpl(what);
-  Impl::Field f;
-  f.name = name;
-  f.times = times;
-  f.G = G;
-  f.xdmf = xdmf;
-  f.dataset = Handle(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(),
-                                lcpl.get(), dcpl.get(), H5P_DEFAULT),
-                     H5Dclose, "H5Dcreate2", what);
-  impl_->fields.push_back(std::move(f));
+  impl_->guarded([&] {
+    const std::string name = normalise(dataset);
+    const std::string what = impl_->what(name);
+    if (G <= 0) throw std::invalid_argument("OutputFile: field " + what + " needs G > 0");
+    for (const auto& f : impl_->fields) {
+      if (f.name == name) throw std::invalid_argument("OutputFile: field " + what + " exists");
+    }
+    impl_->unlink_if_present(name);
+    const hsize_t g = static_cast<hsize_t>(G);
+    const hsize_t dims[3] = {times.size(), g, g};
+    Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose, "H5Screate_simple", what);
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "H5Pcreate(dataset create)", what);
+    if (!times.empty()) {
+      // One time slice per chunk, or a band of rows of it when a slice exceeds 4 MiB.
+      const hsize_t row_bytes = g * sizeof(double);
+      const hsize_t rows = std::max<hsize_t>(1, std::min<hsize_t>(g, kMaxChunkBytes / row_bytes));
+      const hsize_t chunk[3] = {1, rows, g};
+      check(H5Pset_chunk(dcpl.get(), 3, chunk), "H5Pset_chunk", what);
+    }
+    Handle lcpl = intermediate_lcpl(what);
+    Impl::Field f;
+    f.name = name;
+    f.times = times;
+    f.G = G;
+    f.xdmf = xdmf;
+    f.dataset = Handle(H5Dcreate2(impl_->file.get(), name.c_str(), H5T_IEEE_F64LE, space.get(),
+                                  lcpl.get(), dcpl.get(), H5P_DEFAULT),
+                       H5Dclose, "H5Dcreate2", what);
+    impl_->fields.push_back(std::move(f));
+  });
 }
 
 void OutputFile::write_field_rows(const std::string& dataset, int t, int row0, int nrows,
                                   const double* data) {
   impl_->require_open();
-  const std::string name = normalise(dataset);
-  const std::string what = impl_->what(name);
-  Impl::Field& f = impl_->field(name);
-  const int nt = static_cast<int>(f.times.size());
-  if (t < 0 || t >= nt || nrows < 0 || row0 < 0 || row0 + nrows > f.G) {
-    throw std::out_of_range("OutputFile: write_field_rows(" + what + ", t = " + std::to_string(t) +
-                            ", rows " + std::to_string(row0) + " + " + std::to_string(nrows) +
-                            ") outside [" + std::to_string(nt) + ", " + std::to_string(f.G) + ", " +
-                            std::to_string(f.G) + "]");
-  }
-  const hsize_t g = static_cast<hsize_t>(f.G);
-  Handle file_space(H5Dget_space(f.dataset.get()), H5Sclose, "H5Dget_space", what);
-  const hsize_t count[3] = {1, static_cast<hsize_t>(std::max(nrows, 1)), g};
-  Handle mem(H5Screate_simple(3, count, nullptr), H5Sclose, "H5Screate_simple", what);
-  static const double dummy = 0.0;
-  if (nrows > 0) {
-    const hsize_t start[3] = {static_cast<hsize_t>(t), static_cast<hsize_t>(row0), 0};
-    check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
-          "H5Sselect_hyperslab", what);
-  } else {
-    check(H5Sselect_none(file_space.get()), "H5Sselect_none", what);
-    check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
-    data = &dummy;
-  }
-  Handle dxpl = collective_dxpl(what);
-  check(H5Dwrite(f.dataset.get(), H5T_NATIVE_DOUBLE, mem.get(), file_space.get(), dxpl.get(), data),
+  impl_->guarded([&] {
+    const std::string name = normalise(dataset);
+    const std::string what = impl_->what(name);
+    Impl::Field& f = impl_->field(name);
+    const int nt = static_cast<int>(f.times.size());
+    if (t < 0 || t >= nt || nrows < 0 || row0 < 0 || row0 + nrows > f.G) {
+      throw std::out_of_range("OutputFile: write_field_rows(" + what +
+                              ", t = " + std::to_string(t) + ", rows " + std::to_string(row0) +
+                              " + " + std::to_string(nrows) + ") outside [" + std::to_string(nt) +
+                              ", " + std::to_string(f.G) + ", " + std::to_string(f.G) + "]");
+    }
+    const hsize_t g = static_cast<hsize_t>(f.G);
+    Handle file_space(H5Dget_space(f.dataset.get()), H5Sclose, "H5Dget_space", what);
+    const hsize_t count[3] = {1, static_cast<hsize_t>(std::max(nrows, 1)), g};
+    Handle mem(H5Screate_simple(3, count, nullptr), H5Sclose, "H5Screate_simple", what);
+    static const double dummy = 0.0;
+    if (nrows > 0) {
+      const hsize_t start[3] = {static_cast<hsize_t>(t), static_cast<hsize_t>(row0), 0};
+      check(H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start, nullptr, count, nullptr),
+            "H5Sselect_hyperslab", what);
+    } else {
+      check(H5Sselect_none(file_space.get()), "H5Sselect_none", what);
+      check(H5Sselect_none(mem.get()), "H5Sselect_none", what);
+      data = &dummy;
+    }
+    Handle dxpl = collective_dxpl(what);
+    check(
+        H5Dwrite(f.dataset.get(), H5T_NATIVE_DOUBLE, mem.get(), file_space.get(), dxpl.get(), data),
         "H5Dwrite", what);
+  });
 }
 
 void OutputFile::finalise() {
   if (!impl_ || impl_->finalised) return;
   impl_->require_open();
-  for (auto& f : impl_->fields) f.dataset.close("H5Dclose", impl_->what(f.name));
-  impl_->file.close("H5Fclose", impl_->tmp_path);
+  impl_->guarded([&] {
+    for (auto& f : impl_->fields) f.dataset.close("H5Dclose", impl_->what(f.name));
+    impl_->file.close("H5Fclose", impl_->tmp_path);
+  });
 
   std::string error;
   if (impl_->rank == 0) {

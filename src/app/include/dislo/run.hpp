@@ -5,6 +5,7 @@
 
 #include <mpi.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -16,9 +17,14 @@
 namespace dislo {
 
 // The values dislo chooses for the study's "auto" settings (sde.dt, sde.force and its
-// mesh), as TOML comments: appended to the output's study attribute and to dislo check's
-// output, so a run can be repeated with them written out. Empty without "sde".
+// mesh, when "sde" runs) and the PETSc options in effect, as TOML comments: appended to
+// the output's study attribute and to dislo check's output, so that a run can be
+// repeated exactly from its file.
 std::string resolved_comments(const Study& study);
+
+// About the size of the study's output file (within tens of percent, from above): its
+// fields, laws and replica rows; checked against the room at the output path first.
+std::uint64_t predicted_output_bytes(const Study& study);
 
 struct RunSummary {
   double wall_seconds = 0;
@@ -53,6 +59,7 @@ class Run {
   void solve_exact_laws();
   StopRequest stop_request() const;
   void run_ensemble_of(ParticleModel model);
+  LaterPhases later_phases(ParticleModel model) const;
   [[noreturn]] void checkpoint_and_stop(const std::string& model);
   void report_ensemble(ParticleModel model, const EnsembleResult& res);
   void finish();
@@ -62,6 +69,15 @@ class Run {
 // output, then collects them into the sweep's table (sweep.table). With resume, points
 // whose output exists with no checkpoint beside it are kept, not run again.
 void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume);
+
+// What `dislo collect --sweep STUDY` merges: the outputs the study's points write, and
+// the sweep's table. InputError if the study has no [sweep] or a point has not run yet
+// (each one named with the --sweep-index command that runs it).
+struct SweepOutputs {
+  std::vector<std::string> points;
+  std::string table;
+};
+SweepOutputs sweep_outputs(const std::string& study_file, const std::vector<std::string>& sets);
 
 // Collective: collect_runs (io.hpp) on rank 0; its errors are thrown on every rank.
 std::size_t collect(MPI_Comm comm, const std::vector<std::string>& inputs,

@@ -17,8 +17,37 @@ inline void quiet_hdf5() {
   (void)done;
 }
 
+// The system's reason for the latest HDF5 failure, from its error stack: the quoted
+// "error message" (POSIX drivers) or "MPI error string" (MPI-IO) of the innermost entry
+// that has one ("No space left on device"), else the innermost description. (errno is
+// no help: MPI-IO's error paths overwrite it.) Clears the stack.
+inline std::string hdf5_error_reason() {
+  struct Found {
+    std::string quoted, innermost;
+  } found;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_UPWARD,
+      [](unsigned n, const H5E_error2_t* e, void* data) -> herr_t {
+        auto& f = *static_cast<Found*>(data);
+        const std::string desc = e->desc ? e->desc : "";
+        if (n == 0) f.innermost = desc;
+        for (const char* key : {"error message = '", "MPI error string is '"}) {
+          const auto at = desc.find(key);
+          if (!f.quoted.empty() || at == std::string::npos) continue;
+          const auto from = at + std::char_traits<char>::length(key);
+          f.quoted = desc.substr(from, desc.find('\'', from) - from);
+        }
+        return 0;
+      },
+      &found);
+  H5Eclear2(H5E_DEFAULT);
+  return found.quoted.empty() ? found.innermost : found.quoted;
+}
+
 [[noreturn]] inline void hdf5_fail(const char* call, const std::string& what) {
-  throw std::runtime_error(std::string("HDF5: ") + call + " failed for " + what);
+  const std::string reason = hdf5_error_reason();
+  throw std::runtime_error(std::string("HDF5: ") + call + " failed for " + what +
+                           (reason.empty() ? "" : ": " + reason));
 }
 
 template <class T>

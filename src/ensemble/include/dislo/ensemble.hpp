@@ -18,6 +18,15 @@
 
 namespace dislo {
 
+// Phases of a run after the current ensemble: the forecast seconds of their simulation
+// (forecast_seconds) and their replicas, whose metrics are taken to cost what the current
+// ensemble's cost per replica (the same n, times and kinds).
+struct LaterPhases {
+  double seconds = 0;
+  long replicas = 0;
+  std::string names;  // empty: the current ensemble is the run's last phase
+};
+
 struct EnsembleResult {
   bool interrupted = false;  // stopped by a StopRequest: state says where, nothing else is set
   EnsembleState state;       // also when complete: a later model's checkpoint needs it
@@ -50,9 +59,19 @@ struct EnsembleResult {
 // metrics are named "mf/<kind>_<sign>".
 // resume continues from a saved state (every rank passes it; see EnsembleState).
 // chaos (with study.chaos.coupling) adds the coupling distances of every replica.
+// later: the phases of the run still to come after this ensemble, added to its progress
+// lines' ETA so that they show the whole run's.
 EnsembleResult run_ensemble(MPI_Comm comm, const Study& study, ParticleModel model,
                             const Trajectory& reference, const Trajectory* continuum = nullptr,
                             const EnsembleState* resume = nullptr,
-                            const StopRequest& stop = nullptr, const ChaosForces* chaos = nullptr);
+                            const StopRequest& stop = nullptr, const ChaosForces* chaos = nullptr,
+                            const LaterPhases& later = {});
+
+// A rough forecast of an ensemble's wall seconds on `ranks` ranks before it starts: its
+// simulation work (particle-steps, or the random walk's expected events) at the
+// throughputs docs/performance.md records for its method; metrics are not counted. For
+// the whole-run ETA while an earlier phase runs, never for a decision.
+double forecast_seconds(const Study& study, ParticleModel model, int ranks);
+long max_replicas(const RunParams& run);
 
 }  // namespace dislo

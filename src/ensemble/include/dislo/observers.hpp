@@ -139,15 +139,28 @@ class PairObserver final : public Observer {
   std::vector<std::int64_t> pairs_[2];  // [cls][t * bins]
 };
 
-// A progress line on rank 0 at most every 5 s.
+// A progress line on rank 0 at most every 5 s: replicas started, the rate of this
+// process (a resumed run does not count the replicas of the run before), this ensemble's
+// ETA and the whole run's (with the later phases' forecast).
 class ProgressObserver final : public Observer {
  public:
-  ProgressObserver(const char* model, long max_replicas);
+  // metrics_seconds: this rank's time in the metrics so far (the ensemble's counter), for
+  // the later phases' metrics; ranks: how many share the replicas.
+  ProgressObserver(const char* model, long max_replicas, LaterPhases later = {},
+                   const double* metrics_seconds = nullptr, int ranks = 1);
   void observe(const Observation& o) override;
+  void restore(const EnsembleState& state) override;
+  // The line for `started` replicas after `seconds` (empty before the first replica).
+  std::string line(std::int64_t started, double seconds) const;
 
  private:
   const char* model_;
   long max_replicas_;
+  LaterPhases later_;
+  const double* metrics_seconds_;
+  int ranks_;
+  long before_ = 0;  // replicas finished before this process started (resume)
+  long mine_ = 0;    // replicas this rank started
   Clock::time_point start_, last_;
 };
 

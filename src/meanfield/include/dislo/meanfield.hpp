@@ -24,6 +24,7 @@ class TsDriver;
 struct SolverStats {
   long steps = 0, rejected = 0, rhs_evaluations = 0;
   std::string ts_type, formulation;
+  double rtol = 0, atol = 0;  // in effect (the study's or PETSc options')
 };
 
 class MeanField {

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "dislo/spectral.hpp"
 
@@ -56,6 +57,8 @@ class TsDriver {
   Counters counters() const;
   const std::string& formulation() const { return formulation_; }
   std::string ts_type() const;
+  // The error-control tolerances in effect (the study's, or -ts_rtol / -ts_atol).
+  std::pair<double, double> tolerances() const;
 
   // Building blocks, also used by tests and benchmarks.
   void apply_linear(const double* u, double* out, double shift, bool inverse);

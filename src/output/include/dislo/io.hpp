@@ -19,9 +19,10 @@ using AttributeValue = std::variant<double, std::int64_t, std::string>;
 // Refuses (InputError on every rank, checked on rank 0 before any work) an output path
 // that is a directory, an existing output unless overwrite (nothing is replaced by
 // accident), and a directory that does not exist and cannot be created or is not writable,
-// with the system's reason. `key` names where the path came from in messages.
+// with the system's reason, or one with less room than bytes_needed (free space, or the
+// process's file-size limit). `key` names where the path came from in messages.
 void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
-                       const std::string& key);
+                       const std::string& key, std::uint64_t bytes_needed = 0);
 
 class OutputFile {
  public:
