@@ -161,7 +161,9 @@ int main(int argc, char** argv) {
   bool overwrite = false;
   run_cmd->add_flag("--overwrite", overwrite, "replace an existing output (also run.overwrite)");
   bool strict = false;
-  const auto strict_help = "warnings are errors: exit 2 before any work (also run.strict)";
+  const auto strict_help =
+      "warnings are errors: exit 2 before any work, or after the run for unused PETSc options "
+      "(also run.strict)";
   run_cmd->add_flag("--strict", strict, strict_help);
   auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
   check_cmd->add_flag("--strict", strict, strict_help);
@@ -269,10 +271,19 @@ int main(int argc, char** argv) {
     status = 1;
     if (size > 1) MPI_Abort(MPI_COMM_WORLD, status);
   }
-  // Only a run reads solver options (check, collect, distance read none).
-  if (rank == 0 && status == 0 && app.got_subcommand("run"))
-    for (const auto& line : dislo::unused_petsc_options())
-      fmt::print(stderr, "warning: {}\n", line);
+  // Only a run reads solver options (check, collect, distance read none). They are known
+  // unused only now: --strict makes them exit 2 after the run (its output is kept).
+  if (status == 0 && app.got_subcommand("run")) {
+    const auto unused = dislo::unused_petsc_options();  // the same on every rank
+    if (rank == 0)
+      for (const auto& line : unused) fmt::print(stderr, "warning: {}\n", line);
+    if (strict && !unused.empty()) {
+      if (rank == 0)
+        fmt::print(stderr, "dislo: error: {} unused PETSc option{} with --strict\n", unused.size(),
+                   unused.size() == 1 ? "" : "s");
+      status = 2;
+    }
+  }
   PetscFinalize();
   MPI_Finalize();
   return status;

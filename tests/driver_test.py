@@ -121,6 +121,10 @@ class Driver(unittest.TestCase):
                 self.assertIn(given, options[0])
             self.assertEqual(f["mf"].attrs["rtol"], 1e-7)
             self.assertEqual(f["mfeps"].attrs["rtol"], 1e-7)
+        strict = run([ARGS.dislo, "run", self.study, "-o", os.path.join(self.dir, "strict.h5"),
+                      "--strict", "-ts_monitr"], self.dir, 2)
+        self.assertEqual(strict.returncode, 2, strict.stderr)
+        self.assertIn("1 unused PETSc option with --strict", strict.stderr)
 
     def test_log_view_shows_a_stage_per_phase(self):
         out = os.path.join(self.dir, "log.h5")

@@ -410,11 +410,11 @@ TEST_F(IoTest, UncreatableDirectoryThrows) {
 // A full disk, as the file system reports it: past RLIMIT_FSIZE a write fails with EFBIG
 // as past the end of a disk with ENOSPC. The error carries the system's reason.
 TEST_F(IoTest, AFailedWriteSaysWhyTheSystemRefused) {
-  // One rank: a limit that fails the ranks' collective writes unevenly hangs the others
-  // (an open problem: issue 21's note).
+  // On 3 ranks Debian's HDF5 1.10.8 crashes in its own clean-up at MPI_Finalize after this
+  // failure (H5F__close_cb, whatever dislo does with the file): 1 and 2 ranks show it all.
   int ranks = 1;
   MPI_Comm_size(world(), &ranks);
-  if (ranks > 1) GTEST_SKIP() << "one rank only";
+  if (ranks > 2) GTEST_SKIP() << "HDF5 1.10.8 crashes at exit after a failed write on 3 ranks";
   const std::string path = dir_ + "/full.h5";
   rlimit before{};
   getrlimit(RLIMIT_FSIZE, &before);
@@ -435,7 +435,11 @@ TEST_F(IoTest, AFailedWriteSaysWhyTheSystemRefused) {
   std::signal(SIGXFSZ, old_handler);
   // Abandoned with room again: HDF5 1.10 crashes at exit on a file whose close failed.
   out.reset();
-  EXPECT_NE(message.find(std::strerror(EFBIG)), std::string::npos) << message;
+  // Every rank throws (none waits in a collective call); the failing ones say why.
+  EXPECT_FALSE(message.empty());
+  int says_why = message.find(std::strerror(EFBIG)) != std::string::npos ? 1 : 0, any = 0;
+  MPI_Allreduce(&says_why, &any, 1, MPI_INT, MPI_MAX, world());
+  EXPECT_EQ(any, 1) << message;
 }
 
 TEST_F(IoTest, WriteOutsideFieldThrows) {

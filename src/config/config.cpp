@@ -1078,7 +1078,8 @@ constexpr KeySpec kKeys[] = {
      "`dislo run --overwrite` too)"},
     {"run", "strict", field<&Study::run, &RunParams::strict>(), kAny,
      "warnings (settings no model uses, regimes the theorems do not cover) are errors: exit 2 "
-     "before any work (`dislo --strict` too), for batch jobs"},
+     "before any work (`dislo --strict` too), for batch jobs; PETSc options that nothing read "
+     "make the finished run exit 2"},
 
     {"metrics", "kinds", field<&Study::metrics, &MetricsParams::kinds>(), subset("bl w1 hs"),
      "distances between each replica's empirical measure and the mean-field solution, per "

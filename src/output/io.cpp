@@ -165,6 +165,7 @@ struct OutputFile::Impl {
   Handle file;
   std::vector<Field> fields;
   bool finalised = false;
+  mutable bool write_failed = false;
 
   std::string what(const std::string& object) const { return tmp_path + ":" + object; }
 
@@ -189,17 +190,26 @@ struct OutputFile::Impl {
 
   std::string xdmf_text() const;
 
-  // Runs one write; a failure is rethrown with what the file system says about it (MPI-IO
-  // drivers report only "file write failed").
+  // Runs one collective write; a failure on any rank is thrown on every rank (a collective
+  // write can fail on its aggregator only, and the others must not wait in the next call),
+  // with what the file system says about it (MPI-IO drivers report only "file write failed").
   template <class Write>
   void guarded(Write&& write) const {
+    std::string error;
     try {
       write();
     } catch (const std::runtime_error& e) {
       const std::string why = storage_problem(tmp_path);
-      if (why.empty()) throw;
-      throw std::runtime_error(std::string(e.what()) + " (" + why + ")");
+      error = why.empty() ? std::string(e.what()) : std::string(e.what()) + " (" + why + ")";
     }
+    int failed = error.empty() ? 0 : 1, any = 0;
+    MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm);
+    if (!any) return;
+    write_failed = true;
+    int first = failed ? rank : std::numeric_limits<int>::max();
+    MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, comm);
+    throw std::runtime_error(failed ? error
+                                    : fmt::format("writing {}: rank {} failed", tmp_path, first));
   }
 };
 
@@ -363,6 +373,12 @@ OutputFile::OutputFile(MPI_Comm comm, const std::string& path) : path_(path) {
 OutputFile::~OutputFile() {
   if (!impl_ || impl_->finalised) return;
   try {
+    if (impl_->write_failed) {
+      // HDF5 1.10 cannot close a file after a failed write (the close fails, and its
+      // clean-up at MPI_Finalize then crashes): the file is left to that clean-up.
+      for (auto& f : impl_->fields) f.dataset.release();
+      impl_->file.release();
+    }
     for (auto& f : impl_->fields) f.dataset.reset();
     impl_->file.reset();
     if (impl_->rank == 0) {

@@ -82,6 +82,8 @@ class Handle {
     if (id_ >= 0 && closer_ != nullptr) closer_(id_);
     id_ = H5I_INVALID_HID;
   }
+  // Gives the identifier up without closing it.
+  hid_t release() noexcept { return std::exchange(id_, H5I_INVALID_HID); }
   // Closes now and reports failure (used where a failed close loses data).
   void close(const char* call, const std::string& what) {
     if (id_ < 0) return;
