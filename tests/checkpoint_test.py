@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """Checkpoint and restart end to end (`dislo run --resume`), run by ctest.
 
-- Killed part-way twice by SIGUSR1 (forwarded by mpiexec to every rank, as Slurm's
-  --signal does), resumed each time: exit status 3 after each interruption, 0 at the end,
-  the checkpoint gone, and every dataset and attribute of the output (provenance and
-  timings aside) bit-identical to an uninterrupted run of the same study.
-- The same with the wall-time budget (`run.walltime`) instead of a signal and
-  replicas = "auto" (rounds of 16), on 3 ranks, resumed on 1 and then on 2 sharing each
-  SDE replica (run.ranks_per_replica = 2): a checkpoint depends on neither.
+- Stopped three times, resumed each time: by SIGUSR1 (forwarded by mpiexec to every rank,
+  as Slurm's --signal does) as soon as the mean fields are solved, then part-way through
+  SDE and part-way through RW by run.stop_after (a stop after a given number of replicas:
+  driven by events, not the clock, so the test passes on any machine). Exit status 3
+  after each interruption, 0 at the end, the checkpoint gone, and every dataset and
+  attribute of the output (provenance and timings aside) bit-identical to an
+  uninterrupted run of the same study.
+- The same with replicas = "auto" (rounds of 16), on 3 ranks, resumed on 1 and then on 2
+  sharing each SDE replica (run.ranks_per_replica = 2): a checkpoint depends on neither.
+- The wall-time budget (run.walltime) stops a run that cannot finish inside it.
 - Refusals, each with exit status 2 and nothing overwritten: a fresh run beside a
   checkpoint, a checkpoint of another study, a corrupt checkpoint.
 """
@@ -17,7 +20,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 import h5contents
@@ -75,10 +77,10 @@ class Checkpoint(unittest.TestCase):
         for name, value in ref.items():
             self.assertEqual(value.tobytes(), got[name].tobytes(), name)
 
-    def interrupt_during_ensembles(self, delay, *extra):
+    def interrupt_after_mean_fields(self, *extra):
         """Starts a run, waits until its mean fields are solved (the last "mfeps:" line:
         the signal handlers are in place and the ensembles start), sends SIGUSR1 to
-        mpiexec `delay` seconds later and returns the exit status and the output."""
+        mpiexec and returns the exit status and the output."""
         p = subprocess.Popen(self.command(2, *extra), cwd=self.dir, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         seen = []
@@ -86,7 +88,6 @@ class Checkpoint(unittest.TestCase):
             seen.append(line)
             if line.startswith("mfeps: t = 0.2"):
                 break
-        time.sleep(delay)
         p.send_signal(signal.SIGUSR1)
         out, err = p.communicate(timeout=600)
         return p.returncode, "".join(seen) + out + err
@@ -94,48 +95,51 @@ class Checkpoint(unittest.TestCase):
     def test_killed_twice_then_resumed_gives_the_same_output(self):
         ref = self.reference()
         checkpoint = os.path.join(self.dir, "out.h5.checkpoint")
-        for delay in (0.5, 0.3):
-            status, log = self.interrupt_during_ensembles(delay, "--resume")
-            self.assertEqual(status, INTERRUPTED, log)
+        status, log = self.interrupt_after_mean_fields("--resume")
+        self.assertEqual(status, INTERRUPTED, log)
+        self.assertIn("interrupted during sde", log)
+        # 70 more of SDE's 200 replicas (the signal let those in flight finish: 0 to 2),
+        # then SDE's rest and 150 of RW's.
+        for stop_after, phase in ((70, "sde"), (150, "rw: 150 replicas complete")):
+            r = self.run_dislo(2, "--resume", "--set", f"run.stop_after={stop_after}")
+            log = r.stdout + r.stderr
+            self.assertEqual(r.returncode, INTERRUPTED, log)
             self.assertTrue(os.path.exists(checkpoint), log)
             self.assertFalse(os.path.exists(os.path.join(self.dir, "out.h5")), log)
-            self.assertIn("interrupted during", log)
+            self.assertIn("interrupted during " + phase, log)
         r = self.run_dislo(2, "--resume")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("resuming from", r.stdout)
         self.assertFalse(os.path.exists(checkpoint))
         self.assert_same(ref, os.path.join(self.dir, "out.h5"))
 
-    def test_walltime_budget_checkpoints_and_resumes_on_other_rank_counts(self):
+    def test_stops_by_count_resume_on_other_rank_counts(self):
         # replicas = "auto" in batches of 16 (the target is out of reach: all 200 run), so
         # stops land inside and between batches.
         with open(os.path.join(self.dir, "study.toml"), "w") as f:
             f.write(STUDY.replace("replicas = 200", "replicas = \"auto\"\ntarget_stderr = 1e-9\n"
                                   "max_replicas = 200\nbatch = 16"))
         ref = self.reference()
-        r = subprocess.run(
-            [ARGS.mpiexec, "-n", "3", "--oversubscribe", ARGS.dislo, "run", "study.toml",
-             "--set", "run.walltime=1.2"], cwd=self.dir, capture_output=True, text=True,
-            timeout=600)
+        # Stops inside rounds (50 = 3 x 16 + 2, 150 = 9 x 16 + 6).
+        r = self.run_dislo(3, "--set", "run.stop_after=50")
         self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
-        for ranks in (1, 2):  # resume on fewer ranks, in as many goes as it takes
-            r = self.run_dislo(ranks, "--resume", "--set", "run.walltime=1.2", "--set",
-                               f"run.ranks_per_replica={ranks}")
-            if r.returncode == 0:
-                break
-            self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
-        if r.returncode != 0:
-            r = self.run_dislo(2, "--resume", "--set", "run.ranks_per_replica=2")
+        self.assertIn("interrupted during sde: 50 replicas complete", r.stderr)
+        r = self.run_dislo(1, "--resume", "--set", "run.stop_after=100")
+        self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
+        self.assertIn("interrupted during sde: 150 replicas complete", r.stderr)
+        r = self.run_dislo(2, "--resume", "--set", "run.ranks_per_replica=2")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assert_same(ref, os.path.join(self.dir, "out.h5"))
 
     def test_refusals_leave_everything_in_place(self):
         checkpoint = os.path.join(self.dir, "out.h5.checkpoint")
-        r = self.run_dislo(2, "--set", "run.walltime=1.0")
+        # A budget the run cannot meet: it stops before its first replica.
+        r = self.run_dislo(2, "--set", "run.walltime=0.001")
         self.assertEqual(r.returncode, INTERRUPTED, r.stdout + r.stderr)
+        self.assertIn("interrupted during sde: 0 replicas complete", r.stderr)
         with open(checkpoint, "rb") as f:
             saved = f.read()
-        for extra, reason in ((("--set", "run.walltime=1.0"), "continue it with --resume"),
+        for extra, reason in ((("--set", "run.walltime=0.001"), "continue it with --resume"),
                               (("--resume", "--set", "model.n=100"), "another study")):
             r = self.run_dislo(2, *extra)
             self.assertEqual(r.returncode, 2, r.stderr)

@@ -28,7 +28,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -111,28 +110,15 @@ def run_dislo(args, spec, where, ranks, extra, expect=(0,)):
 
 
 def run_resumed(args, spec, where):
-    """Stopped twice, resumed on other rank counts. The first stop is deterministic: a
-    1 us wall-time budget stops the run before any replica. The second, SIGUSR1 aimed
-    half-way through the SDE replicas (timed by the uninterrupted np2 run), lands wherever
-    the clock puts it (or after the end: then the run just completes); the output must be
-    the same whatever that point is."""
-    with h5py.File(os.path.join(where, "..", "np2", "out.h5"), "r") as f:
-        delay = 0.5 * f["summary"].attrs["seconds_sde"]
+    """Stopped three times, resumed on other rank counts, every stop an event, not a time:
+    a 1 us wall-time budget stops the run before any replica; run.stop_after then stops
+    it after 5 SDE replicas on 3 ranks, and after SDE's other 7 and 10 RW replicas on 1;
+    2 ranks finish it."""
     run_dislo(args, spec, where, 2, ["--set", "run.walltime=1e-6"], expect=(INTERRUPTED,))
-    p = subprocess.Popen(dislo_command(args, spec, 3, ["--resume"]), cwd=where,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in p.stdout:  # the handlers are in place once the mean fields are solved
-        if line.startswith("mfeps: t = 0.1 "):
-            time.sleep(delay)
-            p.send_signal(signal.SIGUSR1)
-            break
-    out, err = p.communicate(timeout=300)
-    if p.returncode not in (0, INTERRUPTED):
-        sys.exit(f"{where}: dislo exited {p.returncode} after SIGUSR1:\n{out}{err}")
-    stopped = re.search(r"interrupted during .*replicas complete", out + err)
-    print(f"    SIGUSR1: {stopped.group(0) if stopped else 'the run had finished'}")
-    if p.returncode == INTERRUPTED:
-        run_dislo(args, spec, where, 1, ["--resume"])
+    for ranks, count in ((3, 5), (1, 10)):
+        run_dislo(args, spec, where, ranks, ["--resume", "--set", f"run.stop_after={count}"],
+                  expect=(INTERRUPTED,))
+    run_dislo(args, spec, where, 2, ["--resume"])
 
 
 def write_density_file(where):

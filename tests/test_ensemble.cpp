@@ -208,6 +208,38 @@ TEST(ReplicaScheduler, AStoppedRunResumesToTheSameRows) {
   expect_rows_in_order(second, 40);
 }
 
+// Goes of `per_go` replicas until 40 are done, in rounds of 16; returns every go's ids.
+std::vector<std::vector<std::int64_t>> goes_of(long per_go) {
+  std::vector<std::vector<std::int64_t>> goes;
+  EnsembleState state;
+  for (bool interrupted = true; interrupted && goes.size() < 50;) {
+    ReplicaScheduler s(MPI_COMM_WORLD, MPI_COMM_SELF, {40, 16, per_go}, kRow);
+    if (!goes.empty()) s.restore(state);
+    FakeRun fake;
+    s.run(
+        fake.replica(), [](std::span<const double>, long) { return false; }, nullptr);
+    goes.push_back(fake.all(MPI_COMM_WORLD));
+    if (!(interrupted = s.interrupted())) expect_rows_in_order(s, 40);
+    state = EnsembleState{};
+    s.save(state);
+  }
+  return goes;
+}
+
+TEST(ReplicaScheduler, StopAfterRunsExactlyThatManyPerGoOnAnyRankCount) {
+  // 7 per go: [0, 7), [7, 14), [14, 21) across a round's end, ..., [35, 40). 17 per go:
+  // the first go ends just past a round's end, where the ranks' fetches overshoot.
+  for (const long per_go : {7L, 17L}) {
+    const auto goes = goes_of(per_go);
+    ASSERT_EQ(long(goes.size()), (40 + per_go - 1) / per_go) << per_go;
+    for (std::size_t g = 0; g < goes.size(); ++g) {
+      std::vector<std::int64_t> expected(std::size_t(std::min(per_go, 40 - per_go * long(g))));
+      std::iota(expected.begin(), expected.end(), per_go * long(g));
+      EXPECT_EQ(goes[g], expected) << per_go << " per go, go " << g;
+    }
+  }
+}
+
 TEST(ReplicaScheduler, AGroupRunsEachReplicaTogether) {
   const int size = world_size();
   const int group_size = size % 2 == 0 ? 2 : 1;

@@ -1046,6 +1046,9 @@ constexpr KeySpec kKeys[] = {
      {"number or string", "seconds > 0, or `\"[D-]HH:MM:SS\"`, `\"MM:SS\"` as Slurm writes them",
       "none"},
      true},
+    {"run", "stop_after", field<&Study::run, &RunParams::stop_after>(), at_least(0),
+     "stop (checkpoint, exit 3, continue with `--resume`) once an ensemble took this many "
+     "replicas in this run (0: never): a long run in goes of known size (docs/hpc.md)"},
     // A layout choice: results and checkpoints do not depend on it.
     {"run",
      "ranks_per_replica",
@@ -1413,6 +1416,7 @@ void add_unused_key_warnings(const Reader& r, Study& s) {
       {"run", "target_stderr", ensembles, kEnsembleModels},
       {"run", "max_replicas", ensembles, kEnsembleModels},
       {"run", "batch", ensembles, kEnsembleModels},
+      {"run", "stop_after", ensembles, kEnsembleModels},
       {"run", "ranks_per_replica", sde, "\"sde\""},
       {"model", "n", particles, kParticleModels},
       {"model", "n_plus", particles, kParticleModels},

@@ -98,7 +98,7 @@ std::vector<std::string> chaos_metrics(const ReplicaEngine& engine) {
 Rounds rounds_of(const RunParams& run) {
   const bool automatic = run.replicas == "auto";
   const long cap = automatic ? run.max_replicas : std::stol(run.replicas);
-  return {cap, automatic ? run.batch : cap};
+  return {cap, automatic ? run.batch : cap, run.stop_after};
 }
 
 class Ensemble {

@@ -69,6 +69,14 @@ std::int64_t ReplicaScheduler::next_for_group(const StopRequest& stop) {
     if (stop && stop(longest_replica_)) fetch_add(kStopBit);
     const std::int64_t got = fetch_add(1);
     v = got >= kStopBit ? kNoMore : got;
+    // Deterministic interruption: ids [first_, first_ + stop_after) run, then a stop.
+    const std::int64_t id = done_ + v;
+    // (Fetches past the round's end take nothing.)
+    if (rounds_.stop_after > 0 && v != kNoMore && id < round_end_ &&
+        id >= first_ + rounds_.stop_after) {
+      fetch_add(kStopBit);
+      v = kNoMore;
+    }
   }
   int group_size = 1;
   MPI_Comm_size(group_, &group_size);
@@ -78,6 +86,7 @@ std::int64_t ReplicaScheduler::next_for_group(const StopRequest& stop) {
 
 void ReplicaScheduler::run_round(long round_end, const RunReplica& run_replica,
                                  const StopRequest& stop) {
+  round_end_ = round_end;
   MPI_Barrier(comm_);
   if (rank_ == 0) read_counter_and(0);
   MPI_Barrier(comm_);
@@ -150,6 +159,9 @@ void ReplicaScheduler::run(const RunReplica& run_replica, const Enough& enough,
   if (rank_ == 0) *counter_ = 0;
   MPI_Barrier(comm_);
   interrupted_ = false;
+  // Replicas are taken in id order and the ones in flight finish before a stop, so the
+  // ones a resumed round finished before are the round's first ids.
+  first_ = done_ + long(finished_.size());
   while (!complete_) {
     const long round_end = std::min(done_ + rounds_.batch, rounds_.max_replicas);
     run_round(round_end, run_replica, stop);

@@ -141,6 +141,7 @@ std::string version_line() { return fmt::format("dislo {} ({})", version(), git_
 std::string checkpoint_identity(const Study& study) {
   Study s = study;
   s.run.walltime = 0;
+  s.run.stop_after = 0;
   s.run.strict = false;
   s.run.overwrite = false;
   s.run.ranks_per_replica = 1;

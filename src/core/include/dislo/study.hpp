@@ -77,6 +77,9 @@ struct RunParams {
   // Wall-time budget in seconds (0: none): ensembles stop taking replicas in time to
   // checkpoint before it runs out (docs/hpc.md). Not part of a checkpoint's identity.
   double walltime = 0;
+  // Stop (checkpoint, exit 3) once an ensemble took this many replicas in this process
+  // (0: never): a long run in goes of known size. Not part of a checkpoint's identity.
+  long stop_after = 0;
   // Ranks sharing one SDE replica (its particles and particle mesh split over them); must
   // divide the number of ranks. A layout choice: results and checkpoints do not depend on it.
   int ranks_per_replica = 1;

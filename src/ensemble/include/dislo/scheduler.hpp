@@ -20,6 +20,7 @@ namespace dislo {
 struct Rounds {
   long max_replicas = 0;  // never more
   long batch = 0;         // replicas per round (= max_replicas: one round)
+  long stop_after = 0;    // stop as on a request once run() took this many (0: never)
 };
 
 class ReplicaScheduler {
@@ -58,6 +59,8 @@ class ReplicaScheduler {
   MPI_Win win_ = MPI_WIN_NULL;
   double longest_replica_ = 0;
   long done_ = 0;
+  long round_end_ = 0;  // the current round's end
+  long first_ = 0;      // the first replica id this run() takes (after restore)
   bool complete_ = false, interrupted_ = false;
   std::vector<std::int64_t> finished_;  // replicas of the current round already run
   std::vector<double> rows_;            // this rank's rows of the current round
