@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <numbers>
@@ -101,6 +102,52 @@ std::string scratch(const char* what) {
   long id = getpid();
   MPI_Bcast(&id, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
   return std::string("/tmp/dislo-bench-") + what + "-" + std::to_string(id) + ".h5";
+}
+
+// A mean-field model of the default study (MF on M x M, or MFeps on L x L) solved through
+// the study's output times to T = 1 at rtol = 10^-k (atol 1e-16); time of the solve alone,
+// counters: the max error at T against the same model at rtol 1e-7 (converged to about
+// 1e-14, docs/performance.md), and the steps. tests/reference/mf_peer_table.py sets these
+// beside the numpy ETDRK4 peer.
+template <class Solver>
+void mean_field_study(benchmark::State& state, bool lattice) {
+  const int size = static_cast<int>(state.range(0));
+  const double rtol = std::pow(10.0, -double(state.range(1)));
+  dislo::Study study = bench_study(lattice ? 256 : size, lattice ? size : 128);
+  const dislo::Kernel kernel(study.kernel, study.model.delta);
+  auto solve = [&](double tolerance, double* seconds) {
+    study.mf.rtol = study.mfeps.rtol = tolerance;
+    study.mf.atol = study.mfeps.atol = 1e-16;
+    Solver solver(PETSC_COMM_WORLD, study, kernel);
+    solver.set_initial(dislo::InitialDensity(study.initial));
+    const auto t0 = std::chrono::steady_clock::now();
+    for (double t : study.run.times) solver.advance_to(t);
+    if (seconds)
+      *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<double> end(solver.rho(+1).begin(), solver.rho(+1).end());
+    end.insert(end.end(), solver.rho(-1).begin(), solver.rho(-1).end());
+    return std::make_pair(end, solver.stats().steps);
+  };
+  const auto reference = solve(1e-7, nullptr).first;
+  double error = 0;
+  long steps = 0;
+  for (auto _ : state) {
+    double seconds = 0;
+    const auto [end, n] = solve(rtol, &seconds);
+    state.SetIterationTime(seconds);
+    steps = n;
+    error = 0;
+    for (std::size_t k = 0; k < end.size(); ++k)
+      error = std::max(error, std::abs(end[k] - reference[k]));
+  }
+  state.counters["error"] = error;
+  state.counters["steps"] = double(steps);
+  state.counters["rate"] =
+      benchmark::Counter(double(state.iterations()), benchmark::Counter::kIsRate);
+}
+void mf_study(benchmark::State& state) { mean_field_study<dislo::MeanField>(state, false); }
+void mfeps_study(benchmark::State& state) {
+  mean_field_study<dislo::LatticeMeanField>(state, true);
 }
 
 // The README's main job: the built-in default study, output to a scratch file.
@@ -401,6 +448,16 @@ class QuietReporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 BENCHMARK(mf_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(mf_study)
+    ->ArgsProduct({{256, 512}, {2, 4}})
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(mfeps_study)
+    ->ArgsProduct({{128, 256}, {2, 4}})
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(mf_strong)->Arg(1024)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(mfeps_rhs)->Arg(128)->Arg(256)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);

@@ -69,7 +69,10 @@ TEST(Config, DefaultStudy) {
   EXPECT_EQ(s.metrics.kinds, (std::vector<std::string>{"bl", "w1", "hs"}));
   EXPECT_EQ(s.mf.M, 256);
   EXPECT_EQ(s.mf.hyperviscosity, 0.0);
-  EXPECT_EQ(s.mf.ts_type, "arkimex");
+  EXPECT_EQ(s.mf.ts_type, "etdrk4");
+  EXPECT_EQ(s.mfeps.ts_type, "etdrk4");
+  EXPECT_EQ(s.mf.rtol, 1e-4);
+  EXPECT_EQ(s.mf.atol, 1e-12);
   EXPECT_TRUE(s.warnings.empty());
   // An empty study file is the default study.
   Study e = parse_study("", "<default>");

@@ -40,7 +40,18 @@ MeanField::MeanField(MPI_Comm comm, const Study& study, const Kernel& kernel)
   detail::TsDriver::Model model;
   model.species = 2;
   model.explicit_rhs = [this](const double* u, double* g) { drift(u, g); };
+  model.explicit_rhs_spectral = [this](const double* u, const cplx* u_hat, cplx* g_hat) {
+    drift_spectral(u, u_hat, g_hat);
+  };
   model.linear_symbol = [this](int kx, int ky) { return linear_symbol(kx, ky); };
+  // About the uniform state the drift is -c(k) p+- (w+ - w-)-hat per sign, c = 4 pi^2 |k|^2
+  // Vhat_delta(k): the exponential integrator takes that part exactly.
+  model.linear_coupling = [this, kernel](int kx, int ky) {
+    if (std::abs(kx) > kc_ || std::abs(ky) > kc_) return 0.0;
+    const double k2 = double(kx) * kx + double(ky) * ky;
+    return k2 == 0 ? 0.0 : two_pi * two_pi * k2 * kernel.vhat(k2);
+  };
+  model.species_signs = {1.0, -1.0};
   detail::TsDriver::Settings settings;
   settings.ts_type = study.mf.ts_type;
   settings.rtol = study.mf.rtol;
@@ -77,12 +88,25 @@ void MeanField::project(double* field) {
 // The state lives in the de-aliased subspace, so products of two fields are alias-free
 // on the kept modes, which are all the output keeps. Nine FFTs per call.
 void MeanField::drift(const double* u, double* g) {
-  const std::size_t n = grid_->real_size();
-  const int N = grid_->N(), lines = grid_->spectral_lines();
-  const double* plus = u;
-  const double* minus = u + n;
-  for (std::size_t k = 0; k < n; ++k) px_[k] = plus[k] - minus[k];
+  const std::size_t n = grid_->real_size(), ns = grid_->spectral_size();
+  for (std::size_t k = 0; k < n; ++k) px_[k] = u[k] - u[n + k];
   grid_->forward(px_.data(), w_hat_.data());
+  g_hat_.resize(2 * ns);
+  drift_from_difference(u, g_hat_.data());
+  for (int s = 0; s < 2; ++s) grid_->backward(g_hat_.data() + s * ns, g + s * n);
+}
+
+// The same from the state's spectrum: six FFTs.
+void MeanField::drift_spectral(const double* u, const cplx* u_hat, cplx* g_hat) {
+  const std::size_t ns = grid_->spectral_size();
+  for (std::size_t k = 0; k < ns; ++k) w_hat_[k] = u_hat[k] - u_hat[ns + k];
+  drift_from_difference(u, g_hat);
+}
+
+// g_hat (both signs) from u and w_hat_ (the spectrum of rho+ - rho-).
+void MeanField::drift_from_difference(const double* u, cplx* g_hat) {
+  const std::size_t n = grid_->real_size(), ns = grid_->spectral_size();
+  const int N = grid_->N(), lines = grid_->spectral_lines();
   // grad Phi: (2 pi i k) Vhat_delta w_hat
   for (int c = 0; c < lines; ++c) {
     const double ky = grid_->spectral_ky(c);
@@ -104,6 +128,7 @@ void MeanField::drift(const double* u, double* g) {
     grid_->forward(px_.data(), a_hat_.data());
     grid_->forward(py_.data(), b_hat_.data());
     const double sign = s == 0 ? 1.0 : -1.0;
+    cplx* out = g_hat + s * ns;
     for (int c = 0; c < lines; ++c) {
       const int ky = grid_->spectral_ky(c);
       const bool line_kept = ky <= kc_;
@@ -111,15 +136,13 @@ void MeanField::drift(const double* u, double* g) {
         const std::size_t idx = std::size_t(c) * N + i;
         const int kx = grid_->kx_of(i);
         if (!line_kept || std::abs(kx) > kc_) {
-          a_hat_[idx] = 0;
+          out[idx] = 0;
           continue;
         }
-        a_hat_[idx] =
-            sign * cplx(0, two_pi) * (double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx]);
+        out[idx] = sign * cplx(0, two_pi) * (double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx]);
       }
     }
-    if (grid_->holds_mean()) a_hat_[0] = 0;  // mass exactly kept
-    grid_->backward(a_hat_.data(), g + s * n);
+    if (grid_->holds_mean()) out[0] = 0;  // mass exactly kept
   }
 }
 

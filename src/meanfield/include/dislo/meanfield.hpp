@@ -47,18 +47,21 @@ class MeanField {
 
   // The explicit part G(u) of du/dt = A u + G(u): the drift -div(rho F), de-aliased.
   void drift(const double* u, double* g);
+  // The same in spectral form, from u and its spectrum (both signs' blocks).
+  void drift_spectral(const double* u, const cplx* u_hat, cplx* g_hat);
   // Symbol of A: -(4 pi^2 |k|^2)/beta - hyperviscosity (|k|/k_c)^8.
   double linear_symbol(int kx, int ky) const;
   int dealias_cutoff() const { return kc_; }
 
  private:
   void project(double* field);
+  void drift_from_difference(const double* u, cplx* g_hat);
   double beta_inv_;
   double hyper_;
   int kc_;
   std::unique_ptr<SpectralGrid> grid_;
   std::vector<double> vhat_;  // Vhat_delta on the local spectrum, 0 beyond the cutoff
-  std::vector<cplx> w_hat_, a_hat_, b_hat_;
+  std::vector<cplx> w_hat_, a_hat_, b_hat_, g_hat_;
   std::vector<double> gx_, gy_, px_, py_;
   std::unique_ptr<detail::TsDriver> ts_;
 };

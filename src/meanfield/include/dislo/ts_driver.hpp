@@ -2,7 +2,9 @@
 // Time stepping shared by the two mean-field solvers: du/dt = A u + G(u), where A is
 // linear, diagonal in Fourier space (per species, symbol a(k) <= 0), and G the rest.
 // The PETSc TS type decides the formulation (the options database has the last word):
-//   arkimex (default)       IMEX: A implicit, solved exactly in Fourier space; G explicit.
+//   etdrk4 (default)        exponential: A exact per Fourier mode, G by Cox-Matthews ETDRK4,
+//                           step control on the deviation from the mean (dislo/etd.hpp).
+//   arkimex                 IMEX: A implicit, solved exactly in Fourier space; G explicit.
 //   explicit types          du/dt = A u + G(u) as one right-hand side.
 //   other implicit types    the whole operator implicit, matrix-free Jacobian, preconditioned
 //                           by (shift - A) inverted in Fourier space, or by an assembled
@@ -12,9 +14,12 @@
 #include <petscts.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "dislo/etd.hpp"
 #include "dislo/spectral.hpp"
 
 namespace dislo::detail {
@@ -27,14 +32,23 @@ class TsDriver {
     int species = 2;
     // g = G(u); u, g hold `species` blocks of grid.real_size() values.
     std::function<void(const double* u, double* g)> explicit_rhs;
+    // Optional: the spectrum of G, given u and its spectrum (species blocks of
+    // grid.spectral_size()); saves the exponential integrator the transforms around
+    // explicit_rhs.
+    std::function<void(const double* u, const cplx* u_hat, cplx* g_hat)> explicit_rhs_spectral;
     // a(kx, ky) <= 0: the symbol of A.
     std::function<double(int kx, int ky)> linear_symbol;
+    // Optional, for the exponential integrator: the linearised coupling c(kx, ky) >= 0 of
+    // the species through sum_s b_s u_s (dislo/etd.hpp), b = species_signs. It is integrated
+    // exactly there and stays part of G for every other type.
+    std::function<double(int kx, int ky)> linear_coupling;
+    std::vector<double> species_signs;
     // Optional: assemble P = shift I - dF/du (frozen-coefficient approximation) for the
     // fully implicit formulation; nullptr means the Fourier-space (shift - A)^-1.
     std::function<void(const double* u, double shift, Mat P)> assemble_preconditioner;
   };
   struct Settings {
-    std::string ts_type = "arkimex";
+    std::string ts_type = "etdrk4";
     double rtol = 1e-6, atol = 1e-9;
     double initial_dt = 1e-4;
   };
@@ -47,8 +61,12 @@ class TsDriver {
   TsDriver(const TsDriver&) = delete;
   TsDriver& operator=(const TsDriver&) = delete;
 
-  // The state: species blocks of local rows (read/write between advances).
-  double* state() { return state_; }
+  // The state: species blocks of local rows (read/write between advances; writing through
+  // state() makes the next step start afresh).
+  double* state() {
+    state_written_ = true;
+    return state_;
+  }
   const double* state() const { return state_; }
   std::size_t local_size() const { return size_t(model_.species) * grid_.real_size(); }
   double time() const { return time_; }
@@ -83,6 +101,9 @@ class TsDriver {
   long rhs_evals_ = 0;
   std::string formulation_;
   std::vector<cplx> spec_;
+
+  bool state_written_ = true;
+  std::unique_ptr<EtdOperator> etd_;
 
   friend struct TsCallbacks;
 };
