@@ -92,8 +92,8 @@ TEST(Etd, PhiFunctionsMatchLongDoubleReference) {
     for (int k = 0; k < 4; ++k) {
       const long double want = phi_reference(k, z);
       const double rel = want == 0 ? std::abs(got[k]) : double(std::fabs((got[k] - want) / want));
-      EXPECT_LE(rel, tol::phi_relative) << "phi_" << k << "(" << z << ") = " << got[k]
-                                        << ", reference " << double(want);
+      EXPECT_LE(rel, tol::phi_relative)
+          << "phi_" << k << "(" << z << ") = " << got[k] << ", reference " << double(want);
     }
   }
 }
@@ -132,7 +132,8 @@ TEST(Etd, FixedStepOrderIsFour) {
     if (root())
       std::printf("ETDRK4 fixed steps: error %.3e -> %.3e, order %.3f\n", errors[i], errors[i + 1],
                   order);
-    EXPECT_NEAR(order, 4.0, tol::integrator_order) << "errors " << errors[i] << ", " << errors[i + 1];
+    EXPECT_NEAR(order, 4.0, tol::integrator_order)
+        << "errors " << errors[i] << ", " << errors[i + 1];
   }
 }
 
@@ -213,9 +214,10 @@ TEST_P(EtdDecay, RateAtDefaultTolerances) {
   tight.mf.atol = 1e-18;
   const double large_tight = decay_rate(tight, c, 1e-2, T);
   if (root())
-    std::printf("%s p+ = %.1f beta %s: |rate/lambda - 1| = %.2e (a = 1e-6), %.2e (a = 1e-2 vs tight)\n",
-                to_string(c.kernel), c.p_plus, c.noiseless ? "inf" : "4", std::abs(small / lambda - 1),
-                std::abs(large / large_tight - 1));
+    std::printf(
+        "%s p+ = %.1f beta %s: |rate/lambda - 1| = %.2e (a = 1e-6), %.2e (a = 1e-2 vs tight)\n",
+        to_string(c.kernel), c.p_plus, c.noiseless ? "inf" : "4", std::abs(small / lambda - 1),
+        std::abs(large / large_tight - 1));
   EXPECT_NEAR(small / lambda, 1.0, tol::decay_rate_default);
   EXPECT_NEAR(large / large_tight, 1.0, tol::decay_rate_default);
 }

@@ -59,13 +59,13 @@ struct Term {
 
 struct EtdData {
   EtdOperator* op = nullptr;
-  std::vector<std::uint32_t> symbol_of_mode;     // index into symbols
-  std::vector<std::array<double, 2>> symbols;    // distinct (a, c)
-  std::vector<double> coupling;                  // c per mode
-  std::vector<double> sign_mean;                 // b_s p_s / P per species
-  std::vector<double> sign;                      // b_s
-  double total_mean = 0;                         // P
-  std::array<StepWeights, 4> weights;            // the last step sizes (steady, landing)
+  std::vector<std::uint32_t> symbol_of_mode;   // index into symbols
+  std::vector<std::array<double, 2>> symbols;  // distinct (a, c)
+  std::vector<double> coupling;                // c per mode
+  std::vector<double> sign_mean;               // b_s p_s / P per species
+  std::vector<double> sign;                    // b_s
+  double total_mean = 0;                       // P
+  std::array<StepWeights, 4> weights;          // the last step sizes (steady, landing)
   int next_slot = 0;
   // Spectra (species blocks): state, stages, G at each, the candidate and its error.
   std::vector<cplx> u_hat, n1, a_hat, na, b_hat, nb, c_hat, nc, new_hat, n5, err_hat;
@@ -102,8 +102,8 @@ void EtdData::prepare() {
   symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
   symbol_of_mode.resize(sb);
   for (std::size_t m = 0; m < sb; ++m)
-    symbol_of_mode[m] = std::uint32_t(
-        std::lower_bound(symbols.begin(), symbols.end(), ac[m]) - symbols.begin());
+    symbol_of_mode[m] =
+        std::uint32_t(std::lower_bound(symbols.begin(), symbols.end(), ac[m]) - symbols.begin());
   sign.resize(op->species());
   for (int s = 0; s < op->species(); ++s) sign[s] = op->species_sign(s);
   sign_mean.assign(op->species(), 0.0);
@@ -123,7 +123,8 @@ void EtdData::set_means(const std::vector<double>& p) {
   if (!(total > 0)) total = 0;  // no mass: no coupling
   if (total == total_mean) {
     bool same = true;
-    for (std::size_t s = 0; s < p.size(); ++s) same = same && sign_mean[s] * total == sign[s] * p[s];
+    for (std::size_t s = 0; s < p.size(); ++s)
+      same = same && sign_mean[s] * total == sign[s] * p[s];
     if (same) return;
   }
   total_mean = total;
@@ -235,8 +236,8 @@ void EtdData::ensure_start(TS ts) {
   start_state = now;
 }
 
-// One ETDRK4 step of size h from (u_hat, n1): the candidate in new_u / new_hat, G there
-// in n5, and (if estimate) the scaled local error of the embedded third-order solution.
+// One ETDRK4 step of size h from (u_hat, n1): the candidate in new_u / new_hat, N there
+// in n5, and (if estimate) the scaled local error of the embedded second-order solution.
 void EtdData::attempt(TS ts, double h, bool estimate) {
   const StepWeights& w = weights_for(h);
   apply(a_hat.data(), {{&w.e2, u_hat.data()}, {&w.q, n1.data()}});
@@ -390,12 +391,13 @@ PetscErrorCode evaluate_wlte_etdrk4(TS ts, NormType, PetscInt* order, PetscReal*
 PetscErrorCode set_from_options_etdrk4(TS, PetscOptionItems*) { return 0; }
 PetscErrorCode view_etdrk4(TS, PetscViewer viewer) {
   PetscBool ascii = PETSC_FALSE;
-  PetscCall(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii));
+  PetscCall(
+      PetscObjectTypeCompare(reinterpret_cast<PetscObject>(viewer), PETSCVIEWERASCII, &ascii));
   if (ascii)
     PetscCall(PetscViewerASCIIPrintf(
         viewer,
-        "  ETDRK4 (Cox-Matthews): linear part exact per Fourier mode, embedded order 3 on the "
-        "deviation from the mean\n"));
+        "  ETDRK4 (Cox-Matthews): linear part exact per Fourier mode; error of the embedded "
+        "exponential trapezoid, relative to the deviation from the mean\n"));
   return 0;
 }
 

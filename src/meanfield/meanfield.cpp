@@ -112,7 +112,8 @@ void MeanField::drift_from_difference(const double* u, cplx* g_hat) {
     const double ky = grid_->spectral_ky(c);
     for (int i = 0; i < N; ++i) {
       const std::size_t idx = std::size_t(c) * N + i;
-      const cplx phi = vhat_[idx] * w_hat_[idx] * cplx(0, two_pi);
+      const double v = two_pi * vhat_[idx];  // phi = i 2 pi Vhat w
+      const cplx phi(-v * w_hat_[idx].imag(), v * w_hat_[idx].real());
       a_hat_[idx] = double(grid_->kx_of(i)) * phi;
       b_hat_[idx] = ky * phi;
     }
@@ -139,7 +140,9 @@ void MeanField::drift_from_difference(const double* u, cplx* g_hat) {
           out[idx] = 0;
           continue;
         }
-        out[idx] = sign * cplx(0, two_pi) * (double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx]);
+        const cplx d = double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx];
+        out[idx] =
+            cplx(-sign * two_pi * d.imag(), sign * two_pi * d.real());  // sign i 2 pi k.(a, b)
       }
     }
     if (grid_->holds_mean()) out[0] = 0;  // mass exactly kept

@@ -236,6 +236,8 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
   petsc_check(TSSetFromOptions(ts_), "TSSetFromOptions");
   etd_ = std::make_unique<DriverOperator>(*this);
   attach_etd_operator(ts_, etd_.get());
+  // Work space now, not in the first step.
+  if (formulation_ == "exponential") petsc_check(TSSetUp(ts_), "TSSetUp");
   petsc_check(VecGetArray(U_, &state_), "VecGetArray");
 }
 

@@ -1,9 +1,9 @@
 #pragma once
 // Exponential time differencing for du/dt = A u + G(u) with A diagonal in Fourier space:
 // the PETSc TS type "etdrk4" (docs/numerics.md). A is integrated exactly (its phi functions
-// per mode), G explicitly by Cox and Matthews' fourth-order scheme; the step adapts through
-// PETSc's TSAdapt on an embedded third-order estimate measured on what moves (the local
-// error relative to each species' deviation from its mean). Internal to src/.
+// per mode), the rest explicitly by Cox and Matthews' fourth-order scheme; the step adapts
+// through PETSc's TSAdapt on an embedded second-order estimate measured on what moves (the
+// local error relative to each species' deviation from its mean). Internal to src/.
 
 #include <mpi.h>
 #include <petscts.h>
