@@ -173,10 +173,9 @@ MeanFields solve_mean_fields(MPI_Comm comm, const Study& study, const Kernel& ke
   // SDE replicas are compared with MF, RW replicas with MFeps (and MF with rw_against_mf).
   const bool want_sde = study.run.has_model("sde"), want_rw = study.run.has_model("rw");
   const bool rw_mf = want_rw && study.metrics.rw_against_mf;
-  if (study.run.has_model("mf") || want_sde || rw_mf)
+  if (study.needs_mf())
     solve_mf(comm, study, kernel, out, rho0, summary, fields, want_sde || rw_mf);
-  if (study.run.has_model("mfeps") || want_rw)
-    solve_mfeps(comm, study, kernel, out, rho0, summary, fields, want_rw);
+  if (study.needs_mfeps()) solve_mfeps(comm, study, kernel, out, rho0, summary, fields, want_rw);
   return fields;
 }
 

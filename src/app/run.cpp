@@ -95,9 +95,8 @@ std::uint64_t predicted_output_bytes(const Study& study) {
   const bool sde = run.has_model("sde"), rw = run.has_model("rw");
   const auto square = [](double g) { return g * g; };
   double values = 0;  // doubles written
-  if (run.has_model("mf") || sde || (rw && study.metrics.rw_against_mf))
-    values += 2 * nt * square(study.mf.M);
-  if (run.has_model("mfeps") || rw) values += 2 * nt * square(L);
+  if (study.needs_mf()) values += 2 * nt * square(study.mf.M);
+  if (study.needs_mfeps()) values += 2 * nt * square(L);
   // Per ensemble: six law fields (densities, stderr, reference), the pair laws and every
   // replica's row of metrics (at most three kinds, two signs, two mean fields, couplings).
   const double rows = double(max_replicas(run)) * (1 + nt * (3 * 2 * 2 + 2));
@@ -118,8 +117,9 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
         "{}: run.ranks_per_replica = {}: must divide the number of MPI ranks ({}); valid here: {}",
         study_.source, group, size_, divisors(size_)));
   // Before any work: the output can be written and replaces nothing by accident.
+  predicted_bytes_ = predicted_output_bytes(study_);
   check_output_path(comm_, study_.run.output, study_.run.overwrite, study_.source + ": run.output",
-                    predicted_output_bytes(study_));
+                    predicted_bytes_);
 }
 
 // The exact two-particle laws (Theorem 1.2), solved on rank 0: their L2(nu_eps x nu_eps)
@@ -355,8 +355,7 @@ void Run::finish() {
   summary_.wall_seconds = seconds_since(phases_->start);
   out.set_attribute("/summary", "wall_seconds", summary_.wall_seconds);
   out.set_attribute("/summary", "mpi_ranks", std::int64_t(size_));
-  out.set_attribute("/summary", "predicted_output_bytes",
-                    std::int64_t(predicted_output_bytes(study_)));
+  out.set_attribute("/summary", "predicted_output_bytes", std::int64_t(predicted_bytes_));
   out.set_attribute("/summary", "sde_particle_steps", phases_->particle_steps);
   out.set_attribute("/summary", "rw_events", phases_->events);
   out.set_attribute("/summary", "seconds_sde", summary_.seconds_sde);

@@ -1387,13 +1387,13 @@ void add_unused_section_warnings(const Reader& r, Study& s) {
     bool used;
     const char* models;
   };
-  const Use sections[] = {{"sde", sde, "\"sde\""},
-                          {"rw", rw, "\"rw\""},
-                          {"mf", run.has_model("mf") || sde || (rw && s.metrics.rw_against_mf),
-                           "\"mf\", \"sde\" or \"rw\" with metrics.rw_against_mf"},
-                          {"mfeps", run.has_model("mfeps") || rw, "\"mfeps\" or \"rw\""},
-                          {"metrics", ensembles, kEnsembleModels},
-                          {"chaos", ensembles, kEnsembleModels}};
+  const Use sections[] = {
+      {"sde", sde, "\"sde\""},
+      {"rw", rw, "\"rw\""},
+      {"mf", s.needs_mf(), "\"mf\", \"sde\" or \"rw\" with metrics.rw_against_mf"},
+      {"mfeps", s.needs_mfeps(), "\"mfeps\" or \"rw\""},
+      {"metrics", ensembles, kEnsembleModels},
+      {"chaos", ensembles, kEnsembleModels}};
   for (const Use& u : sections)
     if (!u.used && !r.keys_set(u.section).empty())
       s.warnings.push_back(fmt::format("{}: [{}] is set ({}) but run.models has no {}: unused",

@@ -34,4 +34,11 @@ bool RunParams::has_model(const std::string& m) const {
   return std::find(models.begin(), models.end(), m) != models.end();
 }
 
+bool Study::needs_mf() const {
+  return run.has_model("mf") || run.has_model("sde") ||
+         (run.has_model("rw") && metrics.rw_against_mf);
+}
+
+bool Study::needs_mfeps() const { return run.has_model("mfeps") || run.has_model("rw"); }
+
 }  // namespace dislo

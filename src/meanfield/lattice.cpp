@@ -79,6 +79,8 @@ LatticeMeanField::LatticeMeanField(MPI_Comm comm, const Study& study, const Kern
   model.species = 2;
   model.explicit_rhs = [this](const double* u, double* g) { drift(u, g); };
   model.linear_symbol = [this](int kx, int ky) { return linear_symbol(kx, ky); };
+  model.linear_coupling = [this](int kx, int ky) { return linear_coupling(kx, ky); };
+  model.species_signs = {1.0, -1.0};
   model.assemble_preconditioner = [this](const double* u, double shift, Mat P) {
     assemble_frozen(u, shift, P);
   };
@@ -97,6 +99,18 @@ double LatticeMeanField::linear_symbol(int kx, int ky) const {
   const double sx = std::sin(std::numbers::pi * kx * eps_);
   const double sy = std::sin(std::numbers::pi * ky * eps_);
   return -4 * rate0_ * (sx * sx + sy * sy);
+}
+
+// The jump rates linearised about the uniform state p+-: the drift of sign b gains
+// (p_b / (2 eps^2)) sum_h h.(F(l - h) - F(l)), whose symbol on w = rho+ - rho- is
+// -c(k) b p_b with c(k) = eps sum_j sin(2 pi k_j eps) Im Dhat_j(k), Dhat_j the DFT of the
+// lattice samples of d_j V_delta (docs/numerics.md; c -> phihat(k) as eps -> 0). The
+// exponential integrator takes this part exactly. Called for local modes only.
+double LatticeMeanField::linear_coupling(int kx, int ky) const {
+  const int line = ky - grid_->spectral_ky(0);
+  const std::size_t idx = std::size_t(line) * L_ + std::size_t(kx < 0 ? kx + L_ : kx);
+  return eps_ * (std::sin(2 * std::numbers::pi * kx * eps_) * g1_hat_[idx].imag() +
+                 std::sin(2 * std::numbers::pi * ky * eps_) * g2_hat_[idx].imag());
 }
 
 // conv_j(l) = eps^2 sum_l' d_j V_delta(l - l') w(l'), w = rho+ - rho-; F(l, b) = -b conv.

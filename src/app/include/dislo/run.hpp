@@ -50,6 +50,7 @@ class Run {
   Study study_;
   int rank_ = 0, size_ = 1;
   bool resume_ = false;
+  std::uint64_t predicted_bytes_ = 0;  // predicted_output_bytes(study_)
   RunSummary summary_;
   struct Phases;  // what the phases share while run() runs
   std::unique_ptr<Phases> phases_;

@@ -183,6 +183,11 @@ struct Study {
   };
   Warnings warnings;
   bool operator==(const Study&) const = default;
+
+  // Whether the run solves MF (asked for, or the reference of SDE replicas, or of RW ones
+  // with metrics.rw_against_mf) and MFeps (asked for, or the reference of RW replicas).
+  bool needs_mf() const;
+  bool needs_mfeps() const;
 };
 
 }  // namespace dislo

@@ -48,6 +48,8 @@ class LatticeMeanField {
   // rate changes (R_h - R_0) enter, through expm1, so nothing cancels.
   void drift(const double* u, double* g);
   double linear_symbol(int kx, int ky) const;
+  // The interaction's linearisation about the uniform state, as etdrk4 takes it (etd.hpp).
+  double linear_coupling(int kx, int ky) const;
 
  private:
   void forces(const double* u);  // fills fx_, fy_ = (grad V_delta conv w), per site
