@@ -432,7 +432,8 @@ Trajectory reference_for(ParticleModel model, const Study& s) {
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
 }
 
 TEST(RunEnsemble, AnInterruptedEnsembleResumesToTheSameResults) {

@@ -239,13 +239,15 @@ void SpectralGrid::forward(const double* in, cplx* out) {
   }
   fftw_execute(to_columns_);
   transform_columns(col_fwd_);
-  std::memcpy(static_cast<void*>(out), columns_, sizeof(cplx) * spectral_size());
+  if (spectral_size() > 0)  // a rank without lines may hold null buffers
+    std::memcpy(static_cast<void*>(out), columns_, sizeof(cplx) * spectral_size());
 }
 
 void SpectralGrid::backward(const cplx* in, double* out) {
   if (shared_) return backward_shared(in, out);
   const int cols = kept_lines_;
-  std::memcpy(columns_, static_cast<const void*>(in), sizeof(cplx) * spectral_size());
+  if (spectral_size() > 0)
+    std::memcpy(columns_, static_cast<const void*>(in), sizeof(cplx) * spectral_size());
   transform_columns(col_bwd_);
   fftw_execute(to_rows_);
   const double scale = 1.0 / (double(N_) * double(N_));

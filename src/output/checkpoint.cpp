@@ -79,7 +79,7 @@ class Reader {
     const auto n = pod<std::uint64_t>();
     if (n > (end_ - pos_) / sizeof(T)) corrupt();
     std::vector<T> v(n);
-    std::memcpy(v.data(), buf_.data() + pos_, sizeof(T) * n);
+    if (n > 0) std::memcpy(v.data(), buf_.data() + pos_, sizeof(T) * n);  // data() may be null
     pos_ += sizeof(T) * n;
     return v;
   }
