@@ -142,22 +142,12 @@ TEST(Etd, NeutralDataSolvesHeatEquationAtDefaultTolerances) {
   Study study = default_mf(32);
   const double beta = study.model.beta, T = 0.3;
   MeanField mf(MPI_COMM_WORLD, study, Kernel(study.kernel, study.model.delta));
-  auto rho0 = [](double x, double y) {
-    return 0.5 + 0.2 * std::cos(2 * pi * (x + 2 * y)) + 0.1 * std::sin(2 * pi * 3 * x);
-  };
-  const auto initial = sample_local(mf.grid(), rho0);
-  mf.set_state(initial, initial);
-  mf.advance_to(T);
-  const double d12 = std::exp(-4 * pi * pi * 5 * T / beta);
-  const double d30 = std::exp(-4 * pi * pi * 9 * T / beta);
-  const auto exact = sample_local(mf.grid(), [&](double x, double y) {
-    return 0.5 + 0.2 * d12 * std::cos(2 * pi * (x + 2 * y)) + 0.1 * d30 * std::sin(2 * pi * 3 * x);
-  });
-  for (int sign : {+1, -1}) {
-    const double err =
-        max_abs_diff(gather_full(mf.grid(), mf.rho(sign)), gather_full(mf.grid(), exact));
-    if (root()) std::printf("etdrk4 neutral data, sign %+d: max |rho - heat| = %.2e\n", sign, err);
-    EXPECT_LT(err, tol::heat_exponential) << "sign " << sign;
+  const auto errors = dislo::testing::neutral_heat_errors(mf, beta, T);
+  for (int s = 0; s < 2; ++s) {
+    const int sign = s == 0 ? +1 : -1;
+    if (root())
+      std::printf("etdrk4 neutral data, sign %+d: max |rho - heat| = %.2e\n", sign, errors[s]);
+    EXPECT_LT(errors[s], tol::heat_exponential) << "sign " << sign;
   }
 }
 
@@ -175,21 +165,8 @@ class EtdDecay : public ::testing::TestWithParam<EtdDecayCase> {};
 
 namespace {
 double decay_rate(const Study& study, const EtdDecayCase& c, double amplitude, double T) {
-  const Kernel kernel(c.kernel, study.model.delta);
-  MeanField mf(MPI_COMM_WORLD, study, kernel);
-  const double p_plus = c.p_plus, p_minus = 1 - c.p_plus;
-  auto mode = [&](double x, double y) { return std::cos(2 * pi * (2 * x + y)); };
-  const auto plus = sample_local(
-      mf.grid(), [&](double x, double y) { return p_plus * (1 + amplitude * mode(x, y)); });
-  const auto minus = sample_local(
-      mf.grid(), [&](double x, double y) { return p_minus - amplitude * p_minus * mode(x, y); });
-  mf.set_state(plus, minus);
-  mf.advance_to(T);
-  const auto full_plus = gather_full(mf.grid(), mf.rho(+1));
-  const auto full_minus = gather_full(mf.grid(), mf.rho(-1));
-  std::vector<double> w(full_plus.size());
-  for (std::size_t k = 0; k < w.size(); ++k) w[k] = full_plus[k] - full_minus[k];
-  return -std::log(cosine_amplitude(w, mf.grid().N(), 2, 1) / amplitude) / T;
+  MeanField mf(MPI_COMM_WORLD, study, Kernel(c.kernel, study.model.delta));
+  return dislo::testing::w_decay_rate(mf, c.p_plus, amplitude, 2, 1, T);
 }
 }  // namespace
 

@@ -86,22 +86,11 @@ TEST_P(LatticeDecay, SingleModeDecaysAtLatticeRate) {
       4 / (beta * eps * eps) *
           (std::pow(std::sin(pi * c.k1 * eps), 2) + std::pow(std::sin(pi * c.k2 * eps), 2)) -
       eps * (std::sin(2 * pi * c.k1 * eps) * S1 + std::sin(2 * pi * c.k2 * eps) * S2);
-  const double p_plus = c.p_plus, p_minus = 1 - c.p_plus;
-  auto mode = [&](double x, double y) { return std::cos(2 * pi * (c.k1 * x + c.k2 * y)); };
+  const double p_plus = c.p_plus;
   const double T = 1.0 / lambda;
   auto measure = [&](const Study& s) {
     LatticeMeanField solver(MPI_COMM_WORLD, s, kernel);
-    const auto plus = sample_local(
-        solver.grid(), [&](double x, double y) { return p_plus * (1 + amplitude * mode(x, y)); });
-    const auto minus = sample_local(
-        solver.grid(), [&](double x, double y) { return p_minus * (1 - amplitude * mode(x, y)); });
-    solver.set_state(plus, minus);
-    solver.advance_to(T);
-    const auto fp = gather_full(solver.grid(), solver.rho(+1));
-    const auto fm = gather_full(solver.grid(), solver.rho(-1));
-    std::vector<double> w(fp.size());
-    for (std::size_t k = 0; k < w.size(); ++k) w[k] = fp[k] - fm[k];
-    return -std::log(cosine_amplitude(w, L, c.k1, c.k2) / amplitude) / T;
+    return dislo::testing::w_decay_rate(solver, c.p_plus, amplitude, c.k1, c.k2, T);
   };
   // At tight tolerances, and at the default ones (etdrk4 takes the linearised interaction
   // exactly, docs/numerics.md).

@@ -3,6 +3,9 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <numbers>
 #include <span>
 #include <utility>
@@ -62,6 +65,52 @@ inline double cosine_amplitude(const std::vector<double>& full, int N, int k1, i
       s += full[std::size_t(i) * N + j] *
            std::cos(2 * std::numbers::pi * (k1 * double(i) / N + k2 * double(j) / N));
   return 2 * s / (double(N) * N);
+}
+
+// Neutral data rho+ = rho- (two modes on a constant) solve the heat equation
+// d rho/dt = Lap rho / beta: the solver advanced to T, each sign's max error against it.
+template <class Solver>
+std::array<double, 2> neutral_heat_errors(Solver& solver, double beta, double T) {
+  constexpr double pi = std::numbers::pi;
+  auto field = [&](double d12, double d30) {
+    return sample_local(solver.grid(), [&](double x, double y) {
+      return 0.5 + 0.2 * d12 * std::cos(2 * pi * (x + 2 * y)) +
+             0.1 * d30 * std::sin(2 * pi * 3 * x);
+    });
+  };
+  const auto initial = field(1, 1);
+  solver.set_state(initial, initial);
+  solver.advance_to(T);
+  const auto exact = gather_full(solver.grid(), field(std::exp(-4 * pi * pi * 5 * T / beta),
+                                                      std::exp(-4 * pi * pi * 9 * T / beta)));
+  std::array<double, 2> errors{};
+  for (int s = 0; s < 2; ++s) {
+    const auto got = gather_full(solver.grid(), solver.rho(s == 0 ? +1 : -1));
+    for (std::size_t k = 0; k < got.size(); ++k)
+      errors[s] = std::max(errors[s], std::abs(got[k] - exact[k]));
+  }
+  return errors;
+}
+
+// The decay rate of w = rho+ - rho- excited in one mode only: rho+- = p+- (1 +- a cos(2 pi
+// k.x)), so that p- u+ + p+ u- = 0; the solver advanced to T, the rate -log(w_k(T)/a)/T.
+template <class Solver>
+double w_decay_rate(Solver& solver, double p_plus, double amplitude, int k1, int k2, double T) {
+  const double p_minus = 1 - p_plus;
+  auto mode = [&](double x, double y) {
+    return std::cos(2 * std::numbers::pi * (k1 * x + k2 * y));
+  };
+  const auto plus = sample_local(
+      solver.grid(), [&](double x, double y) { return p_plus * (1 + amplitude * mode(x, y)); });
+  const auto minus = sample_local(
+      solver.grid(), [&](double x, double y) { return p_minus * (1 - amplitude * mode(x, y)); });
+  solver.set_state(plus, minus);
+  solver.advance_to(T);
+  const auto fp = gather_full(solver.grid(), solver.rho(+1));
+  const auto fm = gather_full(solver.grid(), solver.rho(-1));
+  std::vector<double> w(fp.size());
+  for (std::size_t k = 0; k < w.size(); ++k) w[k] = fp[k] - fm[k];
+  return -std::log(cosine_amplitude(w, solver.grid().N(), k1, k2) / amplitude) / T;
 }
 
 // Plausible wrong models of a study, which every statistical test must reject (its

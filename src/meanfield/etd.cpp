@@ -354,13 +354,7 @@ void EtdData::step(TS ts) {
 
 template <class F>
 PetscErrorCode guarded(F&& f) {
-  try {
-    f();
-    return 0;
-  } catch (const std::exception& e) {
-    return PetscError(PETSC_COMM_SELF, __LINE__, "etdrk4", __FILE__, PETSC_ERR_LIB,
-                      PETSC_ERROR_INITIAL, "%s", e.what());
-  }
+  return petsc_guarded("etdrk4", std::forward<F>(f));
 }
 
 EtdData* data_of(TS ts) { return static_cast<EtdData*>(ts->data); }

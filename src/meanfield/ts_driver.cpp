@@ -28,13 +28,7 @@ bool is_explicit_type(const std::string& t) {
 struct TsCallbacks {
   template <class F>
   static PetscErrorCode guarded(F&& f) {
-    try {
-      f();
-      return 0;
-    } catch (const std::exception& e) {
-      return PetscError(PETSC_COMM_SELF, __LINE__, "dislo", __FILE__, PETSC_ERR_LIB,
-                        PETSC_ERROR_INITIAL, "%s", e.what());
-    }
+    return petsc_guarded("dislo", std::forward<F>(f));
   }
 
   // du/dt = A u + G(u) as one right-hand side (explicit types).

@@ -13,6 +13,7 @@
 
 #include <petscts.h>
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +26,19 @@
 namespace dislo::detail {
 
 void petsc_check(PetscErrorCode ierr, const char* what);
+
+// Runs f inside a PETSc callback: exceptions must not cross PETSc's C frames, so one
+// becomes a PETSc error carrying its message.
+template <class F>
+PetscErrorCode petsc_guarded(const char* where, F&& f) {
+  try {
+    f();
+    return 0;
+  } catch (const std::exception& e) {
+    return PetscError(PETSC_COMM_SELF, __LINE__, where, __FILE__, PETSC_ERR_LIB,
+                      PETSC_ERROR_INITIAL, "%s", e.what());
+  }
+}
 
 class TsDriver {
  public:
