@@ -9,6 +9,7 @@
 #include <limits>
 #include <numbers>
 #include <string>
+#include <utility>
 
 #include "dislo/etd.hpp"
 #include "dislo/meanfield.hpp"
@@ -149,6 +150,31 @@ TEST(Etd, NeutralDataSolvesHeatEquationAtDefaultTolerances) {
       std::printf("etdrk4 neutral data, sign %+d: max |rho - heat| = %.2e\n", sign, errors[s]);
     EXPECT_LT(errors[s], tol::heat_exponential) << "sign " << sign;
   }
+}
+
+// The first step from a state tries the whole interval to the next output time and, if
+// rejected, shrinks as far as the error model asks (docs/numerics.md). The default study's
+// data (M = 64) through its four output times: at rtol 1e-2 one step per interval, none
+// rejected (starting at 1e-2 T with PETSc's 10x growth limit took 7 steps); at rtol 1e-8
+// the too-long first guesses cost at most two rejections per interval in all.
+TEST(Etd, FirstStepTriesTheWholeInterval) {
+  Study study = load_study("");
+  study.mf.M = 64;
+  auto counters = [&](double rtol) {
+    study.mf.rtol = rtol;
+    MeanField mf(MPI_COMM_WORLD, study, Kernel(study.kernel, study.model.delta));
+    mf.set_initial(InitialDensity(study.initial));
+    for (double t : study.run.times) mf.advance_to(t);
+    return std::make_pair(mf.stats().steps, mf.stats().rejected);
+  };
+  const auto [loose_steps, loose_rejected] = counters(1e-2);
+  EXPECT_EQ(loose_steps, long(study.run.times.size()) - 1);
+  EXPECT_EQ(loose_rejected, 0);
+  const auto [tight_steps, tight_rejected] = counters(1e-8);
+  if (root())
+    std::printf("rtol 1e-2: %ld steps, %ld rejected; rtol 1e-8: %ld steps, %ld rejected\n",
+                loose_steps, loose_rejected, tight_steps, tight_rejected);
+  EXPECT_LE(tight_rejected, 2 * (long(study.run.times.size()) - 1));
 }
 
 // Linearised decay at the default tolerances: amplitude 1e-6 against the exact rate

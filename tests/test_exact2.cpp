@@ -4,10 +4,13 @@
 // 4); the RW -> SDE law distance falls like eps^2 (order in [1.7, 2.3], the range).
 // One chi-square test at tol::p_value: false-failure probability 1e-5.
 #include <gtest/gtest.h>
+#include <petscsys.h>
 
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <utility>
+#include <vector>
 
 #include "dislo/exact2.hpp"
 #include "dislo/potential.hpp"
@@ -114,4 +117,42 @@ TEST(ExactLaws, LawDistanceFallsLikeEpsSquared) {
     EXPECT_GT(order, 1.7);
     EXPECT_LT(order, 2.3);
   }
+}
+
+// The default exponential integrator (etdrk4) against PETSc's RK5DP on the same laws: both
+// equations, every x1-mode, through two output times.
+TEST(ExactLaws, ExponentialIntegratorAgreesWithRungeKutta) {
+  const double T = 0.1;
+  auto solve = [&](bool runge_kutta) {
+    const char* options[][2] = {{"-exact2_rw_ts_type", "rk"},
+                                {"-exact2_rw_ts_rk_type", "5dp"},
+                                {"-exact2_fp_ts_type", "rk"},
+                                {"-exact2_fp_ts_rk_type", "5dp"}};
+    if (runge_kutta)
+      for (auto& o : options) PetscOptionsSetValue(nullptr, o[0], o[1]);
+    TwoParticleLaws laws(two_particles(16, T));
+    for (auto& o : options) PetscOptionsClearValue(nullptr, o[0]);
+    std::vector<double> values;
+    for (double t : {T / 2, T}) {
+      laws.advance_to(t);
+      values.push_back(laws.l2_distance());
+      values.push_back(laws.l2_norm_sde());
+    }
+    return std::make_pair(values, laws.rw_joint());
+  };
+  const auto [etd, etd_joint] = solve(false);
+  const auto [rk, rk_joint] = solve(true);
+  for (std::size_t i = 0; i < etd.size(); ++i) {
+    std::printf("[ measured ] %s at t = %g: etdrk4 %.12e, rk5dp %.12e\n",
+                i % 2 ? "SDE law norm" : "law distance", i < 2 ? T / 2 : T, etd[i], rk[i]);
+    EXPECT_NEAR(etd[i], rk[i], tol::exact2_integrators * rk[i]);
+  }
+  double worst = 0, largest = 0;
+  for (std::size_t q = 0; q < rk_joint.size(); ++q) {
+    worst = std::max(worst, std::abs(etd_joint[q] - rk_joint[q]));
+    largest = std::max(largest, rk_joint[q]);
+  }
+  std::printf("[ measured ] RW joint law: max difference %.2e of its largest value\n",
+              worst / largest);
+  EXPECT_LT(worst / largest, tol::exact2_integrators);
 }

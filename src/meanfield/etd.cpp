@@ -45,6 +45,8 @@ namespace {
 // projector Pi = (b o p) b^T / P and a on the rest, so f(A) = f(a) I + (f(a - cP) - f(a)) Pi:
 // each weight is the pair (f(a), f(a - cP) - f(a)) per mode. The phi functions are evaluated
 // once per distinct (a, c) and looked up per mode.
+constexpr int kMaxSpecies = 8;
+
 struct Weight {
   std::vector<double> own, coupled;
 };
@@ -72,6 +74,7 @@ struct EtdData {
   std::vector<double> stage, new_u, err;  // real fields (species blocks)
   bool have_start = false;                // u_hat and n1 belong to vec_sol ...
   PetscObjectState start_state = 0;       // ... as long as its state is this one
+  bool starting = true;                   // no step accepted from this state yet
   double error_norm = -1;
 
   void prepare();
@@ -84,6 +87,7 @@ struct EtdData {
   void attempt(TS ts, double h, bool estimate);
   double scaled_error(TS ts, const double* u0) const;
   void accept(TS ts);
+  double start_up_step(TS ts, double h, bool again) const;
   void step(TS ts);
 };
 
@@ -104,6 +108,8 @@ void EtdData::prepare() {
   for (std::size_t m = 0; m < sb; ++m)
     symbol_of_mode[m] =
         std::uint32_t(std::lower_bound(symbols.begin(), symbols.end(), ac[m]) - symbols.begin());
+  if (op->species() < 1 || op->species() > kMaxSpecies)
+    throw std::logic_error("TS etdrk4: 1 to 8 species");
   sign.resize(op->species());
   for (int s = 0; s < op->species(); ++s) sign[s] = op->species_sign(s);
   sign_mean.assign(op->species(), 0.0);
@@ -164,39 +170,62 @@ const StepWeights& EtdData::weights_for(double h) {
   return w;
 }
 
-// out = sum over terms of f(A) x, per mode: f(a) x_s + (f(a - cP) - f(a)) (b_s p_s / P) b.x
+// out = sum over terms of f(A) x, per mode: f(a) x_s + (f(a - cP) - f(a)) (b_s p_s / P) b.x.
+// One pass over the modes (each input read once): the spectra are far larger than cache.
+// kSpecies 0: any number up to kMaxSpecies, given at run time.
+template <int kSpecies>
+void apply_modes(cplx* out, std::size_t sb, const std::uint32_t* index, std::size_t nt,
+                 const std::array<const Weight*, 4>& w, const std::array<const cplx*, 4>& x,
+                 const double* sign, const double* sign_mean, int any_species) {
+  const int species = kSpecies > 0 ? kSpecies : any_species;
+  std::array<const double*, 4> own{}, coupled{}, xd{};
+  for (std::size_t j = 0; j < nt; ++j) {
+    own[j] = w[j]->own.data();
+    coupled[j] = w[j]->coupled.data();
+    xd[j] = reinterpret_cast<const double*>(x[j]);
+  }
+  auto* o = reinterpret_cast<double*>(out);
+  for (std::size_t m = 0; m < sb; ++m) {
+    const std::uint32_t i = index[m];
+    double re[kSpecies > 0 ? kSpecies : kMaxSpecies] = {},
+                                        im[kSpecies > 0 ? kSpecies : kMaxSpecies] = {};
+    double sum_re = 0, sum_im = 0;
+    for (std::size_t j = 0; j < nt; ++j) {
+      const double a = own[j][i], c = coupled[j][i];
+      const double* v = xd[j];
+      double p_re = 0, p_im = 0;
+      for (int s = 0; s < species; ++s) {
+        const double v_re = v[2 * (s * sb + m)], v_im = v[2 * (s * sb + m) + 1];
+        re[s] += a * v_re;
+        im[s] += a * v_im;
+        p_re += sign[s] * v_re;
+        p_im += sign[s] * v_im;
+      }
+      sum_re += c * p_re;
+      sum_im += c * p_im;
+    }
+    for (int s = 0; s < species; ++s) {
+      o[2 * (s * sb + m)] = re[s] + sign_mean[s] * sum_re;
+      o[2 * (s * sb + m) + 1] = im[s] + sign_mean[s] * sum_im;
+    }
+  }
+}
+
 void EtdData::apply(cplx* out, std::initializer_list<Term> terms) const {
   const std::size_t sb = symbol_of_mode.size();
-  const int species = int(sign.size());
-  const std::size_t nt = terms.size();
-  std::array<const double*, 4> own{}, coupled{};
+  std::array<const Weight*, 4> w{};
   std::array<const cplx*, 4> x{};
-  std::size_t j = 0;
+  std::size_t nt = 0;
   for (const Term& t : terms) {
-    own[j] = t.w->own.data();
-    coupled[j] = t.w->coupled.data();
-    x[j++] = t.x;
+    w[nt] = t.w;
+    x[nt++] = t.x;
   }
   const std::uint32_t* index = symbol_of_mode.data();
-  for (int s = 0; s < species; ++s) {
-    cplx* o = out + s * sb;
-    for (std::size_t m = 0; m < sb; ++m) o[m] = own[0][index[m]] * x[0][s * sb + m];
-    for (j = 1; j < nt; ++j) {
-      const cplx* xs = x[j] + s * sb;
-      for (std::size_t m = 0; m < sb; ++m) o[m] += own[j][index[m]] * xs[m];
-    }
-  }
-  if (total_mean == 0) return;
-  // The coupled part, through the projection b.x of each term.
-  for (std::size_t m = 0; m < sb; ++m) {
-    cplx coupled_sum = 0;
-    for (j = 0; j < nt; ++j) {
-      cplx projected = 0;
-      for (int s = 0; s < species; ++s) projected += sign[s] * x[j][s * sb + m];
-      coupled_sum += coupled[j][index[m]] * projected;
-    }
-    for (int s = 0; s < species; ++s) out[s * sb + m] += sign_mean[s] * coupled_sum;
-  }
+  const int species = int(sign.size());
+  if (species == 2)
+    apply_modes<2>(out, sb, index, nt, w, x, sign.data(), sign_mean.data(), species);
+  else
+    apply_modes<0>(out, sb, index, nt, w, x, sign.data(), sign_mean.data(), species);
 }
 
 // The nonlinear rest G(x) + c (b o p) b^T x, from g_hat = G(x).
@@ -234,6 +263,7 @@ void EtdData::ensure_start(TS ts) {
   petsc_check(VecRestoreArrayRead(ts->vec_sol, &u), "VecRestoreArrayRead");
   have_start = true;
   start_state = now;
+  starting = true;
 }
 
 // One ETDRK4 step of size h from (u_hat, n1): the candidate in new_u / new_hat, N there
@@ -270,6 +300,8 @@ void EtdData::attempt(TS ts, double h, bool estimate) {
   petsc_check(VecGetArrayRead(ts->vec_sol, &u0), "VecGetArrayRead");
   error_norm = scaled_error(ts, u0);
   petsc_check(VecRestoreArrayRead(ts->vec_sol, &u0), "VecRestoreArrayRead");
+  // A step too long for the stages to stay finite is rejected, not accepted as "no error".
+  if (!std::isfinite(error_norm)) error_norm = std::numeric_limits<double>::infinity();
 }
 
 // max over species of max|err| / (atol + rtol * half the range of the species over the
@@ -311,6 +343,20 @@ void EtdData::accept(TS ts) {
   petsc_check(PetscObjectStateGet(reinterpret_cast<PetscObject>(ts->vec_sol), &start_state),
               "PetscObjectStateGet");
   have_start = true;
+  starting = false;
+}
+
+// Until a step from a new state is accepted, a rejected step shrinks as far as the error
+// model asks (err ~ h^3, with the controller's safety factors), not by at most the
+// controller's clip per rejection: the first step tries the whole interval to the next
+// output (TsDriver), a guess that may be orders of magnitude too long (CVODE lets its
+// first step change alike).
+double EtdData::start_up_step(TS ts, double h, bool again) const {
+  PetscReal safety = 0.9, reject_safety = 0.5, low = 0, high = 0;
+  petsc_check(TSAdaptGetSafety(ts->adapt, &safety, &reject_safety), "TSAdaptGetSafety");
+  petsc_check(TSAdaptGetStepLimits(ts->adapt, &low, &high), "TSAdaptGetStepLimits");
+  const double factor = (again ? safety * reject_safety : safety) * std::cbrt(1 / error_norm);
+  return std::clamp(h * std::clamp(factor, 1e-4, 0.9), double(low), double(high));
 }
 
 // The controller's proposal rounded down to a power of 2^(1/8) (at most 8% shorter), so
@@ -343,6 +389,7 @@ void EtdData::step(TS ts) {
       ts->time_step = on_grid(ts, next_h);
       return;
     }
+    if (starting) next_h = start_up_step(ts, h, rejections > 0);
     ts->time_step = on_grid(ts, next_h);
     ts->reject++;
     if (++rejections > ts->max_reject && ts->max_reject >= 0) {
@@ -428,6 +475,7 @@ void attach_etd_operator(TS ts, EtdOperator* op) {
   d->op = op;
   d->u_hat.clear();
   d->have_start = false;
+  d->starting = true;
 }
 
 void etd_state_unchanged(TS ts) {

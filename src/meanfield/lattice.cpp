@@ -89,6 +89,7 @@ LatticeMeanField::LatticeMeanField(MPI_Comm comm, const Study& study, const Kern
   settings.rtol = study.mfeps.rtol;
   settings.atol = study.mfeps.atol;
   settings.initial_dt = 1e-4 * study.model.T;
+  settings.horizon = study.model.T;
   ts_ = std::make_unique<detail::TsDriver>(*grid_, std::move(model), settings);
 }
 

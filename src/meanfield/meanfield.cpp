@@ -57,6 +57,7 @@ MeanField::MeanField(MPI_Comm comm, const Study& study, const Kernel& kernel)
   settings.rtol = study.mf.rtol;
   settings.atol = study.mf.atol;
   settings.initial_dt = 1e-4 * study.model.T;
+  settings.horizon = study.model.T;
   ts_ = std::make_unique<detail::TsDriver>(*grid_, std::move(model), settings);
 }
 
@@ -103,20 +104,36 @@ void MeanField::drift_spectral(const double* u, const cplx* u_hat, cplx* g_hat) 
   drift_from_difference(u, g_hat);
 }
 
-// g_hat (both signs) from u and w_hat_ (the spectrum of rho+ - rho-).
+// Calls f(first index, count, first kx) for the runs of line c's entries with |kx| <= kc
+// (kx = i for i <= N/2, i - N above), and zeroes the rest of `zero` on that line: the
+// loops over the runs have no branches, so they vectorise.
+template <class F>
+void for_kept_runs(int N, int kc, std::size_t line_start, cplx* zero, F&& f) {
+  const int low = std::min(kc, N / 2), high_start = std::max(N - kc, N / 2 + 1);
+  f(line_start, low + 1, 0);
+  std::fill(zero + line_start + low + 1, zero + line_start + high_start, cplx(0));
+  f(line_start + high_start, N - high_start, high_start - N);
+}
+
+// g_hat (both signs) from u and w_hat_ (the spectrum of rho+ - rho-). Vhat is zero beyond
+// the 2/3 cut, and the drift is cut there too.
 void MeanField::drift_from_difference(const double* u, cplx* g_hat) {
   const std::size_t n = grid_->real_size(), ns = grid_->spectral_size();
   const int N = grid_->N(), lines = grid_->spectral_lines();
   // grad Phi: (2 pi i k) Vhat_delta w_hat
   for (int c = 0; c < lines; ++c) {
     const double ky = grid_->spectral_ky(c);
-    for (int i = 0; i < N; ++i) {
-      const std::size_t idx = std::size_t(c) * N + i;
-      const double v = two_pi * vhat_[idx];  // phi = i 2 pi Vhat w
-      const cplx phi(-v * w_hat_[idx].imag(), v * w_hat_[idx].real());
-      a_hat_[idx] = double(grid_->kx_of(i)) * phi;
-      b_hat_[idx] = ky * phi;
-    }
+    const std::size_t start = std::size_t(c) * N;
+    std::fill(b_hat_.begin() + start, b_hat_.begin() + start + N, cplx(0));
+    for_kept_runs(N, kc_, start, a_hat_.data(), [&](std::size_t first, int count, int kx0) {
+      for (int j = 0; j < count; ++j) {
+        const std::size_t idx = first + j;
+        const double v = two_pi * vhat_[idx];  // phi = i 2 pi Vhat w
+        const cplx phi(-v * w_hat_[idx].imag(), v * w_hat_[idx].real());
+        a_hat_[idx] = double(kx0 + j) * phi;
+        b_hat_[idx] = ky * phi;
+      }
+    });
   }
   grid_->backward(a_hat_.data(), gx_.data());
   grid_->backward(b_hat_.data(), gy_.data());
@@ -128,22 +145,22 @@ void MeanField::drift_from_difference(const double* u, cplx* g_hat) {
     }
     grid_->forward(px_.data(), a_hat_.data());
     grid_->forward(py_.data(), b_hat_.data());
-    const double sign = s == 0 ? 1.0 : -1.0;
+    const double sign_two_pi = (s == 0 ? 1.0 : -1.0) * two_pi;
     cplx* out = g_hat + s * ns;
     for (int c = 0; c < lines; ++c) {
       const int ky = grid_->spectral_ky(c);
-      const bool line_kept = ky <= kc_;
-      for (int i = 0; i < N; ++i) {
-        const std::size_t idx = std::size_t(c) * N + i;
-        const int kx = grid_->kx_of(i);
-        if (!line_kept || std::abs(kx) > kc_) {
-          out[idx] = 0;
-          continue;
-        }
-        const cplx d = double(kx) * a_hat_[idx] + double(ky) * b_hat_[idx];
-        out[idx] =
-            cplx(-sign * two_pi * d.imag(), sign * two_pi * d.real());  // sign i 2 pi k.(a, b)
+      const std::size_t start = std::size_t(c) * N;
+      if (ky > kc_) {
+        std::fill(out + start, out + start + N, cplx(0));
+        continue;
       }
+      for_kept_runs(N, kc_, start, out, [&](std::size_t first, int count, int kx0) {
+        for (int j = 0; j < count; ++j) {
+          const std::size_t idx = first + j;
+          const cplx d = double(kx0 + j) * a_hat_[idx] + double(ky) * b_hat_[idx];
+          out[idx] = cplx(-sign_two_pi * d.imag(), sign_two_pi * d.real());  // i 2 pi k.(a, b)
+        }
+      });
     }
     if (grid_->holds_mean()) out[0] = 0;  // mass exactly kept
   }

@@ -228,6 +228,7 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
   prefer_max_norm();
   // Last, so every -ts_*, -snes_*, -ksp_*, -pc_* option wins over the defaults above.
   petsc_check(TSSetFromOptions(ts_), "TSSetFromOptions");
+  if (formulation_ == "exponential") start_with_whole_intervals(settings);
   etd_ = std::make_unique<DriverOperator>(*this);
   attach_etd_operator(ts_, etd_.get());
   // Work space now, not in the first step.
@@ -301,6 +302,20 @@ void TsDriver::prefer_max_norm() {
   if (!norm_given)
     petsc_check(PetscOptionsSetValue(nullptr, "-ts_adapt_wnormtype", "infinity"),
                 "PetscOptionsSetValue");
+}
+
+// An adaptive exponential integrator tries each first step over the whole interval to the
+// next output (TSSolve shortens the step to it) and shrinks it by its error model if
+// rejected (dislo/etd.hpp): at most one rejected step instead of a ramp from a small
+// guess. Fixed steps (-ts_adapt_type none) and a given -ts_dt keep the step as set.
+void TsDriver::start_with_whole_intervals(const Settings& settings) {
+  TSAdapt adapt;
+  PetscBool fixed = PETSC_FALSE, dt_given = PETSC_FALSE;
+  petsc_check(TSGetAdapt(ts_, &adapt), "TSGetAdapt");
+  petsc_check(PetscObjectTypeCompare(reinterpret_cast<PetscObject>(adapt), TSADAPTNONE, &fixed),
+              "PetscObjectTypeCompare");
+  petsc_check(PetscOptionsHasName(nullptr, nullptr, "-ts_dt", &dt_given), "PetscOptionsHasName");
+  if (!fixed && !dt_given) petsc_check(TSSetTimeStep(ts_, settings.horizon), "TSSetTimeStep");
 }
 
 TsDriver::~TsDriver() {

@@ -11,9 +11,8 @@
 // equation on the L x L relative sites, Fokker-Planck pseudo-spectrally on an M x M grid
 // (M a multiple of L, so that every site is a node).
 
-#include <petscts.h>
-
 #include <array>
+#include <memory>
 #include <vector>
 
 #include "dislo/config.hpp"
@@ -51,14 +50,14 @@ class TwoParticleLaws {
   std::vector<std::array<int, 2>> modes_;  // x1-modes k: (0,0), k0, 2 k0
   // Master equation: rates of particle 1 and 2 per step h (+e1, -e1, +e2, -e2) at r.
   std::vector<double> r1_[4], r2_[4];
-  // Fokker-Planck: grad V_delta at the M x M nodes; FFT work arrays.
+  // Fokker-Planck: grad V_delta at the M x M nodes.
   std::vector<double> u1_, u2_;
-  struct Fft;
-  Fft* fft_ = nullptr;
-  TS rw_ts_ = nullptr, fp_ts_ = nullptr;
-  Vec rw_u_ = nullptr, fp_u_ = nullptr;
-  static PetscErrorCode rw_rhs(TS, PetscReal, Vec, Vec, void*);
-  static PetscErrorCode fp_rhs(TS, PetscReal, Vec, Vec, void*);
+  // Each x1-mode of each equation is its own problem with its own TS (prefixes
+  // -exact2_rw_ and -exact2_fp_; default type etdrk4, dislo/etd.hpp).
+  class ModeProblem;
+  class WalkMode;
+  class DiffusionMode;
+  std::vector<std::unique_ptr<ModeProblem>> rw_, fp_;
   void set_initial(const Study& study);
 };
 

@@ -65,6 +65,9 @@ class TsDriver {
     std::string ts_type = "etdrk4";
     double rtol = 1e-6, atol = 1e-9;
     double initial_dt = 1e-4;
+    // The whole time span (the exponential integrator's first trial step, clamped to the
+    // next output time).
+    double horizon = 1;
   };
   struct Counters {
     long steps = 0, rejected = 0, rhs_evaluations = 0;
@@ -103,6 +106,7 @@ class TsDriver {
  private:
   void set_up_formulation(const std::string& type, PetscInt n);
   void prefer_max_norm();
+  void start_with_whole_intervals(const Settings& settings);
   void restore_state();
   SpectralGrid& grid_;
   Model model_;
