@@ -21,7 +21,8 @@ namespace dislo::detail {
 std::array<double, 4> phi_functions(double z);
 
 // What the integrator needs of the problem: `species` blocks, each a real field and its
-// spectrum (the same local modes for every species). Its linear part, integrated exactly, is
+// spectrum (the same local modes for every species). A complex field is a real block of
+// its interleaved parts whose transforms are complex (exact2's modes). Its linear part, integrated exactly, is
 //   A_k = a(k) I - c(k) (b o p) b^T
 // per mode k: a(k) <= 0 acts on each species alone (diffusion), and c(k) couples them
 // through sum_s b_s u_s (b_s the species' sign, p_s its mean, found from the state): the
