@@ -19,6 +19,7 @@
 #include "dislo/config.hpp"
 #include "dislo/distance.hpp"
 #include "dislo/petsc_options.hpp"
+#include "dislo/preflight.hpp"
 #include "dislo/run.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/version.hpp"
@@ -246,6 +247,11 @@ int main(int argc, char** argv) {
                         warnings.size(), warnings.size() == 1 ? "" : "s"));
       if (app.got_subcommand("check")) {
         if (rank == 0) print_check(points, sweep_index);
+        // Collective: every rank takes its share of the node's memory.
+        const auto report = dislo::memory_report(dislo::memory_needs(points[0], size),
+                                                 dislo::memory_per_rank(PETSC_COMM_WORLD));
+        if (rank == 0) fmt::print("{}{}", report, dislo::forecast_report(points[0], size));
+        for (const auto& p : points) dislo::check_memory(p, PETSC_COMM_WORLD);
       } else if (points.size() > 1 || (points[0].sweep.index >= 0 && sweep_index < 0)) {
         dislo::install_interrupt_handlers();
         dislo::run_sweep(PETSC_COMM_WORLD, points, resume);

@@ -248,6 +248,74 @@ class Driver(unittest.TestCase):
         self.assertNotIn("mf: t =", r.stdout)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "big.h5")))
 
+    def predicted_memory(self, sets, env=None):
+        r = subprocess.run([ARGS.dislo, "check", self.study] + sets, cwd=self.dir,
+                           capture_output=True, text=True, timeout=300, env=env)
+        total = [line for line in r.stdout.splitlines()
+                 if line.startswith("# memory per rank: total")]
+        return r, float(total[0].split()[5]) if total else None  # MB
+
+    def peak_rss_mb(self, sets):
+        """dislo run on one rank (no mpiexec); the peak resident memory of that process."""
+        out = os.path.join(self.dir, "rss.h5")
+        p = subprocess.Popen([ARGS.dislo, "run", self.study, "-o", out, "--overwrite"] + sets,
+                             cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        errors = p.stderr.read().decode()
+        p.stderr.close()
+        self.assertEqual(p.returncode, 0, errors)
+        return usage.ru_maxrss / 1024.0
+
+    def test_memory_is_predicted_and_a_study_that_cannot_fit_is_refused(self):
+        # The prediction against the measured peak of the process, for each part alone at a
+        # size where it dominates: within [0.8, 2] (docs/hpc.md, "Memory"). The constants
+        # are those of a Release build; a sanitizer's shadow memory is not in them.
+        info = run([ARGS.dislo, "info"], self.dir, 0).stdout
+        release = "build type: Release" in info
+        short = ["--set", "model.T=0.001", "--set", "run.times=[0.0, 0.001]"]
+        cases = {
+            "mf": ["--set", 'run.models=["mf"]', "--set", "mf.M=1024"],
+            "mfeps": ["--set", 'run.models=["mfeps"]', "--set", "model.lattice=1024"],
+            "sde": ["--set", 'run.models=["sde"]', "--set", "model.n=400000",
+                    "--set", "run.replicas=1", "--set", "model.T=1e-5",
+                    "--set", "run.times=[0.0, 1e-5]"],
+        }
+        for name, sets in cases.items():
+            sets = short + sets
+            r, predicted = self.predicted_memory(sets)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            if name == "sde":  # and the ensemble's forecast at the benchmark throughputs
+                self.assertIn("# forecast on 1 rank: sde ~", r.stdout)
+            if not release:
+                continue
+            measured = self.peak_rss_mb(sets)
+            print(f"memory {name}: predicted {predicted:.0f} MB, peak {measured:.0f} MB")
+            self.assertGreaterEqual(predicted, 0.8 * measured, name)
+            self.assertLessEqual(predicted, 2 * measured, name)
+        # What no node holds is refused by check and by run, naming the key, before any work.
+        for key, value in (("mf.M", 100000), ("model.lattice", 1000000)):
+            for command in ("check", "run"):
+                out = ["-o", os.path.join(self.dir, "huge.h5")] if command == "run" else []
+                r = run([ARGS.dislo, command, self.study, "--set", f"{key}={value}"] + out,
+                        self.dir, 0)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(f"{key} = {value}", r.stderr)
+                self.assertIn("available per rank", r.stderr)
+                self.assertNotIn("mf: t =", r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "huge.h5")))
+        # A node's share given by DISLO_MEMORY_PER_RANK: the same study fits or not.
+        env = dict(os.environ, DISLO_MEMORY_PER_RANK="200M")
+        r, predicted = self.predicted_memory(cases["mf"], env)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("of 200 MB available per rank", r.stdout)
+        env["DISLO_MEMORY_PER_RANK"] = "1G"
+        self.assertEqual(self.predicted_memory(cases["mf"], env)[0].returncode, 0)
+        env["DISLO_MEMORY_PER_RANK"] = "lots"
+        r = self.predicted_memory(cases["mf"], env)[0]
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("DISLO_MEMORY_PER_RANK", r.stderr)
+
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")
         r = run([ARGS.dislo, "run", self.study, "-o", out, "-ts_type", "no_such_type"], self.dir)

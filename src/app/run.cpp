@@ -25,6 +25,7 @@
 #include "dislo/mpi_util.hpp"
 #include "dislo/petsc_options.hpp"
 #include "dislo/potential.hpp"
+#include "dislo/preflight.hpp"
 #include "dislo/sde.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/timing.hpp"
@@ -116,7 +117,9 @@ Run::Run(MPI_Comm comm, Study study, bool resume)
     throw InputError(fmt::format(
         "{}: run.ranks_per_replica = {}: must divide the number of MPI ranks ({}); valid here: {}",
         study_.source, group, size_, divisors(size_)));
-  // Before any work: the output can be written and replaces nothing by accident.
+  // Before any work: the run fits in memory, the output can be written and replaces
+  // nothing by accident.
+  check_memory(study_, comm_);
   predicted_bytes_ = predicted_output_bytes(study_);
   check_output_path(comm_, study_.run.output, study_.run.overwrite, study_.source + ": run.output",
                     predicted_bytes_);
@@ -413,7 +416,8 @@ void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
     finished[i] = rank == 0 && resume && std::filesystem::exists(point.run.output) &&
                   !std::filesystem::exists(checkpoint_path(point));
     MPI_Bcast(&finished[i], 1, MPI_INT, 0, comm);
-    // Every point's output is checked before the first point runs.
+    // Every point's memory and output are checked before the first point runs.
+    if (!finished[i]) check_memory(point, comm);
     if (!finished[i])
       check_output_path(comm, point.run.output, point.run.overwrite,
                         fmt::format("{}: point {}: run.output", point.source, point.sweep.index),
