@@ -1,58 +1,110 @@
-# Finds every third-party dependency as an imported target. A missing one stops
-# configure with the Debian package that provides it (tools/install-deps.sh installs all).
+# Finds every third-party dependency as an imported target, the way HPC sites provide
+# them (modules and Spack set PETSC_DIR, HDF5_ROOT, FFTW_ROOT, CMAKE_PREFIX_PATH or
+# <Package>_ROOT) with Debian's packages as one case among them. A missing one stops
+# configure naming the variable to set and the Debian package (tools/install-deps.sh).
 include_guard(GLOBAL)
 find_package(PkgConfig REQUIRED)
 
-macro(dislo_require found what package)
+macro(dislo_require found what variable package)
   if(NOT ${found})
-    message(FATAL_ERROR "dislo needs ${what}: install the Debian package '${package}' "
-                        "(or run tools/install-deps.sh)")
+    message(FATAL_ERROR "dislo needs ${what}: set ${variable} to its installation, or on "
+                        "Debian install '${package}' (tools/install-deps.sh)")
   endif()
 endmacro()
 
 find_package(MPI COMPONENTS C CXX QUIET)
-dislo_require(MPI_CXX_FOUND "MPI (OpenMPI)" "libopenmpi-dev")
+dislo_require(MPI_CXX_FOUND "MPI" "MPI_HOME (or put mpicxx on PATH)" "libopenmpi-dev")
 
-pkg_check_modules(PETSC QUIET IMPORTED_TARGET petsc)
-dislo_require(PETSC_FOUND "PETSc (pkg-config petsc)" "petsc-dev")
-
-pkg_check_modules(FFTW3 QUIET IMPORTED_TARGET fftw3)
-dislo_require(FFTW3_FOUND "FFTW3 (pkg-config fftw3)" "libfftw3-dev")
-find_library(FFTW3_MPI_LIBRARY fftw3_mpi)
-find_path(FFTW3_MPI_INCLUDE_DIR fftw3-mpi.h)
-if(FFTW3_MPI_LIBRARY AND FFTW3_MPI_INCLUDE_DIR)
-  set(FFTW3_MPI_FOUND TRUE)
+# PETSc: PETSC_DIR (and PETSC_ARCH for an in-place build), as PETSc's own docs and HPC
+# modules set them, or pkg-config (PETSc.pc or petsc.pc) on the search path.
+set(PETSC_DIR "$ENV{PETSC_DIR}" CACHE PATH "PETSc installation (or source tree with PETSC_ARCH)")
+set(PETSC_ARCH "$ENV{PETSC_ARCH}" CACHE STRING "PETSc build inside PETSC_DIR, if any")
+if(PETSC_DIR)
+  set(_dislo_pc_path "${PETSC_DIR}/${PETSC_ARCH}/lib/pkgconfig:${PETSC_DIR}/lib/pkgconfig")
+  set(ENV{PKG_CONFIG_PATH} "${_dislo_pc_path}:$ENV{PKG_CONFIG_PATH}")
 endif()
-dislo_require(FFTW3_MPI_FOUND "FFTW3 MPI (libfftw3_mpi)" "libfftw3-mpi-dev")
+pkg_check_modules(PETSC QUIET IMPORTED_TARGET PETSc)
+if(NOT PETSC_FOUND)
+  pkg_check_modules(PETSC QUIET IMPORTED_TARGET petsc)
+endif()
+if(NOT PETSC_FOUND)
+  message(FATAL_ERROR "dislo needs PETSc: set PETSC_DIR (and PETSC_ARCH for an in-place "
+                      "build) to a PETSc with lib/pkgconfig/PETSc.pc, or put its pkg-config "
+                      "file on PKG_CONFIG_PATH; on Debian install 'petsc-dev' "
+                      "(tools/install-deps.sh)")
+endif()
+message(STATUS "PETSc ${PETSC_VERSION}: ${PETSC_PREFIX}")
+
+# FFTW and its MPI library: FFTW_ROOT, else pkg-config fftw3, else the system paths.
+set(FFTW_ROOT "$ENV{FFTW_ROOT}" CACHE PATH "FFTW installation (with libfftw3_mpi)")
+find_library(FFTW3_LIBRARY fftw3 HINTS ${FFTW_ROOT} PATH_SUFFIXES lib lib64)
+find_library(FFTW3_MPI_LIBRARY fftw3_mpi HINTS ${FFTW_ROOT} PATH_SUFFIXES lib lib64)
+find_path(FFTW3_INCLUDE_DIR fftw3.h HINTS ${FFTW_ROOT} PATH_SUFFIXES include)
+find_path(FFTW3_MPI_INCLUDE_DIR fftw3-mpi.h HINTS ${FFTW_ROOT} PATH_SUFFIXES include)
+if(NOT FFTW3_LIBRARY OR NOT FFTW3_INCLUDE_DIR)
+  pkg_check_modules(FFTW3PC QUIET fftw3)
+  find_library(FFTW3_LIBRARY fftw3 HINTS ${FFTW3PC_LIBRARY_DIRS})
+  find_path(FFTW3_INCLUDE_DIR fftw3.h HINTS ${FFTW3PC_INCLUDE_DIRS})
+endif()
+if(NOT (FFTW3_LIBRARY AND FFTW3_MPI_LIBRARY AND FFTW3_INCLUDE_DIR AND FFTW3_MPI_INCLUDE_DIR))
+  message(FATAL_ERROR "dislo needs FFTW3 with its MPI library (libfftw3, libfftw3_mpi, "
+                      "fftw3.h, fftw3-mpi.h): set FFTW_ROOT to its installation; on Debian "
+                      "install 'libfftw3-dev libfftw3-mpi-dev' (tools/install-deps.sh)")
+endif()
 add_library(dislo_fftw3_mpi INTERFACE)
-target_link_libraries(dislo_fftw3_mpi INTERFACE ${FFTW3_MPI_LIBRARY} PkgConfig::FFTW3)
-target_include_directories(dislo_fftw3_mpi INTERFACE ${FFTW3_MPI_INCLUDE_DIR})
+target_link_libraries(dislo_fftw3_mpi INTERFACE ${FFTW3_MPI_LIBRARY} ${FFTW3_LIBRARY})
+target_include_directories(dislo_fftw3_mpi SYSTEM INTERFACE ${FFTW3_MPI_INCLUDE_DIR}
+                                                            ${FFTW3_INCLUDE_DIR})
 add_library(FFTW3::mpi ALIAS dislo_fftw3_mpi)
 
-pkg_check_modules(HDF5MPI QUIET IMPORTED_TARGET hdf5-openmpi)
-dislo_require(HDF5MPI_FOUND "parallel HDF5 (pkg-config hdf5-openmpi)" "libhdf5-openmpi-dev")
+# Parallel HDF5: CMake's FindHDF5 (HDF5_ROOT, or the h5pcc wrapper on PATH), preferring the
+# parallel build; else Debian's pkg-config name. A serial HDF5 is refused: the output is
+# written collectively.
+set(HDF5_PREFER_PARALLEL TRUE)
+find_package(HDF5 QUIET COMPONENTS C)
+add_library(dislo_hdf5 INTERFACE)
+if(HDF5_FOUND AND HDF5_IS_PARALLEL)
+  target_link_libraries(dislo_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
+  target_include_directories(dislo_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
+  target_compile_definitions(dislo_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+  message(STATUS "parallel HDF5 ${HDF5_VERSION}: ${HDF5_C_INCLUDE_DIRS}")
+else()
+  pkg_check_modules(HDF5MPI QUIET IMPORTED_TARGET hdf5-openmpi)
+  if(NOT HDF5MPI_FOUND)
+    if(HDF5_FOUND)
+      message(FATAL_ERROR "dislo needs a parallel HDF5 (built with MPI); the one found is "
+                          "serial (${HDF5_C_INCLUDE_DIRS}): set HDF5_ROOT to a parallel "
+                          "build; on Debian install 'libhdf5-openmpi-dev'")
+    endif()
+    message(FATAL_ERROR "dislo needs a parallel HDF5: set HDF5_ROOT to its installation (or "
+                        "put its h5pcc on PATH); on Debian install 'libhdf5-openmpi-dev' "
+                        "(tools/install-deps.sh)")
+  endif()
+  target_link_libraries(dislo_hdf5 INTERFACE PkgConfig::HDF5MPI)
+endif()
+add_library(HDF5::parallel ALIAS dislo_hdf5)
 
 find_package(tomlplusplus QUIET)
-dislo_require(tomlplusplus_FOUND "toml++" "libtomlplusplus-dev")
+dislo_require(tomlplusplus_FOUND "toml++" "tomlplusplus_ROOT" "libtomlplusplus-dev")
 find_package(CLI11 QUIET)
-dislo_require(CLI11_FOUND "CLI11" "libcli11-dev")
+dislo_require(CLI11_FOUND "CLI11" "CLI11_ROOT" "libcli11-dev")
 find_package(fmt QUIET)
-dislo_require(fmt_FOUND "fmt" "libfmt-dev")
+dislo_require(fmt_FOUND "fmt" "fmt_ROOT" "libfmt-dev")
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h)
-dislo_require(RANDOM123_INCLUDE_DIR "Random123 (Philox)" "librandom123-dev")
+dislo_require(RANDOM123_INCLUDE_DIR "Random123 (Philox)" "RANDOM123_INCLUDE_DIR (the directory holding Random123/)" "librandom123-dev")
 add_library(dislo_random123 INTERFACE)
 target_include_directories(dislo_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
 add_library(Random123::Random123 ALIAS dislo_random123)
 # Boost.Math (header-only): Student's t, normal and chi-square distributions of the law test.
 find_package(Boost 1.71 QUIET)
-dislo_require(Boost_FOUND "Boost (headers: Boost.Math)" "libboost-dev")
+dislo_require(Boost_FOUND "Boost (headers: Boost.Math)" "BOOST_ROOT" "libboost-dev")
 # LEMON's pkg-config file names /usr/lib, not the multiarch directory: find it directly.
 find_path(LEMON_INCLUDE_DIR lemon/network_simplex.h)
 find_library(LEMON_LIBRARY lemon)
 if(LEMON_INCLUDE_DIR AND LEMON_LIBRARY)
   set(LEMON_FOUND TRUE)
 endif()
-dislo_require(LEMON_FOUND "LEMON (network simplex)" "liblemon-dev")
+dislo_require(LEMON_FOUND "LEMON (network simplex)" "CMAKE_PREFIX_PATH (or LEMON_INCLUDE_DIR and LEMON_LIBRARY)" "liblemon-dev")
 add_library(dislo_lemon INTERFACE)
 target_include_directories(dislo_lemon SYSTEM INTERFACE ${LEMON_INCLUDE_DIR})
 target_link_libraries(dislo_lemon INTERFACE ${LEMON_LIBRARY})
@@ -60,9 +112,9 @@ add_library(LEMON::lemon ALIAS dislo_lemon)
 
 if(DISLO_BUILD_TESTS)
   find_package(GTest QUIET)
-  dislo_require(GTest_FOUND "GoogleTest" "libgtest-dev")
+  dislo_require(GTest_FOUND "GoogleTest" "GTest_ROOT (or -DDISLO_BUILD_TESTS=OFF)" "libgtest-dev")
 endif()
 if(DISLO_BUILD_BENCH)
   find_package(benchmark QUIET)
-  dislo_require(benchmark_FOUND "Google Benchmark" "libbenchmark-dev")
+  dislo_require(benchmark_FOUND "Google Benchmark" "benchmark_ROOT (or -DDISLO_BUILD_BENCH=OFF)" "libbenchmark-dev")
 endif()

@@ -80,3 +80,9 @@ add_test(NAME distance
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/distance_test.py
                  --dislo $<TARGET_FILE:dislo>)
 set_tests_properties(distance PROPERTIES LABELS "integration" TIMEOUT 600)
+
+# Configure with the dependencies found as HPC sites provide them (PETSC_DIR, FindHDF5).
+add_test(NAME configure
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/configure_test.py
+                 --cmake ${CMAKE_COMMAND} --source ${PROJECT_SOURCE_DIR})
+set_tests_properties(configure PROPERTIES LABELS "integration" TIMEOUT 300)
