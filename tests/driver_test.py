@@ -4,9 +4,11 @@ import argparse
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 import h5py
@@ -315,6 +317,36 @@ class Driver(unittest.TestCase):
         r = self.predicted_memory(cases["mf"], env)[0]
         self.assertEqual(r.returncode, 2)
         self.assertIn("DISLO_MEMORY_PER_RANK", r.stderr)
+
+    def test_temporary_output_of_a_killed_run_is_reported_and_replaced(self):
+        # A run killed by SIGKILL leaves OUT.h5.tmp-HOST-PID-TIME; the next run on this host
+        # removes it (its writer is gone) and says so; nothing is mistaken for a result.
+        out = os.path.join(self.dir, "killed.h5")
+        long_run = subprocess.Popen(
+            [ARGS.dislo, "run", self.study, "-o", out, "--set", 'run.models=["mf"]',
+             "--set", "mf.M=1024", "--set", "mf.rtol=1e-9", "--set", "model.T=10"],
+            cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        temporaries = []
+        for _ in range(600):  # the event: the temporary output exists
+            temporaries = [p for p in os.listdir(self.dir) if p.startswith("killed.h5.tmp-")]
+            if temporaries or long_run.poll() is not None:
+                break
+            time.sleep(0.05)
+        long_run.kill()
+        long_run.wait()
+        self.assertEqual(len(temporaries), 1, os.listdir(self.dir))
+        self.assertFalse(os.path.exists(out))
+        # A temporary of a live process on this host (this test's) is left alone.
+        alive = os.path.join(self.dir, f"killed.h5.tmp-{socket.gethostname()}-{os.getpid():x}-1")
+        open(alive, "w").close()
+        r = run([ARGS.dislo, "run", self.study, "-o", out], self.dir, 0)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"removed {os.path.join(self.dir, temporaries[0])}", r.stderr)
+        self.assertIn("left alone", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, temporaries[0])))
+        self.assertTrue(os.path.exists(alive))
+        with h5py.File(out, "r") as f:  # the new run's result is whole
+            self.assertIn("summary", f)
 
     def test_failed_run_leaves_no_output(self):
         out = os.path.join(self.dir, "fail.h5")

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <hdf5.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -307,10 +308,72 @@ std::string output_path_problem(const std::string& path, bool overwrite,
 
 }  // namespace
 
+namespace {
+std::string this_host() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  std::string host(name);
+  std::replace(host.begin(), host.end(), '/', '_');
+  return host;
+}
+
+// Whether the temporary suffix HOST-PID-TIME names a writer on this host that is gone.
+bool writer_gone(const std::string& suffix) {
+  const auto time_dash = suffix.rfind('-');
+  if (time_dash == std::string::npos || time_dash == 0) return false;
+  const auto pid_dash = suffix.rfind('-', time_dash - 1);
+  if (pid_dash == std::string::npos) return false;  // the older HEXPID-TIME form: unknown host
+  if (suffix.substr(0, pid_dash) != this_host()) return false;
+  const std::string pid_text = suffix.substr(pid_dash + 1, time_dash - pid_dash - 1);
+  char* end = nullptr;
+  const long pid = std::strtol(pid_text.c_str(), &end, 16);
+  if (pid_text.empty() || *end != '\0' || pid <= 0) return false;
+  if (::kill(pid_t(pid), 0) != 0) return errno == ESRCH;
+  // A killed process that nobody reaped yet (a zombie) is gone too.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+}  // namespace
+
+std::vector<std::string> clear_stale_temporaries(const std::string& path) {
+  std::vector<std::string> notes;
+  const fs::path dir =
+      fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return notes;
+  for (const std::string& target : {path, xdmf_path_of(path)}) {
+    const std::string prefix = fs::path(target).filename().string() + ".tmp-";
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      if (writer_gone(name.substr(prefix.size()))) {
+        fs::remove(entry.path(), ec);
+        notes.push_back(
+            fmt::format("removed {}, the temporary output of a run that was killed "
+                        "before it finished (its process on this host is gone)",
+                        entry.path().string()));
+      } else {
+        notes.push_back(
+            fmt::format("{} is the temporary output of another run (still running, "
+                        "on another host, or killed there); it is not a result and "
+                        "was left alone",
+                        entry.path().string()));
+      }
+    }
+  }
+  return notes;
+}
+
 void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
                        const std::string& key, std::uint64_t bytes_needed) {
   int rank = 0;
   MPI_Comm_rank(comm, &rank);
+  if (rank == 0)
+    for (const auto& note : clear_stale_temporaries(path))
+      fmt::print(stderr, "warning: {}\n", note);
   std::string problem =
       rank == 0 ? output_path_problem(path, overwrite, bytes_needed) : std::string();
   problem = broadcast(comm, problem);
@@ -330,7 +393,8 @@ OutputFile::OutputFile(MPI_Comm comm, const std::string& path) : path_(path) {
   if (impl->rank == 0) {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
     std::ostringstream s;
-    s << std::hex << static_cast<unsigned long>(getpid()) << "-"
+    // HOST-PID-TIME: a later run on this host can tell that the writer is gone.
+    s << this_host() << "-" << std::hex << static_cast<unsigned long>(getpid()) << "-"
       << std::chrono::duration_cast<std::chrono::microseconds>(now).count();
     suffix = s.str();
     const fs::path parent = fs::path(path).parent_path();

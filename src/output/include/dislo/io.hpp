@@ -16,11 +16,17 @@ namespace dislo {
 
 using AttributeValue = std::variant<double, std::int64_t, std::string>;
 
+// Temporaries of PATH (and its .xmf) left by runs killed before they renamed them
+// (PATH.tmp-HOST-PID-TIME): removed when their process on this host is gone, else left;
+// one note per file found. check_output_path calls it (rank 0 prints the notes).
+std::vector<std::string> clear_stale_temporaries(const std::string& path);
+
 // Refuses (InputError on every rank, checked on rank 0 before any work) an output path
 // that is a directory, an existing output unless overwrite (nothing is replaced by
 // accident), and a directory that does not exist and cannot be created or is not writable,
 // with the system's reason, or one with less room than bytes_needed (free space, or the
-// process's file-size limit). `key` names where the path came from in messages.
+// process's file-size limit). `key` names where the path came from in messages. Stale
+// temporaries of the path are cleared first (clear_stale_temporaries).
 void check_output_path(MPI_Comm comm, const std::string& path, bool overwrite,
                        const std::string& key, std::uint64_t bytes_needed = 0);
 
