@@ -61,10 +61,18 @@ void print_info() {
   std::string mpi(mpi_version, len);
   if (auto nl = mpi.find('\n'); nl != std::string::npos) mpi.resize(nl);
   fmt::print(
-      "dislo {}\ngit revision: {}\nbuild type: {}\nPETSc: {}.{}.{}\nFFTW: {}\nHDF5: {}.{}.{}\nMPI: "
-      "{}\n",
-      dislo::version(), dislo::git_revision(), dislo::build_type(), major, minor, sub, fftw_version,
-      hmaj, hmin, hrel, mpi);
+      "dislo {}\ngit revision: {}\nbuild type: {}\nPETSc: {}.{}.{} ({}-bit indices, {} scalars)\n"
+      "FFTW: {}\nHDF5: {}.{}.{}\nMPI: {}\ncompiler: {}\nflags: {}\n",
+      dislo::version(), dislo::git_revision(), dislo::build_type(), major, minor, sub,
+      8 * sizeof(PetscInt), PetscDefined(USE_COMPLEX) ? "complex" : "real", fftw_version, hmaj,
+      hmin, hrel, mpi, dislo::compiler(), dislo::compile_flags());
+  // Where each dependency was found, one line each.
+  std::string paths = dislo::dependency_paths();
+  for (std::size_t start = 0; start < paths.size();) {
+    const std::size_t end = std::min(paths.find('\n', start), paths.size());
+    fmt::print("found {}\n", paths.substr(start, end - start));
+    start = end + 1;
+  }
 }
 
 // The studies to run: one point with --sweep-index, else all; -o names the single

@@ -358,8 +358,11 @@ class Driver(unittest.TestCase):
     def test_info(self):
         r = run([ARGS.dislo, "info"], self.dir, 0)
         self.assertEqual(r.returncode, 0, r.stderr)
-        for word in ("dislo", "git revision", "PETSc", "HDF5", "FFTW", "build type"):
+        for word in ("dislo", "git revision", "PETSc", "HDF5", "FFTW", "build type", "compiler: ",
+                     "flags: ", "found PETSc: /", "found HDF5: /", "found FFTW: /"):
             self.assertIn(word, r.stdout)
+        # PETSc's index size and scalar type, as the library reports them.
+        self.assertRegex(r.stdout, r"PETSc: \d+\.\d+\.\d+ \((32|64)-bit indices, (real|complex) scalars\)")
 
     def test_plot_tool_draws_png(self):
         out = os.path.join(self.dir, "plot.h5")
