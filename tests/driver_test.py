@@ -296,7 +296,9 @@ class Driver(unittest.TestCase):
             self.assertGreaterEqual(predicted, 0.8 * measured, name)
             self.assertLessEqual(predicted, 2 * measured, name)
         # What no node holds is refused by check and by run, naming the key, before any work.
-        for key, value in (("mf.M", 100000), ("model.lattice", 1000000)):
+        # (2e9 sites need more than 2^64 bytes: no wrap-around to "fits".)
+        for key, value in (("mf.M", 100000), ("model.lattice", 1000000),
+                           ("model.lattice", 2000000000)):
             for command in ("check", "run"):
                 out = ["-o", os.path.join(self.dir, "huge.h5")] if command == "run" else []
                 r = run([ARGS.dislo, command, self.study, "--set", f"{key}={value}"] + out,

@@ -32,8 +32,13 @@ bool has(const std::vector<std::string>& list, const char* item) {
 // The rows of an N x N grid split over the ranks: the largest share.
 double rows_share(double N, int ranks) { return std::ceil(N / ranks) * N; }
 
+// Saturated: absurd keys (model.lattice near 2^31, model.n near 2^63) give needs beyond
+// 2^64 bytes, which must stay absurd, not wrap.
+constexpr double kMaxBytes = 9.0e18;
+std::uint64_t saturated(double bytes) { return std::uint64_t(std::min(bytes, kMaxBytes)); }
+
 void add(std::vector<MemoryNeed>& needs, const char* part, double bytes, std::string keys) {
-  needs.push_back({part, std::uint64_t(bytes), std::move(keys)});
+  needs.push_back({part, saturated(bytes), std::move(keys)});
 }
 
 void add_particles(std::vector<MemoryNeed>& needs, const Study& s, const char* model,
@@ -152,9 +157,9 @@ std::vector<MemoryNeed> memory_needs(const Study& s, int ranks) {
 }
 
 std::uint64_t total_bytes(const std::vector<MemoryNeed>& needs) {
-  std::uint64_t sum = 0;
-  for (const auto& n : needs) sum += n.bytes;
-  return sum;
+  double sum = 0;
+  for (const auto& n : needs) sum += double(n.bytes);
+  return saturated(sum);
 }
 
 std::uint64_t memory_per_rank(MPI_Comm comm) {
