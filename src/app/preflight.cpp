@@ -117,8 +117,7 @@ std::string megabytes(std::uint64_t bytes) {
 std::vector<MemoryNeed> memory_needs(const Study& s, int ranks) {
   std::vector<MemoryNeed> needs;
   add(needs, "process", kProcess, "");
-  const auto& models = s.run.models;
-  const bool sde = has(models, "sde"), rw = has(models, "rw");
+  const bool sde = s.run.has_model("sde"), rw = s.run.has_model("rw");
   const double times = double(s.run.times.size());
   if (s.needs_mf()) {
     const double M = s.mf.M;
@@ -147,7 +146,7 @@ std::vector<MemoryNeed> memory_needs(const Study& s, int ranks) {
                     sde ? fmt::format(", mf.M = {}", s.mf.M) : "",
                     rw ? fmt::format(", model.lattice = {}", s.model.lattice) : ""));
   }
-  if (has(models, "exact2")) {
+  if (s.run.has_model("exact2")) {
     const double L = s.model.lattice;
     const double M = L >= 64 ? L : L * std::ceil(64 / L);  // exact2's Fokker-Planck grid
     add(needs, "exact2", kExact2PerNode * (L * L + M * M),
@@ -193,7 +192,7 @@ std::string memory_report(const std::vector<MemoryNeed>& needs, std::uint64_t pe
 std::string forecast_report(const Study& study, int ranks) {
   std::vector<std::string> parts;
   for (auto model : {ParticleModel::sde, ParticleModel::rw})
-    if (has(study.run.models, to_string(model)))
+    if (study.run.has_model(to_string(model)))
       parts.push_back(fmt::format("{} ~{:.0f} s", to_string(model),
                                   std::ceil(forecast_seconds(study, model, ranks))));
   if (parts.empty()) return "";
