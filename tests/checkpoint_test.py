@@ -16,6 +16,7 @@
 """
 import argparse
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -45,6 +46,25 @@ law_bins = 16
 """
 
 INTERRUPTED = 3
+
+
+def checkpointed(line):
+    """The replicas complete in a line "<model>: checkpoint F written, K replicas complete"."""
+    return int(re.search(r"written, (\d+) replicas complete", line).group(1))
+
+
+def rank_pid(mpiexec_pid, rank):
+    """The process of MPI rank `rank` among mpiexec's children (OpenMPI's environment)."""
+    for child in subprocess.run(["pgrep", "-P", str(mpiexec_pid)], capture_output=True,
+                                text=True).stdout.split():
+        try:
+            with open(f"/proc/{child}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if f"OMPI_COMM_WORLD_RANK={rank}".encode() in env:
+            return int(child)
+    raise AssertionError(f"no process of rank {rank} under mpiexec {mpiexec_pid}")
 
 
 def contents(path):
@@ -111,6 +131,51 @@ class Checkpoint(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("resuming from", r.stdout)
         self.assertFalse(os.path.exists(checkpoint))
+        self.assert_same(ref, os.path.join(self.dir, "out.h5"))
+
+    def start_and_kill(self, rank, phase, after):
+        """Starts a run that checkpoints as often as it may, waits for a checkpoint of
+        `phase` with at least `after` replicas complete (the event), then SIGKILLs MPI rank
+        `rank` (no signal dislo could handle). Returns the exit status, the log and the
+        replicas complete at the checkpoint seen."""
+        p = subprocess.Popen(self.command(2, "--resume", "--set", "run.checkpoint_every=1e-6"),
+                             cwd=self.dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        seen, complete = [], None
+        for line in p.stdout:
+            seen.append(line)
+            if line.startswith(f"{phase:>5}: checkpoint") and checkpointed(line) >= after:
+                complete = checkpointed(line)
+                break
+        self.assertIsNotNone(complete, "".join(seen))
+        os.kill(rank_pid(p.pid, rank), signal.SIGKILL)
+        out, err = p.communicate(timeout=600)
+        return p.returncode, "".join(seen) + out + err, complete
+
+    def test_sigkill_of_a_rank_resumes_from_the_last_periodic_checkpoint(self):
+        ref = self.reference()
+        checkpoint = os.path.join(self.dir, "out.h5.checkpoint")
+        progress = []
+        # Rank 1 part-way through SDE, then rank 0 (the checkpoints' and the output's
+        # writer) part-way through RW.
+        for rank, phase in ((1, "sde"), (0, "rw")):
+            status, log, complete = self.start_and_kill(rank, phase, 40)
+            self.assertNotIn(status, (0, INTERRUPTED), log)
+            self.assertTrue(os.path.exists(checkpoint), log)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "out.h5")), log)
+            progress.append(log)
+        # The second run went on from the first one's checkpoint: SDE's first checkpoint
+        # there has more replicas than the one seen before the kill.
+        self.assertIn("resuming from", progress[1])
+        first = [l for l in progress[1].splitlines() if l.startswith("  sde: checkpoint")]
+        self.assertGreaterEqual(checkpointed(first[0]), 40, progress[1])
+        r = self.run_dislo(2, "--resume")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("resuming from", r.stdout)
+        # Rank 0 died with its temporary output open: reported and removed.
+        self.assertIn("the temporary output of a run that was killed", r.stderr)
+        self.assertFalse(os.path.exists(checkpoint))
+        self.assertEqual([f for f in os.listdir(self.dir) if ".tmp-" in f], [])
         self.assert_same(ref, os.path.join(self.dir, "out.h5"))
 
     def test_stops_by_count_resume_on_other_rank_counts(self):

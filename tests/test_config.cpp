@@ -894,7 +894,7 @@ TEST(ConfigKeys, TableCoversEveryKeyToTomlWrites) {
   // Also the keys written only when they differ from their default.
   const Study full = parse_study(
       "[run]\nmodels = [\"sde\"]\nreplicas = \"auto\"\ntarget_stderr = 0.01\nwalltime = 90\n"
-      "ranks_per_replica = 2\n[chaos]\ncoupling = true",
+      "ranks_per_replica = 2\ncheckpoint_every = 60\n[chaos]\ncoupling = true",
       "full.toml");
   std::set<std::pair<std::string, std::string>> table, written, seen;
   for (const StudyKey& k : study_keys()) {

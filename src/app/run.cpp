@@ -37,6 +37,9 @@ namespace dislo {
 
 namespace {
 
+// Replicas of an ensemble state that are finished.
+long replicas_finished(const EnsembleState& st) { return st.done + long(st.partial.size()); }
+
 std::string iso8601_now() {
   const std::time_t now = std::time(nullptr);
   char buf[32];
@@ -160,6 +163,9 @@ void write_exact2(MPI_Comm comm, OutputFile& out, const Study& study) {
 // beside one). Every rank gets complete/done/partial; rank 0 also the data.
 std::map<std::string, EnsembleState> Run::load_checkpoint() const {
   const std::string path = checkpoint_path(study_);
+  // A checkpoint being written when its run was killed is a temporary: never read.
+  if (rank_ == 0)
+    for (const auto& note : clear_stale_temporaries(path)) fmt::print(stderr, "warning: {}\n", note);
   int exists = rank_ == 0 && std::filesystem::exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm_);
   if (!exists) {
@@ -192,7 +198,8 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
 
 // What the phases of one run share.
 struct Run::Phases {
-  Clock::time_point start = Clock::now();
+  Clock::time_point start = Clock::now(), last_checkpoint = start;
+  bool hard_stop = false;  // a stop request that ends the run (not a periodic checkpoint)
   Checkpoint states;
   Kernel kernel;
   KernelConstants constants;
@@ -214,7 +221,7 @@ RunSummary Run::run() {
   summary_ = RunSummary{};
   const auto start = Clock::now();
   phases_ = std::make_unique<Phases>(comm_, study_, load_checkpoint());
-  phases_->start = start;
+  phases_->start = phases_->last_checkpoint = start;
   summary_.seconds_setup = seconds_since(start);
   write_header();
   phases_->fields = solve_mean_fields(comm_, study_, phases_->kernel, phases_->out, summary_);
@@ -273,39 +280,79 @@ void Run::solve_exact_laws() {
   summary_.seconds_exact2 = seconds_since(t0);
 }
 
-// Stops the ensembles on a signal, or in time to checkpoint within run.walltime: room for
-// the replicas in flight (twice the longest so far) and the checkpoint.
-StopRequest Run::stop_request() const {
-  const double walltime = study_.run.walltime;
-  const auto start = phases_->start;
-  return [walltime, start](double longest_replica) {
-    return interrupt_requested() ||
-           (walltime > 0 &&
-            seconds_since(start) + 2 * longest_replica + 0.05 * walltime > walltime);
+// Stops the ensembles on a signal, or in time to checkpoint within run.walltime (room for
+// the replicas in flight, twice the longest so far, and the checkpoint): a hard stop,
+// noted in phases_. Also every run.checkpoint_every seconds, but not before this rank ran
+// a replica since the last checkpoint, and not more often than every ten of its longest
+// replicas, so that waiting for the replicas in flight costs at most about 5%.
+StopRequest Run::stop_request() {
+  const double walltime = study_.run.walltime, every = study_.run.checkpoint_every;
+  Phases* p = phases_.get();
+  return [walltime, every, p](double longest_replica) {
+    if (interrupt_requested() ||
+        (walltime > 0 &&
+         seconds_since(p->start) + 2 * longest_replica + 0.05 * walltime > walltime))
+      return p->hard_stop = true;
+    return every > 0 && longest_replica > 0 &&
+           seconds_since(p->last_checkpoint) >= std::max(every, 10 * longest_replica);
   };
 }
 
-// One particle model's ensemble against its mean field; interrupted, it checkpoints every
-// ensemble state so far and throws Interrupted.
-void Run::run_ensemble_of(ParticleModel model) {
+// The model's ensemble from its saved state, if any, to its end. At each periodic
+// checkpoint it stops with the replicas in flight finished, writes every ensemble's state
+// and goes on from the state it saved: the same path as a resumed run, so the results are
+// the same bits as running straight through. A hard stop checkpoints and throws.
+EnsembleResult Run::ensemble_with_checkpoints(ParticleModel model) {
   const bool is_sde = model == ParticleModel::sde;
-  const std::string name = to_string(model), group = "/" + name;
-  const StageScope stage(is_sde ? Stages::get().sde : Stages::get().rw);
-  auto t0 = Clock::now();
+  const std::string name = to_string(model);
   MeanFields& f = phases_->fields;
   const bool rw_mf = !is_sde && study_.metrics.rw_against_mf;
-  const auto saved = phases_->states.find(name);
   const ChaosForces chaos = f.chaos();
-  EnsembleResult res =
-      run_ensemble(comm_, study_, model, is_sde ? f.mf : f.mfeps, rw_mf ? &f.mf : nullptr,
-                   saved == phases_->states.end() ? nullptr : &saved->second, stop_request(),
-                   &chaos, later_phases(model));
-  phases_->states[name] = std::move(res.state);
-  if (res.interrupted) checkpoint_and_stop(name);
+  // run.stop_after counts the replicas this process ran, across its checkpoints.
+  Study study = study_;
+  for (;;) {
+    const auto saved = phases_->states.find(name);
+    const EnsembleState* resume = saved == phases_->states.end() ? nullptr : &saved->second;
+    const long before = resume ? replicas_finished(*resume) : 0;
+    EnsembleResult res = run_ensemble(comm_, study, model, is_sde ? f.mf : f.mfeps,
+                                      rw_mf ? &f.mf : nullptr, resume, stop_request(), &chaos,
+                                      later_phases(model));
+    EnsembleState& state = phases_->states[name] = std::move(res.state);
+    if (!res.interrupted) return res;
+    const long ran = replicas_finished(state) - before;
+    int hard = phases_->hard_stop || (study.run.stop_after > 0 && ran >= study.run.stop_after);
+    MPI_Allreduce(MPI_IN_PLACE, &hard, 1, MPI_INT, MPI_MAX, comm_);
+    if (hard) checkpoint_and_stop(name);
+    if (study.run.stop_after > 0) study.run.stop_after -= ran;
+    write_periodic_checkpoint(name);
+  }
+}
+
+// Collective: every ensemble's state so far to the checkpoint, on rank 0.
+void Run::write_periodic_checkpoint(const std::string& name) {
+  const std::string path = checkpoint_path(study_);
+  if (rank_ == 0) {
+    write_checkpoint(path, checkpoint_identity(study_), phases_->states);
+    fmt::print("{:>5}: checkpoint {} written, {} replicas complete (run.checkpoint_every = {} s)\n",
+               name, path, replicas_finished(phases_->states[name]), study_.run.checkpoint_every);
+    std::fflush(stdout);
+  }
+  MPI_Barrier(comm_);
+  phases_->last_checkpoint = Clock::now();
+}
+
+// One particle model's ensemble against its mean field, then its output.
+void Run::run_ensemble_of(ParticleModel model) {
+  const bool is_sde = model == ParticleModel::sde;
+  const std::string group = std::string("/") + to_string(model);
+  const StageScope stage(is_sde ? Stages::get().sde : Stages::get().rw);
+  auto t0 = Clock::now();
+  EnsembleResult res = ensemble_with_checkpoints(model);
   (is_sde ? summary_.seconds_sde : summary_.seconds_rw) = seconds_since(t0);
   t0 = Clock::now();
   write_ensemble(comm_, phases_->out, group, study_, res);
   if (is_sde) write_sde_choices(phases_->out, *phases_->sde_choices);
+  const MeanFields& f = phases_->fields;
   if (study_.chaos.coupling)
     write_chaos_bound(comm_, phases_->out, group, study_, res, phases_->constants.C_V,
                       is_sde && f.mf_force ? f.mf_force->interpolation_error() : 0.0);
@@ -333,7 +380,7 @@ LaterPhases Run::later_phases(ParticleModel model) const {
   throw Interrupted(fmt::format(
       "interrupted during {}: {} replicas complete; checkpoint {} written (nothing else); "
       "continue with: dislo run ... --resume",
-      name, st.done + long(st.partial.size()), path));
+      name, replicas_finished(st), path));
 }
 
 // The ensemble's work and metric share into the summary, and its line on rank 0.

@@ -1049,6 +1049,13 @@ constexpr KeySpec kKeys[] = {
     {"run", "stop_after", field<&Study::run, &RunParams::stop_after>(), at_least(0),
      "stop (checkpoint, exit 3, continue with `--resume`) once an ensemble took this many "
      "replicas in this run (0: never): a long run in goes of known size (docs/hpc.md)"},
+    {"run", "checkpoint_every", field<&Study::run, &RunParams::checkpoint_every>(),
+     kNonNegative,
+     "seconds between the checkpoints an ensemble writes while it runs, without stopping "
+     "(0: none); a run killed without warning continues from the last one with `--resume` "
+     "(docs/hpc.md)",
+     {},
+     true},
     // A layout choice: results and checkpoints do not depend on it.
     {"run",
      "ranks_per_replica",
@@ -1417,6 +1424,7 @@ void add_unused_key_warnings(const Reader& r, Study& s) {
       {"run", "max_replicas", ensembles, kEnsembleModels},
       {"run", "batch", ensembles, kEnsembleModels},
       {"run", "stop_after", ensembles, kEnsembleModels},
+      {"run", "checkpoint_every", ensembles, kEnsembleModels},
       {"run", "ranks_per_replica", sde, "\"sde\""},
       {"model", "n", particles, kParticleModels},
       {"model", "n_plus", particles, kParticleModels},

@@ -1,12 +1,16 @@
 #include "dislo/checkpoint.hpp"
 
+#include <fcntl.h>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -14,6 +18,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dislo/io.hpp"
 #include "dislo/version.hpp"
 
 namespace dislo {
@@ -135,6 +140,28 @@ std::string differing_keys(const std::string& theirs, const std::string& ours) {
   return fmt::format("{}", fmt::join(keys, ", "));
 }
 
+bool write_all(int fd, const std::vector<char>& bytes) {
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    written += std::size_t(n);
+  }
+  return true;
+}
+
+// Best effort: some file systems refuse fsync on a directory, and the rename is atomic
+// whether or not it reached the disk yet.
+void sync_directory_of(const std::string& path) {
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
 std::string version_line() { return fmt::format("dislo {} ({})", version(), git_revision()); }
 }  // namespace
 
@@ -142,6 +169,7 @@ std::string checkpoint_identity(const Study& study) {
   Study s = study;
   s.run.walltime = 0;
   s.run.stop_after = 0;
+  s.run.checkpoint_every = RunParams{}.checkpoint_every;
   s.run.strict = false;
   s.run.overwrite = false;
   s.run.ranks_per_replica = 1;
@@ -174,22 +202,24 @@ void write_checkpoint(const std::string& path, const std::string& identity,
   }
   const std::uint64_t hash = fnv1a(w.bytes().data(), w.bytes().size());
   w.pod(hash);
-  const std::string tmp = path + ".tmp";
-  {
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error("cannot write checkpoint " + tmp);
-    const bool ok = std::fwrite(w.bytes().data(), 1, w.bytes().size(), f) == w.bytes().size() &&
-                    std::fflush(f) == 0;
-    std::fclose(f);
-    if (!ok) {
-      std::remove(tmp.c_str());
-      throw std::runtime_error("cannot write checkpoint " + tmp);
-    }
+  // A unique temporary (a later run removes it once this process is gone), its bytes on
+  // disk before the rename, and the rename on disk: a node failure at any moment leaves
+  // the previous checkpoint or this one, whole.
+  const std::string tmp = path + ".tmp-" + temporary_suffix();
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) throw std::runtime_error(fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(errno)));
+  const bool ok = write_all(fd, w.bytes()) && ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(error)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
     throw std::runtime_error("cannot rename " + tmp + " to " + path);
   }
+  sync_directory_of(path);
 }
 
 Checkpoint read_checkpoint(const std::string& path, const std::string& identity) {

@@ -338,6 +338,14 @@ bool writer_gone(const std::string& suffix) {
 }
 }  // namespace
 
+std::string temporary_suffix() {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  std::ostringstream s;
+  s << this_host() << "-" << std::hex << static_cast<unsigned long>(getpid()) << "-"
+    << std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  return s.str();
+}
+
 std::vector<std::string> clear_stale_temporaries(const std::string& path) {
   std::vector<std::string> notes;
   const fs::path dir =
@@ -391,12 +399,7 @@ OutputFile::OutputFile(MPI_Comm comm, const std::string& path) : path_(path) {
   std::string error;
   std::string suffix;
   if (impl->rank == 0) {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    std::ostringstream s;
-    // HOST-PID-TIME: a later run on this host can tell that the writer is gone.
-    s << this_host() << "-" << std::hex << static_cast<unsigned long>(getpid()) << "-"
-      << std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-    suffix = s.str();
+    suffix = temporary_suffix();
     const fs::path parent = fs::path(path).parent_path();
     if (!parent.empty()) {
       std::error_code ec;

@@ -40,8 +40,9 @@ class Run {
   // resume: continue from the checkpoint beside the output, when there is one.
   Run(MPI_Comm comm, Study study, bool resume = false);
   ~Run();
-  // Collective. Solves, writes study.run.output atomically; returns the timings. A stop
-  // request (SIGTERM, SIGUSR1, run.walltime) during the ensembles writes a checkpoint and
+  // Collective. Solves, writes study.run.output atomically; returns the timings. The
+  // ensembles write a checkpoint every run.checkpoint_every seconds and go on; a stop
+  // request (SIGTERM, SIGUSR1, run.walltime, run.stop_after) during them writes one and
   // throws Interrupted; a fresh run beside a checkpoint is refused (InputError).
   RunSummary run();
 
@@ -58,8 +59,10 @@ class Run {
   std::map<std::string, EnsembleState> load_checkpoint() const;
   void write_header();
   void solve_exact_laws();
-  StopRequest stop_request() const;
+  StopRequest stop_request();
   void run_ensemble_of(ParticleModel model);
+  EnsembleResult ensemble_with_checkpoints(ParticleModel model);
+  void write_periodic_checkpoint(const std::string& model);
   LaterPhases later_phases(ParticleModel model) const;
   [[noreturn]] void checkpoint_and_stop(const std::string& model);
   void report_ensemble(ParticleModel model, const EnsembleResult& res);

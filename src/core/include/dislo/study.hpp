@@ -80,6 +80,10 @@ struct RunParams {
   // Stop (checkpoint, exit 3) once an ensemble took this many replicas in this process
   // (0: never): a long run in goes of known size. Not part of a checkpoint's identity.
   long stop_after = 0;
+  // Wall-clock seconds between the checkpoints an ensemble writes while it runs (0: none),
+  // so that a run killed without warning (SIGKILL, a node failure) resumes from the last
+  // one. Not part of a checkpoint's identity.
+  double checkpoint_every = 300;
   // Ranks sharing one SDE replica (its particles and particle mesh split over them); must
   // divide the number of ranks. A layout choice: results and checkpoints do not depend on it.
   int ranks_per_replica = 1;

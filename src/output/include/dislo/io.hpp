@@ -16,8 +16,12 @@ namespace dislo {
 
 using AttributeValue = std::variant<double, std::int64_t, std::string>;
 
+// HOST-PID-TIME of this process now: a temporary PATH.tmp-<suffix> written by it can be
+// told apart from another run's, and recognised as stale once the process is gone.
+std::string temporary_suffix();
+
 // Temporaries of PATH (and its .xmf) left by runs killed before they renamed them
-// (PATH.tmp-HOST-PID-TIME): removed when their process on this host is gone, else left;
+// (PATH.tmp-HOST-PID-TIME, also checkpoints'): removed when their process on this host is gone, else left;
 // one note per file found. check_output_path calls it (rank 0 prints the notes).
 std::vector<std::string> clear_stale_temporaries(const std::string& path);
 
