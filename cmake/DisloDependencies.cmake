@@ -2,6 +2,8 @@
 # them (modules and Spack set PETSC_DIR, HDF5_ROOT, FFTW_ROOT, CMAKE_PREFIX_PATH or
 # <Package>_ROOT) with Debian's packages as one case among them. A missing one stops
 # configure naming the variable to set and the Debian package (tools/install-deps.sh).
+# The targets are imported ones, so that the installed CMake package (dislo-config.cmake
+# includes this file) recreates them in a downstream project.
 include_guard(GLOBAL)
 find_package(PkgConfig REQUIRED)
 
@@ -19,7 +21,11 @@ dislo_require(MPI_CXX_FOUND "MPI" "MPI_HOME (or put mpicxx on PATH)" "libopenmpi
 # modules set them, or pkg-config (PETSc.pc or petsc.pc) on the search path.
 set(PETSC_DIR "$ENV{PETSC_DIR}" CACHE PATH "PETSc installation (or source tree with PETSC_ARCH)")
 set(PETSC_ARCH "$ENV{PETSC_ARCH}" CACHE STRING "PETSc build inside PETSC_DIR, if any")
-if(PETSC_DIR)
+# The installed package (dislo-config.cmake) sets DISLO_PETSC_PREFIX: a downstream project
+# must link the PETSc dislo was built with (index size, scalar type).
+if(DISLO_PETSC_PREFIX)
+  set(ENV{PKG_CONFIG_PATH} "${DISLO_PETSC_PREFIX}/lib/pkgconfig:$ENV{PKG_CONFIG_PATH}")
+elseif(PETSC_DIR)
   set(_dislo_pc_path "${PETSC_DIR}/${PETSC_ARCH}/lib/pkgconfig:${PETSC_DIR}/lib/pkgconfig")
   set(ENV{PKG_CONFIG_PATH} "${_dislo_pc_path}:$ENV{PKG_CONFIG_PATH}")
 endif()
@@ -51,22 +57,20 @@ if(NOT (FFTW3_LIBRARY AND FFTW3_MPI_LIBRARY AND FFTW3_INCLUDE_DIR AND FFTW3_MPI_
                       "fftw3.h, fftw3-mpi.h): set FFTW_ROOT to its installation; on Debian "
                       "install 'libfftw3-dev libfftw3-mpi-dev' (tools/install-deps.sh)")
 endif()
-add_library(dislo_fftw3_mpi INTERFACE)
-target_link_libraries(dislo_fftw3_mpi INTERFACE ${FFTW3_MPI_LIBRARY} ${FFTW3_LIBRARY})
-target_include_directories(dislo_fftw3_mpi SYSTEM INTERFACE ${FFTW3_MPI_INCLUDE_DIR}
-                                                            ${FFTW3_INCLUDE_DIR})
-add_library(FFTW3::mpi ALIAS dislo_fftw3_mpi)
+add_library(FFTW3::mpi INTERFACE IMPORTED)
+target_link_libraries(FFTW3::mpi INTERFACE ${FFTW3_MPI_LIBRARY} ${FFTW3_LIBRARY})
+target_include_directories(FFTW3::mpi INTERFACE ${FFTW3_MPI_INCLUDE_DIR} ${FFTW3_INCLUDE_DIR})
 
 # Parallel HDF5: CMake's FindHDF5 (HDF5_ROOT, or the h5pcc wrapper on PATH), preferring the
 # parallel build; else Debian's pkg-config name. A serial HDF5 is refused: the output is
 # written collectively.
 set(HDF5_PREFER_PARALLEL TRUE)
 find_package(HDF5 QUIET COMPONENTS C)
-add_library(dislo_hdf5 INTERFACE)
+add_library(HDF5::parallel INTERFACE IMPORTED)
 if(HDF5_FOUND AND HDF5_IS_PARALLEL)
-  target_link_libraries(dislo_hdf5 INTERFACE ${HDF5_C_LIBRARIES})
-  target_include_directories(dislo_hdf5 SYSTEM INTERFACE ${HDF5_C_INCLUDE_DIRS})
-  target_compile_definitions(dislo_hdf5 INTERFACE ${HDF5_C_DEFINITIONS})
+  target_link_libraries(HDF5::parallel INTERFACE ${HDF5_C_LIBRARIES})
+  target_include_directories(HDF5::parallel INTERFACE ${HDF5_C_INCLUDE_DIRS})
+  target_compile_definitions(HDF5::parallel INTERFACE ${HDF5_C_DEFINITIONS})
   message(STATUS "parallel HDF5 ${HDF5_VERSION}: ${HDF5_C_INCLUDE_DIRS}")
   set(DISLO_HDF5_WHERE "${HDF5_C_INCLUDE_DIRS} (FindHDF5)")
 else()
@@ -81,22 +85,22 @@ else()
                         "put its h5pcc on PATH); on Debian install 'libhdf5-openmpi-dev' "
                         "(tools/install-deps.sh)")
   endif()
-  target_link_libraries(dislo_hdf5 INTERFACE PkgConfig::HDF5MPI)
+  target_link_libraries(HDF5::parallel INTERFACE PkgConfig::HDF5MPI)
   set(DISLO_HDF5_WHERE "${HDF5MPI_PREFIX} (pkg-config hdf5-openmpi)")
 endif()
-add_library(HDF5::parallel ALIAS dislo_hdf5)
 
 find_package(tomlplusplus QUIET)
 dislo_require(tomlplusplus_FOUND "toml++" "tomlplusplus_ROOT" "libtomlplusplus-dev")
-find_package(CLI11 QUIET)
-dislo_require(CLI11_FOUND "CLI11" "CLI11_ROOT" "libcli11-dev")
+if(NOT DISLO_PETSC_PREFIX)  # the driver's command line, not the library's
+  find_package(CLI11 QUIET)
+  dislo_require(CLI11_FOUND "CLI11" "CLI11_ROOT" "libcli11-dev")
+endif()
 find_package(fmt QUIET)
 dislo_require(fmt_FOUND "fmt" "fmt_ROOT" "libfmt-dev")
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h)
 dislo_require(RANDOM123_INCLUDE_DIR "Random123 (Philox)" "RANDOM123_INCLUDE_DIR (the directory holding Random123/)" "librandom123-dev")
-add_library(dislo_random123 INTERFACE)
-target_include_directories(dislo_random123 SYSTEM INTERFACE ${RANDOM123_INCLUDE_DIR})
-add_library(Random123::Random123 ALIAS dislo_random123)
+add_library(Random123::Random123 INTERFACE IMPORTED)
+target_include_directories(Random123::Random123 INTERFACE ${RANDOM123_INCLUDE_DIR})
 # Boost.Math (header-only): Student's t, normal and chi-square distributions of the law test.
 find_package(Boost 1.71 QUIET)
 dislo_require(Boost_FOUND "Boost (headers: Boost.Math)" "BOOST_ROOT" "libboost-dev")
@@ -107,10 +111,9 @@ if(LEMON_INCLUDE_DIR AND LEMON_LIBRARY)
   set(LEMON_FOUND TRUE)
 endif()
 dislo_require(LEMON_FOUND "LEMON (network simplex)" "CMAKE_PREFIX_PATH (or LEMON_INCLUDE_DIR and LEMON_LIBRARY)" "liblemon-dev")
-add_library(dislo_lemon INTERFACE)
-target_include_directories(dislo_lemon SYSTEM INTERFACE ${LEMON_INCLUDE_DIR})
-target_link_libraries(dislo_lemon INTERFACE ${LEMON_LIBRARY})
-add_library(LEMON::lemon ALIAS dislo_lemon)
+add_library(LEMON::lemon INTERFACE IMPORTED)
+target_include_directories(LEMON::lemon INTERFACE ${LEMON_INCLUDE_DIR})
+target_link_libraries(LEMON::lemon INTERFACE ${LEMON_LIBRARY})
 
 if(DISLO_BUILD_TESTS)
   find_package(GTest QUIET)

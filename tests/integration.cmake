@@ -86,3 +86,11 @@ add_test(NAME configure
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/configure_test.py
                  --cmake ${CMAKE_COMMAND} --source ${PROJECT_SOURCE_DIR})
 set_tests_properties(configure PROPERTIES LABELS "integration" TIMEOUT 300)
+
+# `cmake --install` to a scratch prefix and a downstream project on find_package(dislo).
+add_test(NAME install
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/install_test.py
+                 --cmake ${CMAKE_COMMAND} --build ${PROJECT_BINARY_DIR} --source ${PROJECT_SOURCE_DIR}
+                 --mpiexec ${DISLO_MPIEXEC} --cxx ${CMAKE_CXX_COMPILER})
+set_tests_properties(install PROPERTIES LABELS "install" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config git ninja-build
   libopenmpi-dev openmpi-bin
   libfftw3-dev libfftw3-mpi-dev
-  petsc-dev
+  petsc-dev libpetsc64-real3.18-dev
   libhdf5-openmpi-dev hdf5-tools
   libgtest-dev libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev librandom123-dev liblemon-dev libboost-dev

@@ -165,7 +165,8 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
   const std::string path = checkpoint_path(study_);
   // A checkpoint being written when its run was killed is a temporary: never read.
   if (rank_ == 0)
-    for (const auto& note : clear_stale_temporaries(path)) fmt::print(stderr, "warning: {}\n", note);
+    for (const auto& note : clear_stale_temporaries(path))
+      fmt::print(stderr, "warning: {}\n", note);
   int exists = rank_ == 0 && std::filesystem::exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm_);
   if (!exists) {
@@ -314,9 +315,9 @@ EnsembleResult Run::ensemble_with_checkpoints(ParticleModel model) {
     const auto saved = phases_->states.find(name);
     const EnsembleState* resume = saved == phases_->states.end() ? nullptr : &saved->second;
     const long before = resume ? replicas_finished(*resume) : 0;
-    EnsembleResult res = run_ensemble(comm_, study, model, is_sde ? f.mf : f.mfeps,
-                                      rw_mf ? &f.mf : nullptr, resume, stop_request(), &chaos,
-                                      later_phases(model));
+    EnsembleResult res =
+        run_ensemble(comm_, study, model, is_sde ? f.mf : f.mfeps, rw_mf ? &f.mf : nullptr, resume,
+                     stop_request(), &chaos, later_phases(model));
     EnsembleState& state = phases_->states[name] = std::move(res.state);
     if (!res.interrupted) return res;
     const long ran = replicas_finished(state) - before;

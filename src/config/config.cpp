@@ -1049,7 +1049,9 @@ constexpr KeySpec kKeys[] = {
     {"run", "stop_after", field<&Study::run, &RunParams::stop_after>(), at_least(0),
      "stop (checkpoint, exit 3, continue with `--resume`) once an ensemble took this many "
      "replicas in this run (0: never): a long run in goes of known size (docs/hpc.md)"},
-    {"run", "checkpoint_every", field<&Study::run, &RunParams::checkpoint_every>(),
+    {"run",
+     "checkpoint_every",
+     field<&Study::run, &RunParams::checkpoint_every>(),
      kNonNegative,
      "seconds between the checkpoints an ensemble writes while it runs, without stopping "
      "(0: none); a run killed without warning continues from the last one with `--resume` "

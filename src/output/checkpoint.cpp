@@ -207,13 +207,16 @@ void write_checkpoint(const std::string& path, const std::string& identity,
   // the previous checkpoint or this one, whole.
   const std::string tmp = path + ".tmp-" + temporary_suffix();
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) throw std::runtime_error(fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(errno)));
+  if (fd < 0)
+    throw std::runtime_error(
+        fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(errno)));
   const bool ok = write_all(fd, w.bytes()) && ::fsync(fd) == 0;
   const int error = errno;
   ::close(fd);
   if (!ok) {
     std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(error)));
+    throw std::runtime_error(
+        fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(error)));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());

@@ -21,8 +21,8 @@ using AttributeValue = std::variant<double, std::int64_t, std::string>;
 std::string temporary_suffix();
 
 // Temporaries of PATH (and its .xmf) left by runs killed before they renamed them
-// (PATH.tmp-HOST-PID-TIME, also checkpoints'): removed when their process on this host is gone, else left;
-// one note per file found. check_output_path calls it (rank 0 prints the notes).
+// (PATH.tmp-HOST-PID-TIME, also checkpoints'): removed when their process on this host is gone,
+// else left; one note per file found. check_output_path calls it (rank 0 prints the notes).
 std::vector<std::string> clear_stale_temporaries(const std::string& path);
 
 // Refuses (InputError on every rank, checked on rank 0 before any work) an output path
