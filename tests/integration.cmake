@@ -94,3 +94,10 @@ add_test(NAME install
                  --mpiexec ${DISLO_MPIEXEC} --cxx ${CMAKE_CXX_COMPILER})
 set_tests_properties(install PROPERTIES LABELS "install" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
+# Faults a cluster shows: a full disk, a vanished output directory, a newer checkpoint.
+add_test(NAME fault
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fault_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
+set_tests_properties(fault PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")

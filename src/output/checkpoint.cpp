@@ -239,8 +239,11 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& identity)
   Reader r(buf, body, path);
   if (stored != fnv1a(buf.data(), body)) r.corrupt();
   for (std::size_t i = 0; i < sizeof kMagic; ++i) r.pod<char>();
-  if (r.pod<std::uint32_t>() != kFormat)
-    throw InputError(fmt::format("checkpoint {}: another checkpoint format (refused)", path));
+  if (const auto format = r.pod<std::uint32_t>(); format != kFormat)
+    throw InputError(fmt::format(
+        "checkpoint {}: format {}, {} than this dislo reads ({}): resume it with the dislo "
+        "that wrote it (refused; nothing was overwritten)",
+        path, format, format > kFormat ? "newer" : "older", kFormat));
   const std::string theirs = r.text();
   if (theirs != identity) {
     const std::string their_version = theirs.substr(0, theirs.find('\n'));

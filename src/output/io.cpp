@@ -649,6 +649,15 @@ void OutputFile::finalise() {
       fs::rename(xmf_tmp, xmf);
     } catch (const std::exception& e) {
       error = std::string("OutputFile: finalising ") + path_ + ": " + e.what();
+      // Scratch purges and other jobs' clean-ups remove directories under running jobs.
+      std::error_code ec;
+      const fs::path dir =
+          fs::path(path_).parent_path().empty() ? fs::path(".") : fs::path(path_).parent_path();
+      if (!fs::is_directory(dir, ec))
+        error = fmt::format(
+            "OutputFile: finalising {}: the output directory {} vanished during the run "
+            "(removed by another process?); the result could not be written",
+            path_, dir.string());
     }
   }
   // The broadcast doubles as the barrier after which every rank sees PATH.
