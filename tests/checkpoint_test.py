@@ -229,7 +229,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dislo", required=True)
     ap.add_argument("--mpiexec", required=True)
+    ap.add_argument("--small", action="store_true",
+                    help="the reduced case for the sanitizer build: n = 20, the same events")
     ARGS, rest = ap.parse_known_args()
+    if ARGS.small:
+        global STUDY
+        STUDY = STUDY.replace("n = 200", "n = 20")
     unittest.main(argv=[sys.argv[0], "-v"] + rest)
 
 

@@ -103,6 +103,9 @@ class Distance(unittest.TestCase):
             f["other"] = [1.0]
         with h5py.File(self.path("short.h5"), "w") as f:
             f["points/x"], f["points/y"] = [0.1, 0.2], [0.3]
+        # Found by fuzz_hdf5_inputs: this was an HDF5 error with exit 1.
+        with h5py.File(self.path("no_y.h5"), "w") as f:
+            f["points/x"] = [0.1, 0.2]
         with h5py.File(self.path("neg.h5"), "w") as f:
             f["points/x"], f["points/y"] = [0.1], [0.3]
             f["density/rho"] = -np.ones((4, 4))
@@ -116,6 +119,7 @@ class Distance(unittest.TestCase):
         for args, needle in [((self.path("ringing.h5"),), "negative"),((self.path("missing.h5"),), "no such file"),
                              ((self.path("empty.h5"),), "neither"),
                              ((self.path("short.h5"),), "another length"),
+                             ((self.path("no_y.h5"),), "/points/y: missing"),
                              ((self.path("neg.h5"),), ">= 0"),
                              ((self.path("neg.h5"), "--kinds", "w2"), "valid kinds"),
                              ((self.path("neg.h5"), "--tolerance", "0"), "valid range")]:

@@ -1,5 +1,10 @@
 # End-to-end: the dislo executable, its exit statuses, the output contract, the plot tool.
 find_program(DISLO_SYSTEM_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+# Under the sanitizers the run-heavy scripts take their reduced case (n = 20, the same events).
+set(DISLO_SMALL_CASE "")
+if(DISLO_SANITIZE)
+  set(DISLO_SMALL_CASE --small)
+endif()
 add_test(NAME driver
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/driver_test.py
                  --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
@@ -32,21 +37,24 @@ set_tests_properties(links PROPERTIES LABELS "integration" TIMEOUT 60)
 # Checkpoint and restart: signals, wall-time budget, refusals (docs/hpc.md).
 add_test(NAME checkpoint
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/checkpoint_test.py
-                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC} ${DISLO_SMALL_CASE})
 set_tests_properties(checkpoint PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
-# The job scripts on a real single-node Slurm (docs/hpc.md); needs the bench program.
+# The job scripts on a real single-node Slurm (docs/hpc.md); the scaling series needs the
+# bench program (skipped where it is not built).
+set(DISLO_BENCH_ARG "")
 if(TARGET dislo-bench)
-  add_test(NAME slurm
-           COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/slurm_test.py
-                   --dislo $<TARGET_FILE:dislo> --bench $<TARGET_FILE:dislo-bench>
-                   --mpiexec ${DISLO_MPIEXEC} --jobscripts ${PROJECT_SOURCE_DIR}/jobscripts
-                   --cluster-script ${PROJECT_SOURCE_DIR}/tools/slurm-cluster.sh)
-  # Slurm's slurmd uses both cores: nothing else runs beside it.
-  set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
-    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+  set(DISLO_BENCH_ARG --bench $<TARGET_FILE:dislo-bench>)
 endif()
+add_test(NAME slurm
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/slurm_test.py
+                 --dislo $<TARGET_FILE:dislo> ${DISLO_BENCH_ARG}
+                 --mpiexec ${DISLO_MPIEXEC} --jobscripts ${PROJECT_SOURCE_DIR}/jobscripts
+                 --cluster-script ${PROJECT_SOURCE_DIR}/tools/slurm-cluster.sh ${DISLO_SMALL_CASE})
+# Slurm's slurmd uses both cores: nothing else runs beside it.
+set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
 # The convergence-rate fit tool on synthetic collected tables (docs/sweeps.md).
 add_test(NAME fit_rates
@@ -98,6 +106,6 @@ set_tests_properties(install PROPERTIES LABELS "install" TIMEOUT 600 PROCESSORS 
 # Faults a cluster shows: a full disk, a vanished output directory, a newer checkpoint.
 add_test(NAME fault
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fault_test.py
-                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC})
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC} ${DISLO_SMALL_CASE})
 set_tests_properties(fault PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")

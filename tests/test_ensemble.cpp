@@ -208,6 +208,40 @@ TEST(ReplicaScheduler, AStoppedRunResumesToTheSameRows) {
   expect_rows_in_order(second, 40);
 }
 
+// A saved state that does not fit the study (an edited checkpoint that kept a valid
+// checksum) is refused before anything indexes its rows or replica ids.
+TEST(ReplicaScheduler, AStateThatDoesNotFitIsRefused) {
+  ReplicaScheduler first(MPI_COMM_WORLD, MPI_COMM_SELF, {40, 16}, kRow);
+  FakeRun a;
+  first.run(a.replica(), nullptr, [&](double) { return !a.ran.empty(); });
+  EnsembleState good;
+  first.save(good);
+  ReplicaScheduler(MPI_COMM_WORLD, MPI_COMM_SELF, {40, 16}, kRow).restore(good);
+  auto refused = [](EnsembleState st) {
+    ReplicaScheduler s(MPI_COMM_WORLD, MPI_COMM_SELF, {40, 16}, kRow);
+    EXPECT_THROW(s.restore(st), std::runtime_error);
+  };
+  EnsembleState st = good;
+  st.done = 41;  // more than max_replicas
+  refused(st);
+  st = good;
+  st.partial.push_back(1000);  // an id beyond the replicas taken
+  refused(st);
+  st = good;
+  st.done = -1;
+  refused(st);
+  int rank = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0) {  // the rows live on rank 0
+    st = good;
+    st.rows.pop_back();  // not whole rows
+    refused(st);
+    st = good;
+    st.rows.clear();  // fewer rows than replicas taken
+    if (!good.partial.empty()) refused(st);
+  }
+}
+
 // Goes of `per_go` replicas until 40 are done, in rounds of 16; returns every go's ids.
 std::vector<std::vector<std::int64_t>> goes_of(long per_go) {
   std::vector<std::vector<std::int64_t>> goes;

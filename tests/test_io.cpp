@@ -451,6 +451,19 @@ TEST_F(IoTest, WriteOutsideFieldThrows) {
   EXPECT_THROW(out.write_field_rows("/g", 0, 0, 1, rows.data()), std::invalid_argument);
 }
 
+// A chunked dataset of the given size whose values are never written (no storage): a
+// hostile or broken file's declared size.
+void declared_only(hid_t file, const char* name, std::vector<hsize_t> dims) {
+  hid_t s = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
+  hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+  const std::vector<hsize_t> chunk(dims.size(), 1);
+  H5Pset_chunk(dcpl, static_cast<int>(dims.size()), chunk.data());
+  hid_t d = H5Dcreate2(file, name, H5T_IEEE_F64LE, s, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+  H5Dclose(d);
+  H5Pclose(dcpl);
+  H5Sclose(s);
+}
+
 // Serial HDF5 file with 2-D datasets for read_square_dataset.
 void write_plain(const std::string& file) {
   hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -471,6 +484,8 @@ void write_plain(const std::string& file) {
   put("/init/rho_plus", {5, 5});
   put("/rect", {3, 4});
   put("/line", {9});
+  declared_only(f, "/huge", {hsize_t(1) << 33, hsize_t(1) << 33});  // 2^66 values: wraps to 0
+  declared_only(f, "/unwritten", {4, 4});
   H5Fclose(f);
 }
 
@@ -504,10 +519,39 @@ TEST_F(IoTest, ReadSquareDataset) {
   expect_error(file, "/init", "not a dataset");
   expect_error(file, "/rect", "[3, 4]");
   expect_error(file, "/line", "1 dimensions");
+  // Sizes from the file are checked before anything is allocated (found by fuzz_hdf5_inputs).
+  expect_error(file, "/huge", "more than the memory available");
+  expect_error(file, "/unwritten", "stores none");
   expect_error(dir_ + "/absent.h5", "/init/rho_plus", "no such file");
   if (rank() == 0) std::ofstream(dir_ + "/text.h5") << "not hdf5";
   MPI_Barrier(world());
   expect_error(dir_ + "/text.h5", "/init/rho_plus", "not an HDF5 file");
+}
+
+// dislo collect: a run whose /times declares an enormous size is refused before anything is
+// allocated (it allocated the declared size; found by fuzz_hdf5_inputs).
+TEST_F(IoTest, CollectRefusesADeclaredSizeBeforeAllocating) {
+  if (rank() != 0) GTEST_SKIP() << "serial";
+  const std::string file = dir_ + "/declared.h5";
+  hid_t f = H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  declared_only(f, "/times", {hsize_t(1) << 60});
+  hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, 2);
+  hid_t space = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(f, "study", type, space, H5P_DEFAULT, H5P_DEFAULT);
+  H5Awrite(a, type, "\n");
+  H5Aclose(a);
+  H5Sclose(space);
+  H5Tclose(type);
+  H5Fclose(f);
+  try {
+    dislo::collect_runs({file}, dir_ + "/table.h5");
+    ADD_FAILURE() << "no InputError";
+  } catch (const dislo::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than the memory available"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos) << e.what();
+  }
 }
 
 bool system_ok(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }

@@ -151,8 +151,9 @@ TEST(Metrics, SpectralCellMassesAreExactCellIntegrals) {
   for (auto [N, H, k1, k2] :
        {std::array{64, 16, 1, 2}, std::array{48, 20, 3, -1}, std::array{30, 32, 2, 5}}) {
     std::vector<double> rho(std::size_t(N) * N);
+    const int kx = k1, ky = k2;  // (clang 14 cannot capture structured bindings)
     auto wave = [&](double x, double y) {
-      return 2 * std::numbers::pi * (k1 * x + k2 * y) + phase;
+      return 2 * std::numbers::pi * (kx * x + ky * y) + phase;
     };
     for (int i = 0; i < N; ++i)
       for (int j = 0; j < N; ++j)

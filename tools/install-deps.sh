@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libbenchmark-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev librandom123-dev liblemon-dev libboost-dev
   python3-h5py python3-matplotlib python3-scipy python3-numpy python3-pot
-  clang-format
+  clang-format clang
   slurmctld slurmd slurm-client munge
 )
 missing=()

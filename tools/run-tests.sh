@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: builds a Release configuration (64-bit PETSc) and a Debug one with
 # AddressSanitizer and UndefinedBehaviorSanitizer (warnings are errors in both: the presets
-# ci-petsc64 and dev) and runs every test with ctest.
+# ci-petsc64 and dev) and runs every test with ctest; then builds the fuzz targets with
+# clang (preset fuzz) and runs each for a fixed number of executions (tools/run-fuzz.sh).
 #   tools/run-tests.sh [--release-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,5 +35,9 @@ if [ "${1:-}" != "--release-only" ]; then
   # and the signal-driven checkpoint runs exercise the same code as faster tests
   # (test_checkpoint, ensemble) and take minutes under the sanitizer: Release covers them.
   (cd build/asan && ctest --output-on-failure -j "$jobs" -LE "validation|slurm|install" -E "^checkpoint$")
+  echo "== Fuzz targets: clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer (preset fuzz) =="
+  cmake --preset fuzz >/dev/null
+  cmake --build build/fuzz -j "$jobs"
+  bash tools/run-fuzz.sh build/fuzz
 fi
 echo "all tests passed"

@@ -50,6 +50,7 @@ class Reader {
   // A dataset of the given rank; dims receives its shape.
   std::vector<double> read(const std::string& name, int rank, std::vector<hsize_t>& dims) const {
     const std::string w = where(name);
+    if (!has(name)) throw InputError(w + "missing");
     Handle d(H5Dopen2(f_.get(), name.c_str(), H5P_DEFAULT), H5Dclose, "H5Dopen2", w);
     Handle type(H5Dget_type(d.get()), H5Tclose, "H5Dget_type", w);
     const H5T_class_t cls = H5Tget_class(type.get());
@@ -60,13 +61,8 @@ class Reader {
     dims.assign(std::size_t(rank), 0);
     check(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), "H5Sget_simple_extent_dims",
           w);
-    hsize_t count = 1;
-    for (hsize_t v : dims) count *= v;
-    // Sizes come from the file: its own size bounds them (8 bytes per value at least
-    // for doubles; integers may be smaller, so allow 8x the file).
-    std::error_code ec;
-    const auto bytes = fs::file_size(file_, ec);
-    if (count == 0 || count > 8 * (bytes + 1)) throw InputError(w + "has an impossible size");
+    const std::size_t count = h5::values_to_read(d.get(), space.get(), w);
+    if (count == 0) throw InputError(w + "is empty");
     std::vector<double> v(count);
     check(H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "H5Dread",
           w);
@@ -157,7 +153,7 @@ void read_density(const Reader& r, Input& in) {
   in.cells = CellDensity{M, std::move(values), 0.0};
 }
 
-Input read_input(const std::string& file) {
+Input read_whole(const std::string& file) {
   const Reader r(file);
   Input in;
   in.file = file;
@@ -166,6 +162,10 @@ Input read_input(const std::string& file) {
   if (in.points.x.empty() && !in.cells && in.samples.empty())
     throw InputError(file + ": holds neither /points/x and /points/y nor /density/rho");
   return in;
+}
+
+Input read_input(const std::string& file) {
+  return h5::read_user_file(file, [&] { return read_whole(file); });
 }
 
 Atoms select(const Input& in, int sign) {

@@ -32,6 +32,17 @@ ReplicaScheduler::ReplicaScheduler(MPI_Comm comm, MPI_Comm group, Rounds rounds,
 ReplicaScheduler::~ReplicaScheduler() = default;
 
 void ReplicaScheduler::restore(const EnsembleState& state) {
+  // A checkpoint is checksummed and tied to the study; this guards the indexing below
+  // against one that was edited anyway.
+  const long taken = state.done + long(state.partial.size());
+  bool fits =
+      state.done >= 0 && state.done <= rounds_.max_replicas && taken <= rounds_.max_replicas;
+  for (std::int64_t id : state.partial) fits = fits && id >= state.done && id < taken;
+  if (rank_ == 0)
+    fits = fits && state.rows.size() % row_length_ == 0 &&
+           long(state.rows.size() / row_length_) >= (state.complete ? state.done : taken) &&
+           long(state.rows.size() / row_length_) <= rounds_.max_replicas;
+  if (!fits) throw std::runtime_error("ensemble: the saved state does not fit this study");
   complete_ = state.complete;
   done_ = state.done;
   finished_ = state.partial;

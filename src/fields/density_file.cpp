@@ -1,6 +1,7 @@
 #include "dislo/density_file.hpp"
 
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -17,9 +18,9 @@ using h5::Handle;
 using h5::normalise;
 using h5::quiet_hdf5;
 
-std::vector<double> read_square_dataset(const std::string& file, const std::string& dataset,
-                                        int& G) {
-  quiet_hdf5();
+namespace {
+
+std::vector<double> read_square(const std::string& file, const std::string& dataset, int& G) {
   const std::string name = normalise(dataset);
   const std::string where = file + ", dataset " + name + ": ";
   std::error_code ec;
@@ -56,11 +57,22 @@ std::vector<double> read_square_dataset(const std::string& file, const std::stri
     throw InputError(where + "has shape [" + std::to_string(dims[0]) + ", " +
                      std::to_string(dims[1]) + "], expected a non-empty square [G, G]");
   }
-  std::vector<double> values(dims[0] * dims[1]);
+  const std::size_t count = h5::values_to_read(d.get(), space.get(), where);
+  if (dims[0] > hsize_t(std::numeric_limits<int>::max()))
+    throw InputError(where + "is too large for a grid");
+  std::vector<double> values(count);
   check(H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
         "H5Dread", where);
   G = static_cast<int>(dims[0]);
   return values;
+}
+
+}  // namespace
+
+std::vector<double> read_square_dataset(const std::string& file, const std::string& dataset,
+                                        int& G) {
+  quiet_hdf5();
+  return h5::read_user_file(file, [&] { return read_square(file, dataset, G); });
 }
 
 }  // namespace dislo

@@ -178,8 +178,9 @@ std::string checkpoint_identity(const Study& study) {
 
 std::string checkpoint_path(const Study& study) { return study.run.output + ".checkpoint"; }
 
-void write_checkpoint(const std::string& path, const std::string& identity,
-                      const Checkpoint& checkpoint) {
+std::uint64_t checkpoint_checksum(const char* data, std::size_t n) { return fnv1a(data, n); }
+
+std::vector<char> checkpoint_bytes(const std::string& identity, const Checkpoint& checkpoint) {
   Writer w;
   for (char c : kMagic) w.pod(c);
   w.pod(kFormat);
@@ -200,8 +201,13 @@ void write_checkpoint(const std::string& path, const std::string& identity,
     w.pod(st.seconds_simulate);
     w.pod(st.seconds_metrics);
   }
-  const std::uint64_t hash = fnv1a(w.bytes().data(), w.bytes().size());
-  w.pod(hash);
+  w.pod(fnv1a(w.bytes().data(), w.bytes().size()));
+  return std::move(w.bytes());
+}
+
+void write_checkpoint(const std::string& path, const std::string& identity,
+                      const Checkpoint& checkpoint) {
+  const std::vector<char> bytes = checkpoint_bytes(identity, checkpoint);
   // A unique temporary (a later run removes it once this process is gone), its bytes on
   // disk before the rename, and the rename on disk: a node failure at any moment leaves
   // the previous checkpoint or this one, whole.
@@ -210,7 +216,7 @@ void write_checkpoint(const std::string& path, const std::string& identity,
   if (fd < 0)
     throw std::runtime_error(
         fmt::format("cannot write checkpoint {}: {}", tmp, std::strerror(errno)));
-  const bool ok = write_all(fd, w.bytes()) && ::fsync(fd) == 0;
+  const bool ok = write_all(fd, bytes) && ::fsync(fd) == 0;
   const int error = errno;
   ::close(fd);
   if (!ok) {
@@ -230,6 +236,11 @@ Checkpoint read_checkpoint(const std::string& path, const std::string& identity)
   if (!in) throw InputError(fmt::format("checkpoint {}: cannot be read", path));
   const std::vector<char> buf((std::istreambuf_iterator<char>(in)),
                               std::istreambuf_iterator<char>());
+  return parse_checkpoint(buf, path, identity);
+}
+
+Checkpoint parse_checkpoint(const std::vector<char>& buf, const std::string& path,
+                            const std::string& identity) {
   if (buf.size() < sizeof kMagic + sizeof(std::uint32_t) + sizeof(std::uint64_t) ||
       std::memcmp(buf.data(), kMagic, sizeof kMagic) != 0)
     throw InputError(fmt::format("checkpoint {}: not a dislo checkpoint (refused)", path));

@@ -96,7 +96,7 @@ herr_t visit_dataset(hid_t file, const char* name, const H5O_info_t* info, void*
   return 0;
 }
 
-Run read_run(const std::string& path, long order) {
+Run read_whole_run(const std::string& path, long order) {
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) throw InputError(fmt::format("{}: no such file", path));
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(fmt::format("{}: not an HDF5 file", path));
@@ -113,8 +113,7 @@ Run read_run(const std::string& path, long order) {
   {
     Handle d(H5Dopen2(file.get(), "/times", H5P_DEFAULT), H5Dclose, "H5Dopen2", path);
     Handle space(H5Dget_space(d.get()), H5Sclose, "H5Dget_space", path);
-    const auto n = H5Sget_simple_extent_npoints(space.get());
-    run.times.resize(std::size_t(std::max<hssize_t>(n, 0)));
+    run.times.resize(h5::values_to_read(d.get(), space.get(), path + ", dataset /times: "));
     check(H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, run.times.data()),
           "H5Dread", path);
   }
@@ -134,6 +133,10 @@ Run read_run(const std::string& path, long order) {
   check(H5Ovisit2(file.get(), H5_INDEX_NAME, H5_ITER_INC, visit_dataset, &ctx, H5O_INFO_BASIC),
         "H5Ovisit", path);
   return run;
+}
+
+Run read_run(const std::string& path, long order) {
+  return h5::read_user_file(path, [&] { return read_whole_run(path, order); });
 }
 
 void write_column(hid_t file, const std::string& name, hid_t mem_type, hid_t file_type,

@@ -1,10 +1,16 @@
 #pragma once
 // Owning HDF5 identifiers and checked calls.
 #include <hdf5.h>
+#include <unistd.h>
 
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "dislo/study.hpp"  // InputError
 
 namespace dislo::h5 {
 
@@ -120,6 +126,40 @@ inline bool exists(hid_t file, const std::string& path, const std::string& what)
     }
   }
   return true;
+}
+
+// Reading a file that a user or another program wrote: any failure there is the input's,
+// so it becomes an InputError (exit 2, one line) naming the file; InputErrors pass.
+template <class Read>
+auto read_user_file(const std::string& file, Read&& read) {
+  try {
+    return read();
+  } catch (const InputError&) {
+    throw;
+  } catch (const std::runtime_error& e) {
+    throw InputError(file + ": cannot be read: " + e.what());
+  }
+}
+
+// How many values of `dataset` (its dataspace `space`) to read as doubles. Refused before
+// anything is allocated: a declared size whose doubles exceed the memory available, and
+// values that the file does not store (a declared size never written).
+inline std::size_t values_to_read(hid_t dataset, hid_t space, const std::string& where) {
+  const int rank = check(H5Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims", where);
+  std::vector<hsize_t> dims(std::size_t(rank), 0);
+  if (rank > 0)
+    check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), "H5Sget_simple_extent_dims",
+          where);
+  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const double memory = pages > 0 && page > 0 ? double(pages) * double(page) : 1e18;
+  double values = 1;
+  for (hsize_t d : dims) values *= double(d);
+  if (8 * values > memory)
+    throw InputError(where + "declares " + std::to_string(values) +
+                     " values, more than the memory available holds");
+  if (values > 0 && H5Dget_storage_size(dataset) == 0)
+    throw InputError(where + "declares values but stores none (never written)");
+  return std::size_t(values);
 }
 
 }  // namespace dislo::h5
