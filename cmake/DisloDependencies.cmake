@@ -3,8 +3,9 @@
 # <Package>_ROOT) with Debian's packages as one case among them. A missing one stops
 # configure naming the variable to set and the Debian package (tools/install-deps.sh).
 # The targets are imported ones, so that the installed CMake package (dislo-config.cmake
-# includes this file) recreates them in a downstream project.
-include_guard(GLOBAL)
+# includes this file) recreates them in a downstream project, once per directory that
+# calls find_package(dislo) (imported targets are visible in their directory only).
+include_guard(DIRECTORY)
 find_package(PkgConfig REQUIRED)
 
 macro(dislo_require found what variable package)

@@ -51,7 +51,7 @@ void split_arguments(int argc, char** argv, std::vector<std::string>& ours,
 }
 
 void print_info() {
-  int major = 0, minor = 0, sub = 0;
+  PetscInt major = 0, minor = 0, sub = 0;
   PetscGetVersionNumber(&major, &minor, &sub, nullptr);
   unsigned hmaj, hmin, hrel;
   H5get_libversion(&hmaj, &hmin, &hrel);

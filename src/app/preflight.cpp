@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "dislo/ensemble.hpp"
+#include "dislo/system_memory.hpp"
 
 namespace dislo {
 
@@ -75,16 +76,6 @@ std::uint64_t parse_bytes(const std::string& text) {
         "or T (e.g. 4G)",
         text));
   return std::uint64_t(value * scale);
-}
-
-// MemAvailable of /proc/meminfo, in bytes (0 if unknown).
-std::uint64_t mem_available() {
-  std::ifstream in("/proc/meminfo");
-  std::string key, unit;
-  std::uint64_t kib = 0;
-  while (in >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024;
-  return 0;
 }
 
 // The cgroup (v2) limit of this process less its usage, in bytes (0 if none or unknown).

@@ -1,7 +1,6 @@
 #pragma once
 // Owning HDF5 identifiers and checked calls.
 #include <hdf5.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <limits>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "dislo/study.hpp"  // InputError
+#include "dislo/system_memory.hpp"
 
 namespace dislo::h5 {
 
@@ -150,8 +150,8 @@ inline std::size_t values_to_read(hid_t dataset, hid_t space, const std::string&
   if (rank > 0)
     check(H5Sget_simple_extent_dims(space, dims.data(), nullptr), "H5Sget_simple_extent_dims",
           where);
-  const long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  const double memory = pages > 0 && page > 0 ? double(pages) * double(page) : 1e18;
+  const std::uint64_t available = mem_available();
+  const double memory = available > 0 ? double(available) : 1e18;
   double values = 1;
   for (hsize_t d : dims) values *= double(d);
   if (8 * values > memory)
