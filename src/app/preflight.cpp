@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -89,7 +90,11 @@ std::uint64_t cgroup_room() {
     std::string max_text;
     std::uint64_t current = 0;
     if (!(max_file >> max_text) || max_text == "max" || !(current_file >> current)) return 0;
-    const std::uint64_t limit = std::stoull(max_text);
+    // A file the kernel did not write as documented means "unknown", not a failed run.
+    std::uint64_t limit = 0;
+    const auto [end, error] =
+        std::from_chars(max_text.data(), max_text.data() + max_text.size(), limit);
+    if (error != std::errc() || end != max_text.data() + max_text.size()) return 0;
     return limit > current ? limit - current : 1;
   }
   return 0;
