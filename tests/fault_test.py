@@ -18,25 +18,10 @@ import sys
 import tempfile
 import unittest
 
-ARGS = None
+# The checkpoint tests' study (two small ensembles beside the mean fields), not a copy.
+from checkpoint_test import STUDY
 
-STUDY = """
-[model]
-n = 200
-lattice = 32
-delta = 0.0625
-T = 0.2
-[run]
-models = ["sde", "rw"]
-replicas = 200
-times = [0.0, 0.1, 0.2]
-output = "out.h5"
-[mf]
-M = 64
-[metrics]
-grid = 16
-law_bins = 16
-"""
+ARGS = None
 
 MEAN_FIELDS_SOLVED = "mfeps: t = 0.2"
 
