@@ -13,12 +13,17 @@ set_tests_properties(driver PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSO
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
 # Particle ensembles end to end: rank-count independence, replica groups, contract, automatic replica
-# counts (integration); propagation of chaos (validation: long, numerics only).
+# counts, certified brackets against the grid's (integration); propagation of chaos, the
+# coupling's and w1's slopes in n (validation: statistical). Every test of ensemble_test.py
+# is named here once.
 foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:test_replica_groups_give_the_same_results:test_automatic_replica_count
+                      ensemble_brackets:integration:test_certified_brackets_agree_with_the_grid
                       ensemble_chaos:validation:test_propagation_of_chaos_laws
+                      ensemble_coupling:validation:test_coupling_falls_like_one_over_sqrt_n
                       ensemble_w1_slope:validation:test_w1_of_iid_samples_falls_like_sqrt_log_n_over_n)
   string(REPLACE ":" ";" parts ${case})
   list(POP_FRONT parts name label)
+  list(APPEND registered ${parts})
   list(TRANSFORM parts PREPEND "Ensemble.")
   add_test(NAME ${name}
            COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/ensemble_test.py
@@ -26,6 +31,14 @@ foreach(case IN ITEMS ensemble:integration:test_same_results_on_1_to_4_ranks:tes
                    --checker ${CMAKE_CURRENT_SOURCE_DIR}/contract/check-output.py ${parts})
   set_tests_properties(${name} PROPERTIES LABELS "${label}" TIMEOUT 900 PROCESSORS 2
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+endforeach()
+# A test method that no ctest names would never run: refuse to configure.
+file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/ensemble_test.py defined REGEX "^    def test_")
+foreach(line IN LISTS defined)
+  string(REGEX REPLACE "^    def (test_[A-Za-z0-9_]+).*" "\\1" method "${line}")
+  if(NOT method IN_LIST registered)
+    message(FATAL_ERROR "tests/ensemble_test.py: ${method} is not registered in tests/integration.cmake")
+  endif()
 endforeach()
 
 # Every relative link and image of README.md and docs/ resolves to a repository file.

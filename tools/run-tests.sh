@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: builds a Release configuration (64-bit PETSc) and a Debug one with
-# AddressSanitizer and UndefinedBehaviorSanitizer (warnings are errors in both: the presets
-# ci-petsc64 and dev) and runs every test with ctest; then builds the fuzz targets with
-# clang (preset fuzz) and runs each for a fixed number of executions (tools/run-fuzz.sh).
+# The whole test suite: builds a Release configuration (64-bit PETSc) and a Debug one (-O1)
+# with AddressSanitizer and UndefinedBehaviorSanitizer (warnings are errors in both: the
+# presets ci-petsc64 and dev) and runs every test with ctest in both; then builds the fuzz
+# targets with clang (preset fuzz) and runs each for a fixed number of executions
+# (tools/run-fuzz.sh).
 #   tools/run-tests.sh [--release-only]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,10 +32,9 @@ if [ "${1:-}" != "--release-only" ]; then
   echo "== Debug + AddressSanitizer + UndefinedBehaviorSanitizer (preset dev) =="
   cmake --preset dev -DDISLO_BUILD_BENCH=OFF >/dev/null
   cmake --build build/asan -j "$jobs"
-  # The order-of-convergence study is numerics, not memory safety; the Slurm job scripts
-  # and the signal-driven checkpoint runs exercise the same code as faster tests
-  # (test_checkpoint, ensemble) and take minutes under the sanitizer: Release covers them.
-  (cd build/asan && ctest --output-on-failure -j "$jobs" -LE "validation|slurm|install" -E "^checkpoint$")
+  # Every test, the run-heavy scripts (checkpoint, fault, slurm) in their reduced case
+  # (n = 20: the same events; tests/integration.cmake).
+  (cd build/asan && ctest --output-on-failure -j "$jobs")
   echo "== Fuzz targets: clang, AddressSanitizer + UndefinedBehaviorSanitizer, libFuzzer (preset fuzz) =="
   cmake --preset fuzz >/dev/null
   cmake --build build/fuzz -j "$jobs"
