@@ -249,6 +249,31 @@ void sde_strong_direct(benchmark::State& state) { sde_strong(state, "direct"); }
 void sde_pm(benchmark::State& state) { sde_steps(state, "pm"); }
 void sde_direct(benchmark::State& state) { sde_steps(state, "direct"); }
 
+// The direct pair sum alone, pairs per second: the vectorised row loop (what sde_direct
+// runs) against the loop that evaluates one pair at a time (DirectForce::Loop::scalar,
+// the loop before vectorisation with today's radial factor), in the same run.
+void direct_sum(benchmark::State& state, dislo::DirectForce::Loop loop) {
+  const long n = state.range(0);
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  std::vector<double> x(static_cast<std::size_t>(n)), y(x.size()), fx(x.size()), fy(x.size());
+  std::vector<int> b(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = u(rng), y[i] = u(rng), b[i] = i % 2 ? -1 : 1;
+  dislo::DirectForce force(dislo::Kernel(dislo::KernelKind::gaussian, 1.0 / 16), loop);
+  for (auto _ : state) {
+    force.compute(x, y, b, fx, fy);
+    benchmark::DoNotOptimize(fx.data());
+  }
+  const double pairs = double(n) * double(n - 1) / 2 * double(state.iterations());
+  state.counters["rate"] = benchmark::Counter(pairs, benchmark::Counter::kIsRate);
+}
+void direct_sum_vectorised(benchmark::State& state) {
+  direct_sum(state, dislo::DirectForce::Loop::vectorised);
+}
+void direct_sum_scalar(benchmark::State& state) {
+  direct_sum(state, dislo::DirectForce::Loop::scalar);
+}
+
 // The couplings of docs/chaos.md, driven by the mean-field force of a cosine state
 // (w = 0.5 cos(2 pi x), constant in time): SDE particle-steps/s with Xbar beside X, and
 // events/s (X's and Xbar's jumps) of the two RW couplings, which keep X's forces exact
@@ -464,6 +489,8 @@ BENCHMARK(rw_exact)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillise
 BENCHMARK(rw_reference)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_pm)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_direct)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(direct_sum_vectorised)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
+BENCHMARK(direct_sum_scalar)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(sde_strong_pm)->Arg(1000000)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(sde_strong_direct)
     ->Arg(2000)

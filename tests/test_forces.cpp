@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 #include "dislo/forces.hpp"
@@ -80,6 +81,51 @@ INSTANTIATE_TEST_SUITE_P(Kernels, PairGradientTest,
                                            std::tuple{KernelKind::gaussian, 0.25},
                                            std::tuple{KernelKind::cai, 1.0 / 16},
                                            std::tuple{KernelKind::bump, 1.0 / 16}));
+
+// The vectorised row loop is the one-pair-at-a-time function, bit for bit, in both
+// directions, for every kernel; and DirectForce's vectorised sums are the scalar loop's.
+TEST(PairGradient, RowsAreThePairsBits) {
+  const Config c = random_config(999, 11);  // odd: vector loops with a remainder
+  for (KernelKind kind : {KernelKind::gaussian, KernelKind::cai, KernelKind::bump}) {
+    const PairGradient grad(Kernel(kind, 0.1));
+    std::vector<double> gx(c.x.size()), gy(c.x.size());
+    for (auto direction : {PairGradient::Direction::from, PairGradient::Direction::towards}) {
+      grad.gradients(c.x[0], c.y[0], c.x.data(), c.y.data(), c.x.size(), direction, gx.data(),
+                     gy.data());
+      long differ = 0;
+      for (std::size_t k = 1; k < c.x.size(); ++k) {
+        double dx = c.x[0] - c.x[k], dy = c.y[0] - c.y[k];
+        if (direction == PairGradient::Direction::towards) dx = -dx, dy = -dy;
+        dx += (dx < -0.5) - (dx >= 0.5);
+        dy += (dy < -0.5) - (dy >= 0.5);
+        const auto g = grad(dx, dy);
+        differ += std::memcmp(&g[0], &gx[k], sizeof(double)) != 0 ||
+                  std::memcmp(&g[1], &gy[k], sizeof(double)) != 0;
+      }
+      EXPECT_EQ(differ, 0) << to_string(kind);
+    }
+  }
+}
+
+TEST(DirectForce, VectorisedSumsAreTheScalarLoopsBits) {
+  const Config c = random_config(301, 13);
+  const std::size_t n = c.x.size();
+  for (KernelKind kind : {KernelKind::gaussian, KernelKind::cai, KernelKind::bump}) {
+    const Kernel kernel(kind, 0.1);
+    DirectForce fast(kernel), scalar(kernel, DirectForce::Loop::scalar);
+    std::vector<double> fx(n), fy(n), sx(n), sy(n);
+    fast.compute(c.x, c.y, c.b, fx, fy);
+    scalar.compute(c.x, c.y, c.b, sx, sy);
+    EXPECT_EQ(0, std::memcmp(fx.data(), sx.data(), n * sizeof(double))) << to_string(kind);
+    EXPECT_EQ(0, std::memcmp(fy.data(), sy.data(), n * sizeof(double))) << to_string(kind);
+    // Blocks (the ranks of a replica group) give the whole sum's bits too.
+    std::vector<double> bx(n), by(n);
+    for (int part = 0; part < 3; ++part)
+      fast.compute(c.x, c.y, c.b, ParticleBlock::of(n, part, 3), bx, by);
+    EXPECT_EQ(0, std::memcmp(bx.data(), sx.data(), n * sizeof(double))) << to_string(kind);
+    EXPECT_EQ(0, std::memcmp(by.data(), sy.data(), n * sizeof(double))) << to_string(kind);
+  }
+}
 
 TEST(DirectForce, ActionEqualsReaction) {
   // sum_i F_i = -(1/n) sum_{i != j} b_i b_j grad V(x_i - x_j) = 0 since grad V is odd.

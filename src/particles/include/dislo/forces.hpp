@@ -18,6 +18,9 @@
 #include "dislo/spectral.hpp"
 
 namespace dislo {
+namespace detail {
+struct PairTables;
+}
 
 // grad V_delta at any point of the torus, to 1e-8 relative to max |grad V_delta|.
 // grad V_delta(x) = -(1/(2 pi)) x M(|x|)/|x|^2 (the free-space field of the radial
@@ -30,6 +33,14 @@ class PairGradient {
   PairGradient(const Kernel& kernel, int table_size = 256);
   // d = nearest-image displacement, |d_k| <= 1/2. Returns grad V_delta(d).
   std::array<double, 2> operator()(double dx, double dy) const;
+  // Which displacement gradients() evaluates: x0 - x_k (from) or x_k - x0 (towards).
+  enum class Direction { from, towards };
+  // grad V_delta of the nearest-image displacements between (x0, y0) and (x_k, y_k),
+  // k < count, into gx, gy: the same bits as operator() on each pair, vectorised (AVX2
+  // where the processor has it, chosen at run time; no reassociation, so every processor
+  // gives the same bits).
+  void gradients(double x0, double y0, const double* x, const double* y, std::size_t count,
+                 Direction direction, double* gx, double* gy) const;
   double max_gradient() const { return max_grad_; }
   // Bound on the interpolation error (relative to max_gradient), from the measured fourth
   // differences of the table.
@@ -42,12 +53,15 @@ class PairGradient {
   int G_;  // table spacing 1/G
   int W_;  // stored points per side (G + 1 + 2 * pad), covering [-1/2 - pad/G, ...]
   static constexpr int pad_ = 3;
-  std::vector<double> S1_, S2_;  // smooth remainder of dV/dx1, dV/dx2, row-major in x1
-  // Radial factor g(s) = M(sqrt(s))/s, tabulated for bump on s in [0, delta^2].
+  // Smooth remainder of (dV/dx1, dV/dx2), interleaved per node, row-major in x1.
+  std::vector<double> S_;
+  // Radial factor g(s) = M(sqrt(s))/s, tabulated (bump, gaussian) on s in [0, g_cut_) and
+  // 1/s beyond: bump's M is 1 there, gaussian's differs from 1 by exp(-40) < 5e-18.
   std::vector<double> g_table_;
-  double g_ds_ = 0;
+  double g_ds_ = 0, g_cut_ = 0;
   double max_grad_ = 0, error_bound_ = 0;
   double radial(double s) const;  // g(s)
+  detail::PairTables tables() const;
 };
 
 // Which force method, and why.
@@ -86,12 +100,17 @@ class ForceField {
 };
 
 // All pairs: each unordered pair once for the whole set; for a block, full rows that add
-// the same terms in the same order (twice the pair evaluations, identical bits).
+// the same terms in the same order (twice the pair evaluations, identical bits). The pair
+// gradients of a row are evaluated in vectorised batches (PairGradient::gradients) and
+// then summed in order; Loop::scalar evaluates them one pair at a time (the same bits; the
+// benchmark's baseline).
 class DirectForce final : public ForceField {
  public:
+  enum class Loop { vectorised, scalar };
   // The pair table is built at strength 1 (its error bound is relative); the strength
   // scales the sum.
-  explicit DirectForce(const Kernel& kernel) : grad_(kernel.unit()), strength_(kernel.strength()) {}
+  explicit DirectForce(const Kernel& kernel, Loop loop = Loop::vectorised)
+      : grad_(kernel.unit()), strength_(kernel.strength()), loop_(loop) {}
   using ForceField::compute;
   void compute(std::span<const double> x, std::span<const double> y, std::span<const int> b,
                ParticleBlock block, std::span<double> fx, std::span<double> fy) override;
@@ -105,6 +124,10 @@ class DirectForce final : public ForceField {
  private:
   PairGradient grad_;
   double strength_;
+  Loop loop_;
+  std::vector<double> gx_, gy_;  // one row's pair gradients
+  void compute_scalar(std::span<const double> x, std::span<const double> y, std::span<const int> b,
+                      ParticleBlock block, std::span<double> fx, std::span<double> fy) const;
 };
 
 // Mesh size M and B-spline order p of the particle-mesh method, with the a-priori
