@@ -69,6 +69,14 @@ add_test(NAME slurm
 set_tests_properties(slurm PROPERTIES LABELS "slurm" TIMEOUT 1200 RUN_SERIAL TRUE
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
+# The reader for analysis scripts (tools/dislo_h5.py) on a real run and a collected table.
+add_test(NAME dislo_h5
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/dislo_h5_test.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC}
+                 --tools ${PROJECT_SOURCE_DIR}/tools)
+set_tests_properties(dislo_h5 PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
 # The convergence-rate fit tool on synthetic collected tables (docs/sweeps.md).
 add_test(NAME fit_rates
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fit_rates_test.py

@@ -34,8 +34,9 @@ import sys
 import numpy as np
 from scipy import stats
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import h5py
+    import dislo_h5  # noqa: E402
 except ImportError:
     sys.exit("fit_rates.py needs h5py: run it with /usr/bin/python3 (Debian python3-h5py)")
 
@@ -121,39 +122,11 @@ def stderr_column(y):
 
 
 def read_columns(path):
-    """Every 1-d dataset as long as the table (attribute `rows`), by path; strings as str."""
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such file")
+    """The collected table's columns and row count (dislo_h5.read_table)."""
     try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise UsageError(f"{path}: not a readable HDF5 file ({e})")
-    with f:
-        rows = int(f.attrs["rows"]) if "rows" in f.attrs else None
-        found = {}
-
-        def visit(name, obj):
-            if isinstance(obj, h5py.Dataset) and obj.ndim == 1:
-                found[name] = obj
-
-        f.visititems(visit)
-        if rows is None:
-            if "t" not in found:
-                raise UsageError(f"{path}: no `rows` attribute and no `t` column: "
-                                 "not a collected table")
-            rows = found["t"].shape[0]
-        columns = {}
-        for name, ds in found.items():
-            if ds.shape[0] != rows:
-                continue
-            if h5py.check_string_dtype(ds.dtype) is not None:
-                # Variable-length strings read as bytes unless asked for str.
-                columns[name] = np.array(ds.asstr()[...], dtype=object)
-            elif ds.dtype.kind == "S":
-                columns[name] = np.array([b.decode() for b in ds[...]], dtype=object)
-            elif ds.dtype.kind in "iuf":
-                columns[name] = ds[...]
-    return columns, rows
+        return dislo_h5.read_table(path)
+    except dislo_h5.FileError as e:
+        raise UsageError(str(e)) from None
 
 
 def is_text(column):

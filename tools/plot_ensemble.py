@@ -27,25 +27,28 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import h5py
+    import dislo_h5  # noqa: E402
 except ImportError:
     sys.exit("plot_ensemble.py needs h5py: run it with /usr/bin/python3 (Debian python3-h5py)")
 
 REFERENCE = {"sde": "mf", "rw": "mfeps"}
 
 
-def draw_couplings(f, ax, chaos, times, later):
+def draw_couplings(ax, chaos, times, later):
     """The coupling distances (1/n) E sum |X_i - Xbar_i| against Lemma 4.2's bound."""
-    for m, c in chaos:
-        mean, err = f[f"{m}/chaos/{c}/mean"][...], f[f"{m}/chaos/{c}/stderr"][...]
-        if np.all(np.isnan(mean)):
-            continue
-        ax.errorbar(times[later], mean[later], yerr=err[later], fmt="o-",
-                    label=f"{m} {c.replace('_', ' ')}")
     drawn = []
-    for m in sorted({m for m, _ in chaos}):
-        bound = f[f"{m}/chaos/bound"][...]
+    for m, parts in chaos.items():
+        for c, series in parts.items():
+            if not isinstance(series, dislo_h5.Series) or c.startswith("xbar_"):
+                continue
+            if np.all(np.isnan(series.mean)):
+                continue
+            ax.errorbar(times[later], series.mean[later], yerr=series.stderr[later], fmt="o-",
+                        label=f"{m} {c.replace('_', ' ')}")
+    for m in sorted(chaos):
+        bound = chaos[m]["bound"]
         if any(np.array_equal(bound, b) for b in drawn):
             continue  # the same expression for both models
         drawn.append(bound)
@@ -55,24 +58,76 @@ def draw_couplings(f, ax, chaos, times, later):
     ax.legend(fontsize=7)
 
 
-def draw_theorem_bounds(f, ax, models, times, later):
+def draw_theorem_bounds(out, ax, chaos, times):
     """E bl(rho_n, rho) per sign against eq. 18 (SDE) / eq. 20 (RW), and the measured
     Glivenko-Cantelli term of Xbar that the bounds contain."""
-    for m in models:
+    for m, parts in chaos.items():
         eq = "bound_eq18" if m == "sde" else "bound_eq20"
-        if f"{m}/chaos/{eq}" not in f:
+        if eq not in parts:
             continue
         for s in ("plus", "minus"):
-            if f"{m}/metrics/bl_{s}" in f:
-                g = f[f"{m}/metrics/bl_{s}"]
-                ax.errorbar(times, g["mean"][...], yerr=g["stderr"][...], fmt="o-",
-                            label=f"{m} bl {s}")
-            ax.plot(times, f[f"{m}/chaos/xbar_bl_{s}/mean"][...], ":",
+            if ("bl", s) in out.metric_names(m):
+                bl = out.metric(m, "bl", s)
+                ax.errorbar(times, bl.mean, yerr=bl.stderr, fmt="o-", label=f"{m} bl {s}")
+            ax.plot(times, parts[f"xbar_bl_{s}"].mean, ":",
                     label=f"{m} bl of Xbar {s} (measured term)")
-        ax.plot(times, f[f"{m}/chaos/{eq}"][...], "--", label=f"{m} {eq.replace('bound_', '')}")
+        ax.plot(times, parts[eq], "--", label=f"{m} {eq.replace('bound_', '')}")
     ax.set(yscale="log", xlabel="t", ylabel="E ||rho_n - rho||*",
            title="bl against the theorems' right-hand sides")
     ax.legend(fontsize=6)
+
+
+def draw_metrics(out, models, path):
+    """Every metric against time: mean, +- 2 standard errors, certified bracket dotted."""
+    times = out.times
+    kinds = sorted({k for m in models for k, _ in out.metric_names(m)})
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.5 * len(kinds), 3.6), squeeze=False)
+    for ax, kind in zip(axes[0], kinds):
+        for m in models:
+            count = out.replicas(m)
+            for sign, style in (("plus", "-"), ("minus", "--")):
+                if (kind, sign) not in out.metric_names(m):
+                    continue
+                metric = out.metric(m, kind, sign)
+                line, = ax.plot(times, metric.mean, style, label=f"{m} {sign} ({count} replicas)")
+                ax.fill_between(times, metric.mean - 2 * metric.stderr,
+                                metric.mean + 2 * metric.stderr, alpha=0.25,
+                                color=line.get_color())
+                for end in (metric.lower, metric.upper):
+                    if end is not None:
+                        ax.plot(times, end, ":", lw=0.9, color=line.get_color())
+        ax.set_title(kind)
+        ax.set_xlabel("t")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def draw_laws(out, models, path):
+    """At the last time: each law beside the mean field it estimates, and the pair laws."""
+    rows = [(m, s) for m in models for s in ("plus", "minus")]
+    fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.3 * len(rows)), squeeze=False)
+    for (m, s), ax in zip(rows, axes):
+        law = out.density(m, s, -1)
+        ref = out.density(REFERENCE[m], s, -1) if REFERENCE[m] in out.models else None
+        lo = min(law.min(), ref.min() if ref is not None else law.min())
+        hi = max(law.max(), ref.max() if ref is not None else law.max())
+        ax[0].imshow(law.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
+        ax[0].set_title(f"{m} law rho_{s}, t = {out.times[-1]:g}")
+        if ref is not None:
+            im = ax[1].imshow(ref.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
+            ax[1].set_title(f"{REFERENCE[m]} rho_{s}")
+            fig.colorbar(im, ax=ax[:2], shrink=0.8)
+        else:
+            ax[1].axis("off")
+        pairs = out.pair_law(m)
+        cls = "pair_equal" if s == "plus" else "pair_opposite"
+        ax[2].plot(pairs["r"], pairs[cls][-1])
+        ax[2].set_title(f"{m} {cls.replace('_', ' ')} distances")
+        ax[2].set_xlabel("|x_i - x_j|")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 def main():
@@ -81,69 +136,24 @@ def main():
     ap.add_argument("-o", "--prefix")
     a = ap.parse_args()
     prefix = a.prefix or os.path.splitext(a.file)[0]
-    with h5py.File(a.file, "r") as f:
-        models = [m for m in ("sde", "rw") if f"{m}/metrics" in f]
-        if not models:
-            sys.exit(f"{a.file}: no /sde or /rw ensemble in this file")
-        times = f["times"][...]
-        kinds = sorted({name.rsplit("_", 1)[0] for m in models for name in f[f"{m}/metrics"]})
-        fig, axes = plt.subplots(1, len(kinds), figsize=(4.5 * len(kinds), 3.6), squeeze=False)
-        for ax, kind in zip(axes[0], kinds):
-            for m in models:
-                count = int(f[f"{m}/replicas"].attrs["count"])
-                for sign, style in (("plus", "-"), ("minus", "--")):
-                    g = f"{m}/metrics/{kind}_{sign}"
-                    if g not in f:
-                        continue
-                    mean, err = f[f"{g}/mean"][...], f[f"{g}/stderr"][...]
-                    line, = ax.plot(times, mean, style, label=f"{m} {sign} ({count} replicas)")
-                    ax.fill_between(times, mean - 2 * err, mean + 2 * err, alpha=0.25,
-                                    color=line.get_color())
-                    # The certified bracket (w1, bl): mean of each replica's bounds, dotted.
-                    if f"{g}/lower" in f:
-                        for end in ("lower", "upper"):
-                            ax.plot(times, f[f"{g}/{end}"][...], ":", lw=0.9,
-                                    color=line.get_color())
-            ax.set_title(kind)
-            ax.set_xlabel("t")
-            ax.legend(fontsize=7)
+    try:
+        out = dislo_h5.Output(a.file)
+    except dislo_h5.FileError as e:
+        sys.exit(str(e))
+    models = [m for m in ("sde", "rw") if out.metric_names(m)]
+    if not models:
+        sys.exit(f"{a.file}: no /sde or /rw ensemble in this file")
+    draw_metrics(out, models, prefix + "-metrics.png")
+    draw_laws(out, models, prefix + "-laws.png")
+    chaos = {m: parts for m in models if (parts := out.chaos(m))}
+    if chaos:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        later = out.times > 0  # log axes: t = 0 (distance and bound 0) is left out
+        draw_couplings(axes[0], chaos, out.times, later)
+        draw_theorem_bounds(out, axes[1], chaos, out.times)
         fig.tight_layout()
-        fig.savefig(prefix + "-metrics.png", dpi=110)
+        fig.savefig(prefix + "-chaos.png", dpi=110)
         plt.close(fig)
-
-        rows = [(m, s) for m in models for s in ("plus", "minus")]
-        fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.3 * len(rows)), squeeze=False)
-        for (m, s), ax in zip(rows, axes):
-            law = f[f"{m}/law/rho_{s}"][-1]
-            ref_path = f"{REFERENCE[m]}/rho_{s}"
-            ref = f[ref_path][-1] if ref_path in f else None
-            lo = min(law.min(), ref.min() if ref is not None else law.min())
-            hi = max(law.max(), ref.max() if ref is not None else law.max())
-            ax[0].imshow(law.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
-            ax[0].set_title(f"{m} law rho_{s}, t = {times[-1]:g}")
-            if ref is not None:
-                im = ax[1].imshow(ref.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
-                ax[1].set_title(f"{REFERENCE[m]} rho_{s}")
-                fig.colorbar(im, ax=ax[:2], shrink=0.8)
-            else:
-                ax[1].axis("off")
-            r = f[f"{m}/law/r"][...]
-            cls = "pair_equal" if s == "plus" else "pair_opposite"
-            ax[2].plot(r, f[f"{m}/law/{cls}"][-1])
-            ax[2].set_title(f"{m} {cls.replace('_', ' ')} distances")
-            ax[2].set_xlabel("|x_i - x_j|")
-        fig.savefig(prefix + "-laws.png", dpi=90)
-        plt.close(fig)
-        chaos = [(m, c) for m in models if f"{m}/chaos" in f for c in f[f"{m}/chaos"]
-                 if isinstance(f[f"{m}/chaos/{c}"], h5py.Group) and not c.startswith("xbar_")]
-        if chaos:
-            fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-            later = times > 0  # log axes: t = 0 (distance and bound 0) is left out
-            draw_couplings(f, axes[0], chaos, times, later)
-            draw_theorem_bounds(f, axes[1], sorted({m for m, _ in chaos}), times, later)
-            fig.tight_layout()
-            fig.savefig(prefix + "-chaos.png", dpi=110)
-            plt.close(fig)
     print(f"wrote {prefix}-metrics.png and {prefix}-laws.png" + (" and -chaos.png" if chaos else ""))
     return 0
 
