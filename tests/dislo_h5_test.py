@@ -1,12 +1,16 @@
 #!/usr/bin/python3
-"""tools/dislo_h5.py, the reader for analysis scripts, on real outputs (run by ctest):
-a run of all four models with the chaos couplings and certified w1/bl, and a `dislo
-collect` table of a two-point sweep. Every value the reader returns is compared with the
-file's dataset read directly by h5py, the study with the values the run was given, and a
-missing file, a non-HDF5 file and a table opened as a run raise FileError with a reason.
+"""tools/dislo_h5.py, the reader for analysis scripts, and tools/dislo-plot, which draws
+any output through it, on real outputs (run by ctest): a run of all four models with the
+chaos couplings and certified w1/bl, and a `dislo collect` table of a three-point sweep.
+Every value the reader returns is compared with the file's dataset read directly by h5py,
+the study with the values the run was given, and a missing file, a non-HDF5 file and a
+table opened as a run raise FileError with a reason. dislo-plot writes the figures the
+file calls for (a PDF page or a PNG each), and refuses with exit status 2 and one line.
 """
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,10 @@ class Reader(unittest.TestCase):
         cls.path = os.path.join(cls.dir, "run.h5")
         dislo("run", "study.toml", "-o", cls.path, cwd=cls.dir)
 
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
     def test_run_output(self):
         out = dislo_h5.Output(self.path)
         with h5py.File(self.path, "r") as f:
@@ -98,21 +106,60 @@ class Reader(unittest.TestCase):
                 out.metric("sde", "w2", "plus")
 
     def test_collected_table(self):
-        sweep = STUDY.replace('method = "certified"\n', "") + "[sweep]\nn = [20, 40]\n"
-        with open(os.path.join(self.dir, "sweep.toml"), "w") as f:
-            f.write(sweep)
-        for i in (0, 1):
-            dislo("run", "sweep.toml", "--sweep-index", str(i), "-o", f"p{i}.h5", cwd=self.dir)
-        dislo("collect", "p0.h5", "p1.h5", "-o", "table.h5", cwd=self.dir)
-        table = os.path.join(self.dir, "table.h5")
+        table = self.table()
         columns, rows = dislo_h5.read_table(table)
-        self.assertEqual(rows, 6)  # 2 points x 3 times
-        self.assertEqual(sorted(set(columns["n"].tolist())), [20, 40])
+        self.assertEqual(rows, 9)  # 3 points x 3 times
+        self.assertEqual(sorted(set(columns["n"].tolist())), [20, 40, 80])
         with h5py.File(table, "r") as f:
             np.testing.assert_array_equal(columns["sde/metrics/w1_plus/mean"],
                                           f["sde/metrics/w1_plus/mean"][...])
         with self.assertRaisesRegex(dislo_h5.FileError, "not a dislo run output"):
             dislo_h5.Output(table)
+
+    @classmethod
+    def table(cls):
+        table = os.path.join(cls.dir, "table.h5")
+        if os.path.exists(table):
+            return table
+        sweep = STUDY.replace('method = "certified"\n', "") + "[sweep]\nn = [20, 40, 80]\n"
+        with open(os.path.join(cls.dir, "sweep.toml"), "w") as f:
+            f.write(sweep)
+        for i in (0, 1, 2):
+            dislo("run", "sweep.toml", "--sweep-index", str(i), "-o", f"p{i}.h5", cwd=cls.dir)
+        dislo("collect", "p0.h5", "p1.h5", "p2.h5", "-o", "table.h5", cwd=cls.dir)
+        return table
+
+    def plot(self, *args):
+        return subprocess.run([sys.executable, os.path.join(ARGS.tools, "dislo-plot"), *args],
+                              capture_output=True, text=True, timeout=300)
+
+    def test_dislo_plot(self):
+        pdf = os.path.join(self.dir, "run.pdf")
+        p = self.plot(self.path, "-o", pdf)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("(densities, metrics, laws, chaos)", p.stdout)
+        with open(pdf, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"%PDF"))
+        self.assertIn(b"/Type /Pages /Kids", data.replace(b"\n", b" "))
+        self.assertEqual(len(re.findall(rb"/Type /Page\b(?!s)", data)), 4)  # one page a figure
+        png = os.path.join(self.dir, "run.png")
+        p = self.plot(self.path, "-o", png)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for path in (png, *(os.path.join(self.dir, f"run-{n}.png") for n in ("metrics", "laws", "chaos"))):
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", path)
+        # A table: each replica mean against n (three values), with its fitted rate.
+        p = self.plot(self.table(), "-o", os.path.join(self.dir, "table.pdf"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("sde_metrics_w1_plus_mean-n", p.stdout)
+        # Refusals: one line, exit status 2.
+        for args, why in (([os.path.join(self.dir, "absent.h5")], "no such file"),
+                          ([self.path, "-o", "x.jpg"], "must end in .png or .pdf")):
+            p = self.plot(*args)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn(why, p.stderr)
+            self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
     def test_files_that_are_not_outputs(self):
         with self.assertRaisesRegex(dislo_h5.FileError, "no such file"):

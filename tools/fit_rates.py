@@ -227,7 +227,8 @@ def describe(yname, xname, t, filters):
     return ", ".join(parts)
 
 
-def plot(path, x, y, s, fit, xname, title, reference):
+def rate_figure(x, y, s, fit, xname, title, reference=None):
+    """The data on log-log axes with the fitted power law (and a reference slope)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -251,6 +252,13 @@ def plot(path, x, y, s, fit, xname, title, reference):
     ax.set_title(title, fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
+    return fig
+
+
+def plot(path, x, y, s, fit, xname, title, reference):
+    import matplotlib.pyplot as plt
+
+    fig = rate_figure(x, y, s, fit, xname, title, reference)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

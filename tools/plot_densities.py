@@ -21,13 +21,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    import h5py
+    import dislo_h5  # noqa: E402
 except ImportError:
     sys.exit("plot_densities.py needs h5py: run it with /usr/bin/python3 (Debian python3-h5py)")
 
 MODELS = ("mf", "mfeps")
-SIGNS = (("rho_plus", r"$\rho^+$"), ("rho_minus", r"$\rho^-$"))
+SIGNS = (("plus", r"$\rho^+$"), ("minus", r"$\rho^-$"))
 
 
 def even_indices(nt, k=4):
@@ -48,52 +49,54 @@ def parse_times(text, nt):
     return [i % nt for i in idx]
 
 
+def density_figure(out, times_text=None):
+    """rho+ and rho- of /mf and /mfeps (rows) at up to 4 output times (columns), or None
+    when the file holds neither."""
+    models = [m for m in MODELS if m in out.models]
+    if not models:
+        return None
+    fields = {(m, s): out.density(m, s) for m in models for s, _ in SIGNS}
+    nt = min(f.shape[0] for f in fields.values())
+    if nt == 0:
+        return None
+    cols = parse_times(times_text, nt) if times_text else even_indices(nt)
+    nrows, ncols = 2 * len(models), len(cols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 1.2, 2.9 * nrows),
+                             squeeze=False, constrained_layout=True)
+    for mi, m in enumerate(models):
+        for si, (sign, label) in enumerate(SIGNS):
+            slices = [fields[m, sign][t] for t in cols]
+            vmin = min(float(np.min(s)) for s in slices)
+            vmax = max(float(np.max(s)) for s in slices)
+            if vmax <= vmin:
+                vmax = vmin + 1e-12 * max(1.0, abs(vmin))
+            row = axes[2 * mi + si]
+            im = None
+            for ax, t, s in zip(row, cols, slices):
+                im = ax.imshow(s.T, origin="lower", extent=(0, 1, 0, 1), vmin=vmin, vmax=vmax,
+                               cmap="viridis", interpolation="nearest")
+                ax.set_title(f"{m} {label}, t = {float(out.times[t]):.4g}")
+                ax.set_xlabel("x")
+                ax.set_ylabel("y")
+            fig.colorbar(im, ax=list(row), shrink=0.9)
+    return fig
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("file", help="dislo HDF5 output")
     ap.add_argument("-o", "--output", help="PNG to write (default: FILE with .png)")
     ap.add_argument("--times", help="comma-separated indices into /times")
     a = ap.parse_args()
-
     try:
-        f = h5py.File(a.file, "r")
-    except OSError as e:
-        sys.exit(f"{a.file}: cannot open as HDF5: {e}")
-    with f:
-        models = [m for m in MODELS if all(f"{m}/{s}" in f for s, _ in SIGNS)]
-        if not models:
-            sys.exit(f"{a.file}: neither /mf nor /mfeps holds rho_plus and rho_minus; nothing to plot")
-        nt = min(f[f"{m}/{s}"].shape[0] for m in models for s, _ in SIGNS)
-        times = f["times"][...] if "times" in f else np.arange(nt, dtype=float)
-        if nt == 0:
-            sys.exit(f"{a.file}: the density fields hold no output times")
-        cols = parse_times(a.times, nt) if a.times else even_indices(nt)
-
-        nrows = 2 * len(models)
-        ncols = len(cols)
-        fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols + 1.2, 2.9 * nrows),
-                                 squeeze=False, constrained_layout=True)
-        for mi, m in enumerate(models):
-            for si, (sign, label) in enumerate(SIGNS):
-                d = f[f"{m}/{sign}"]
-                slices = [np.asarray(d[t, :, :]) for t in cols]
-                vmin = min(float(np.min(s)) for s in slices)
-                vmax = max(float(np.max(s)) for s in slices)
-                if vmax <= vmin:
-                    vmax = vmin + 1e-12 * max(1.0, abs(vmin))
-                row = axes[2 * mi + si]
-                im = None
-                for ax, t, s in zip(row, cols, slices):
-                    im = ax.imshow(s.T, origin="lower", extent=(0, 1, 0, 1), vmin=vmin,
-                                   vmax=vmax, cmap="viridis", interpolation="nearest")
-                    tt = float(times[t]) if t < len(times) else float(t)
-                    ax.set_title(f"{m} {label}, t = {tt:.4g}")
-                    ax.set_xlabel("x")
-                    ax.set_ylabel("y")
-                fig.colorbar(im, ax=list(row), shrink=0.9)
-        out = a.output or os.path.splitext(a.file)[0] + ".png"
-        fig.savefig(out, dpi=110)
-        print(f"wrote {out}")
+        fig = density_figure(dislo_h5.Output(a.file), a.times)
+    except dislo_h5.FileError as e:
+        sys.exit(str(e))
+    if fig is None:
+        sys.exit(f"{a.file}: neither /mf nor /mfeps holds rho_plus and rho_minus; nothing to plot")
+    out = a.output or os.path.splitext(a.file)[0] + ".png"
+    fig.savefig(out, dpi=110)
+    print(f"wrote {out}")
     return 0
 
 

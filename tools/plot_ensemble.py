@@ -77,7 +77,7 @@ def draw_theorem_bounds(out, ax, chaos, times):
     ax.legend(fontsize=6)
 
 
-def draw_metrics(out, models, path):
+def metrics_figure(out, models):
     """Every metric against time: mean, +- 2 standard errors, certified bracket dotted."""
     times = out.times
     kinds = sorted({k for m in models for k, _ in out.metric_names(m)})
@@ -100,11 +100,10 @@ def draw_metrics(out, models, path):
         ax.set_xlabel("t")
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def draw_laws(out, models, path):
+def laws_figure(out, models):
     """At the last time: each law beside the mean field it estimates, and the pair laws."""
     rows = [(m, s) for m in models for s in ("plus", "minus")]
     fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.3 * len(rows)), squeeze=False)
@@ -126,8 +125,30 @@ def draw_laws(out, models, path):
         ax[2].plot(pairs["r"], pairs[cls][-1])
         ax[2].set_title(f"{m} {cls.replace('_', ' ')} distances")
         ax[2].set_xlabel("|x_i - x_j|")
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    return fig
+
+
+def chaos_figure(out, chaos):
+    """Couplings against Lemma 4.2's bound; bl against eq. 18 / eq. 20."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    later = out.times > 0  # log axes: t = 0 (distance and bound 0) is left out
+    draw_couplings(axes[0], chaos, out.times, later)
+    draw_theorem_bounds(out, axes[1], chaos, out.times)
+    fig.tight_layout()
+    return fig
+
+
+def ensemble_figures(out):
+    """[(name, figure)] for the ensembles of a dislo_h5.Output: metrics, laws and (with
+    [chaos]) couplings; empty when the file holds no ensemble."""
+    models = [m for m in ("sde", "rw") if out.metric_names(m)]
+    if not models:
+        return []
+    figures = [("metrics", metrics_figure(out, models)), ("laws", laws_figure(out, models))]
+    chaos = {m: parts for m in models if (parts := out.chaos(m))}
+    if chaos:
+        figures.append(("chaos", chaos_figure(out, chaos)))
+    return figures
 
 
 def main():
@@ -137,24 +158,15 @@ def main():
     a = ap.parse_args()
     prefix = a.prefix or os.path.splitext(a.file)[0]
     try:
-        out = dislo_h5.Output(a.file)
+        figures = ensemble_figures(dislo_h5.Output(a.file))
     except dislo_h5.FileError as e:
         sys.exit(str(e))
-    models = [m for m in ("sde", "rw") if out.metric_names(m)]
-    if not models:
+    if not figures:
         sys.exit(f"{a.file}: no /sde or /rw ensemble in this file")
-    draw_metrics(out, models, prefix + "-metrics.png")
-    draw_laws(out, models, prefix + "-laws.png")
-    chaos = {m: parts for m in models if (parts := out.chaos(m))}
-    if chaos:
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-        later = out.times > 0  # log axes: t = 0 (distance and bound 0) is left out
-        draw_couplings(axes[0], chaos, out.times, later)
-        draw_theorem_bounds(out, axes[1], chaos, out.times)
-        fig.tight_layout()
-        fig.savefig(prefix + "-chaos.png", dpi=110)
+    for name, fig in figures:
+        fig.savefig(f"{prefix}-{name}.png", dpi=110 if name != "laws" else 90)
         plt.close(fig)
-    print(f"wrote {prefix}-metrics.png and {prefix}-laws.png" + (" and -chaos.png" if chaos else ""))
+    print("wrote " + " and ".join(f"{prefix}-{name}.png" for name, _ in figures))
     return 0
 
 

@@ -9,5 +9,5 @@ cmake -S "$src" -B "$src/build/release" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$src/build/release" -j "$(nproc)" --target dislo
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpiexec -n 2 --oversubscribe "$src/build/release/drivers/dislo" run -o dislo.h5 --overwrite
-/usr/bin/python3 "$src/tools/plot_densities.py" dislo.h5 -o dislo.png
+/usr/bin/python3 "$src/tools/dislo-plot" dislo.h5 -o dislo.png
 echo "wrote dislo.h5 (with dislo.xmf for ParaView) and dislo.png"
