@@ -20,6 +20,7 @@
 #include "dislo/distance.hpp"
 #include "dislo/petsc_options.hpp"
 #include "dislo/preflight.hpp"
+#include "dislo/progress.hpp"
 #include "dislo/run.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/version.hpp"
@@ -129,17 +130,23 @@ void run_distance(dislo::DistanceRequest request, const std::string& kinds,
   }
 }
 
-// One line: the whole time, every phase that ran (sde and rw include their metrics) and
-// where the results are.
+// A table of the time per phase that ran (sde and rw include their metrics, also shown on
+// their own) and where the results are.
 void print_summary(const dislo::RunSummary& s, const std::string& output) {
   const std::pair<const char*, double> phases[] = {
       {"setup", s.seconds_setup},   {"mf", s.seconds_mf},   {"mfeps", s.seconds_mfeps},
       {"exact2", s.seconds_exact2}, {"sde", s.seconds_sde}, {"rw", s.seconds_rw},
       {"io", s.seconds_io}};
-  std::vector<std::string> parts;
+  const double total = std::max(s.wall_seconds, 1e-300);
+  std::string table = fmt::format("{:<22} {:>10} {:>7}\n", "phase", "seconds", "share");
   for (const auto& [name, seconds] : phases)
-    if (seconds > 0) parts.push_back(fmt::format("{} {:.2f} s", name, seconds));
-  fmt::print("done in {:.2f} s ({}) -> {}\n", s.wall_seconds, fmt::join(parts, ", "), output);
+    if (seconds > 0)
+      table += fmt::format("{:<22} {:>10.2f} {:>6.1f}%\n", name, seconds, 100 * seconds / total);
+  if (s.seconds_metrics > 0)
+    table += fmt::format("{:<22} {:>10.2f} {:>6.1f}%\n", "  (metrics, in sde/rw)",
+                         s.seconds_metrics, 100 * s.seconds_metrics / total);
+  table += fmt::format("{:<22} {:>10.2f}\n", "total", s.wall_seconds);
+  dislo::progress("done in {:.2f} s -> {}\n{}", s.wall_seconds, output, table);
 }
 
 }  // namespace
@@ -174,6 +181,9 @@ int main(int argc, char** argv) {
       "warnings are errors: exit 2 before any work, or after the run for unused PETSc options "
       "(also run.strict)";
   run_cmd->add_flag("--strict", strict, strict_help);
+  bool quiet = false;
+  run_cmd->add_flag("--quiet", quiet,
+                    "no progress lines and no summary; warnings and errors are still shown");
   auto* check_cmd = app.add_subcommand("check", "validate a study and print it resolved");
   check_cmd->add_flag("--strict", strict, strict_help);
   check_cmd->add_option("study", study_file, "study file (TOML)");
@@ -215,6 +225,7 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return e.get_exit_code() == 0 ? 0 : 2;
   }
+  dislo::set_progress(!quiet);
 
   std::vector<char*> pargv{argv[0]};
   for (auto& a : petsc_args) pargv.push_back(a.data());

@@ -357,6 +357,29 @@ class Driver(unittest.TestCase):
         self.assertFalse(os.path.exists(out))
         self.assertEqual([p for p in os.listdir(self.dir) if p.startswith("fail")], [])
 
+    def test_quiet_run_prints_nothing_and_a_run_ends_with_its_summary_table(self):
+        out = os.path.join(self.dir, "talk.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", out], self.dir, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("mf: t = ", r.stdout)  # progress per output time
+        table = r.stdout[r.stdout.index("done in "):].splitlines()
+        self.assertEqual(table[1].split(), ["phase", "seconds", "share"])
+        rows = {line.split()[0]: line.split()[1:] for line in table[2:]}
+        self.assertIn("mf", rows)
+        self.assertIn("mfeps", rows)
+        self.assertIn("total", rows)
+        shares = [float(v[1].rstrip("%")) for k, v in rows.items() if k != "total"]
+        self.assertLessEqual(sum(shares), 100.5)  # phases are parts of the wall time
+        quiet = os.path.join(self.dir, "quiet.h5")
+        r = run([ARGS.dislo, "run", self.study, "-o", quiet, "--quiet"], self.dir, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+        self.check_contract(quiet)
+        # Bad input is still reported under --quiet.
+        r = run([ARGS.dislo, "run", self.study, "-o", quiet, "--quiet"], self.dir, 1)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("exists", r.stderr)
+
     def test_info(self):
         r = run([ARGS.dislo, "info"], self.dir, 0)
         self.assertEqual(r.returncode, 0, r.stderr)

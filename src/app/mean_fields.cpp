@@ -11,6 +11,7 @@
 #include "dislo/initial.hpp"
 #include "dislo/lattice.hpp"
 #include "dislo/meanfield.hpp"
+#include "dislo/progress.hpp"
 #include "dislo/timing.hpp"
 #include "stages.hpp"
 
@@ -83,10 +84,8 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
     seconds_io += seconds_since(t0);
     if (rank == 0) {
       const auto s = solver.stats();
-      fmt::print("{:>5}: t = {:<8g} steps {:>6} (rejected {}), mass+ {:.15g}, mass- {:.15g}\n",
-                 group.substr(1), times[t], s.steps, s.rejected, mass_plus.back(),
-                 mass_minus.back());
-      std::fflush(stdout);
+      progress("{:>5}: t = {:<8g} steps {:>6} (rejected {}), mass+ {:.15g}, mass- {:.15g}\n",
+               group.substr(1), times[t], s.steps, s.rejected, mass_plus.back(), mass_minus.back());
     }
   }
   frames_until(std::numeric_limits<double>::infinity(), true);

@@ -26,6 +26,7 @@
 #include "dislo/petsc_options.hpp"
 #include "dislo/potential.hpp"
 #include "dislo/preflight.hpp"
+#include "dislo/progress.hpp"
 #include "dislo/sde.hpp"
 #include "dislo/signals.hpp"
 #include "dislo/timing.hpp"
@@ -139,8 +140,8 @@ void write_exact2(MPI_Comm comm, OutputFile& out, const Study& study) {
       laws.advance_to(study.run.times[t]);
       values[t] = laws.l2_distance();
       values[nt + t] = laws.l2_norm_sde();
-      fmt::print("exact2: t = {:<8g} L2 distance RW - SDE {:.6e} (norm {:.6e})\n",
-                 study.run.times[t], values[t], values[nt + t]);
+      progress("exact2: t = {:<8g} L2 distance RW - SDE {:.6e} (norm {:.6e})\n", study.run.times[t],
+               values[t], values[nt + t]);
     }
     values[2 * nt] = laws.fokker_planck_grid();
     values[2 * nt + 1] = laws.modes();
@@ -170,8 +171,7 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
   int exists = rank_ == 0 && std::filesystem::exists(path) ? 1 : 0;
   MPI_Bcast(&exists, 1, MPI_INT, 0, comm_);
   if (!exists) {
-    if (resume_ && rank_ == 0)
-      fmt::print("no checkpoint at {}: starting from the beginning\n", path);
+    if (resume_ && rank_ == 0) progress("no checkpoint at {}: starting from the beginning\n", path);
     return {};
   }
   if (!resume_)
@@ -193,7 +193,7 @@ std::map<std::string, EnsembleState> Run::load_checkpoint() const {
     st.partial.resize(std::size_t(head[2]));
     MPI_Bcast(st.partial.data(), int(head[2]), MPI_INT64_T, 0, comm_);
   }
-  if (rank_ == 0) fmt::print("resuming from {}\n", path);
+  if (rank_ == 0) progress("resuming from {}\n", path);
   return cp;
 }
 
@@ -334,9 +334,8 @@ void Run::write_periodic_checkpoint(const std::string& name) {
   const std::string path = checkpoint_path(study_);
   if (rank_ == 0) {
     write_checkpoint(path, checkpoint_identity(study_), phases_->states);
-    fmt::print("{:>5}: checkpoint {} written, {} replicas complete (run.checkpoint_every = {} s)\n",
-               name, path, replicas_finished(phases_->states[name]), study_.run.checkpoint_every);
-    std::fflush(stdout);
+    progress("{:>5}: checkpoint {} written, {} replicas complete (run.checkpoint_every = {} s)\n",
+             name, path, replicas_finished(phases_->states[name]), study_.run.checkpoint_every);
   }
   MPI_Barrier(comm_);
   phases_->last_checkpoint = Clock::now();
@@ -393,7 +392,7 @@ void Run::report_ensemble(ParticleModel model, const EnsembleResult& res) {
   (is_sde ? phases_->particle_steps : phases_->events) = std::int64_t(work);
   summary_.seconds_metrics += metrics_share / size_;  // summed over ranks -> per rank
   if (rank_ == 0)
-    fmt::print(
+    progress(
         "{:>5}: {} replicas, {} {}, metrics {:.1f}% of the replica time\n", to_string(model),
         res.replicas, std::int64_t(work), is_sde ? "particle-steps" : "events",
         100 * res.seconds_metrics / std::max(res.seconds_metrics + res.seconds_simulate, 1e-300));
@@ -475,19 +474,19 @@ void run_sweep(MPI_Comm comm, const std::vector<Study>& points, bool resume) {
     const Study& point = points[i];
     outputs.push_back(point.run.output);
     if (rank == 0)
-      fmt::print("sweep point {} of {}{}\n", point.sweep.index, point.sweep.points,
-                 finished[i] ? ": finished before, kept" : "");
+      progress("sweep point {} of {}{}\n", point.sweep.index, point.sweep.points,
+               finished[i] ? ": finished before, kept" : "");
     if (finished[i]) continue;
     Run run(comm, point, resume);
     const auto summary = run.run();
     if (rank == 0)
-      fmt::print("sweep point {}: {} written in {:.2f} s\n", point.sweep.index, point.run.output,
-                 summary.wall_seconds);
+      progress("sweep point {}: {} written in {:.2f} s\n", point.sweep.index, point.run.output,
+               summary.wall_seconds);
   }
   const auto rows = collect(comm, outputs, points.front().sweep.table);
   if (rank == 0)
-    fmt::print("sweep: {} points collected into {} ({} rows)\n", points.size(),
-               points.front().sweep.table, rows);
+    progress("sweep: {} points collected into {} ({} rows)\n", points.size(),
+             points.front().sweep.table, rows);
 }
 
 }  // namespace dislo

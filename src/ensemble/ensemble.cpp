@@ -13,6 +13,7 @@
 
 #include "dislo/metric_plan.hpp"
 #include "dislo/observers.hpp"
+#include "dislo/progress.hpp"
 #include "dislo/scheduler.hpp"
 #include "dislo/sde.hpp"
 #include "dislo/statistics.hpp"
@@ -229,9 +230,8 @@ bool Ensemble::enough(std::span<const double> rows, long replicas) const {
         worst, replicas > 1
                    ? mean_and_stderr(rows, c, plan_.row_length(), std::size_t(replicas)).stderr_
                    : std::numeric_limits<double>::infinity());
-  fmt::print("{:>5}: {} replicas, largest standard error {:.3e} (target {:.3e})\n",
-             to_string(model_), replicas, worst, study_.run.target_stderr);
-  std::fflush(stdout);
+  progress("{:>5}: {} replicas, largest standard error {:.3e} (target {:.3e})\n", to_string(model_),
+           replicas, worst, study_.run.target_stderr);
   return worst <= study_.run.target_stderr;
 }
 

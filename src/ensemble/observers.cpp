@@ -10,6 +10,7 @@
 #include <numbers>
 #include <stdexcept>
 
+#include "dislo/progress.hpp"
 #include "dislo/statistics.hpp"
 
 namespace dislo {
@@ -479,10 +480,8 @@ void ProgressObserver::observe(const Observation& o) {
   if (o.t == 0) ++mine_;
   if (o.t != 0 || seconds_since(last_) < 5) return;
   last_ = Clock::now();
-  if (const std::string text = line(o.replica + 1, seconds_since(start_)); !text.empty()) {
-    fmt::print("{}\n", text);
-    std::fflush(stdout);
-  }
+  if (const std::string text = line(o.replica + 1, seconds_since(start_)); !text.empty())
+    progress("{}\n", text);
 }
 
 }  // namespace dislo
