@@ -19,6 +19,7 @@ About 10 minutes on 2 cores in full, 1 minute reduced.
 """
 import argparse
 import datetime
+import math
 import os
 import shlex
 import subprocess
@@ -236,6 +237,12 @@ def figure(folder, name, x, y, yerr, fit, xlabel, ylabel, title, reference):
     plt.close(fig)
 
 
+def local_slope_iid(n):
+    """d log E W1 / d log n of 0.241 sqrt(log n / n)(1 + 0.92/log n) (models.md section 6)."""
+    L = math.log(n)
+    return -0.5 + 0.5 / L - (0.92 / L ** 2) / (1 + 0.92 / L)
+
+
 def check(results, reduced):
     problems = []
     k = 1 if reduced else 0
@@ -318,8 +325,16 @@ def write_report(path, results, runner, total_seconds, ranks):
               "| n | E bl | stderr | coupling | stderr | Lemma 4.2 bound |", "|---|---|---|---|---|---|"]
     lines += [f"| {int(a)} | {b:.4e} | {c:.1e} | {d:.4e} | {e:.1e} | {f:.3g} |"
               for a, b, c, d, e, f in zip(n["n"], n["bl"], n["bl_err"], n["coupling"], n["coupling_err"], n["bound"])]
-    lines += ["", f"E bl slope in n {fit_line(n['fit_bl'])}: log(n)/sqrt(n) predicts a local slope",
-              "a little above -1/2 (-0.44 for i.i.d. samples at these n, models.md section 6).",
+    lo, hi = int(min(n["n"])), int(max(n["n"]))
+    iid = [local_slope_iid(x) for x in (lo, hi)]
+    eq18 = [-0.5 + 1 / math.log(x) for x in (lo, hi)]
+    lines += ["", f"E bl slope in n {fit_line(n['fit_bl'])}. What the theory says at these n: i.i.d.",
+              f"samples give 0.241 sqrt(log n / n)(1 + 0.92/log n), local slope {iid[0]:.2f} at n = {lo}",
+              f"to {iid[1]:.2f} at n = {hi} (models.md section 6); eq. 18's log(n)/sqrt(n) is an upper",
+              f"bound whose local slope is -1/2 + 1/ln n = {eq18[0]:.2f} ... {eq18[1]:.2f}, so its log is not",
+              "what a fit at these n measures. These bl values are computed on metrics.grid, whose",
+              "downward bias grows with n (docs/certified.md): the fitted slope is steeper than the",
+              "exact distance's.",
               f"Coupling slope {fit_line(n['fit_coupling'])}: the bound's 1/sqrt(n). The bound holds",
               "at every n and is loose by the factor exp(2 C_V t/delta^2) (its constant, not its rate).",
               "", "![bl against n](validation/n_bl.png)", "",
@@ -361,10 +376,11 @@ def main():
         "gibbs": gibbs_dipole(runner, args.reduced, figures),
     }
     problems = check(results, args.reduced)
-    if not args.reduced:
-        write_report(os.path.join(args.docs, "validation.md"), results, runner, time.time() - start,
-                     args.ranks)
-        print(f"wrote {os.path.join(args.docs, 'validation.md')}")
+    # Reduced: the report is still written (into the work folder), so the test suite runs
+    # the code that writes docs/validation.md.
+    report = os.path.join(args.work if args.reduced else args.docs, "validation.md")
+    write_report(report, results, runner, time.time() - start, args.ranks)
+    print(f"wrote {report}")
     if problems:
         print("validation_report.py: out of range: " + ", ".join(problems))
         return 1
