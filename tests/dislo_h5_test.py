@@ -149,13 +149,19 @@ class Reader(unittest.TestCase):
         for path in (png, *(os.path.join(self.dir, f"run-{n}.png") for n in ("metrics", "laws", "chaos"))):
             with open(path, "rb") as f:
                 self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n", path)
+        # --figures keeps the figures whose names match.
+        p = self.plot(self.path, "-o", os.path.join(self.dir, "some.png"), "--figures", "l*",
+                      "--figures", "chaos")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("(laws, chaos)", p.stdout)
         # A table: each replica mean against n (three values), with its fitted rate.
         p = self.plot(self.table(), "-o", os.path.join(self.dir, "table.pdf"))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("sde_metrics_w1_plus_mean-n", p.stdout)
         # Refusals: one line, exit status 2.
         for args, why in (([os.path.join(self.dir, "absent.h5")], "no such file"),
-                          ([self.path, "-o", "x.jpg"], "must end in .png or .pdf")):
+                          ([self.path, "-o", "x.jpg"], "must end in .png or .pdf"),
+                          ([self.path, "--figures", "none*"], "matching --figures")):
             p = self.plot(*args)
             self.assertEqual(p.returncode, 2)
             self.assertIn(why, p.stderr)

@@ -77,6 +77,14 @@ add_test(NAME dislo_h5
 set_tests_properties(dislo_h5 PROPERTIES LABELS "integration" TIMEOUT 600 PROCESSORS 2
   ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
 
+# The gallery's studies, smaller, each drawing its figures (tools/gallery.py, docs/gallery.md).
+add_test(NAME gallery
+         COMMAND ${DISLO_SYSTEM_PYTHON} ${PROJECT_SOURCE_DIR}/tools/gallery.py
+                 --dislo $<TARGET_FILE:dislo> --mpiexec ${DISLO_MPIEXEC} --ranks 2
+                 --work ${CMAKE_CURRENT_BINARY_DIR}/gallery --check)
+set_tests_properties(gallery PROPERTIES LABELS "integration" TIMEOUT 900 PROCESSORS 2
+  ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1")
+
 # The convergence-rate fit tool on synthetic collected tables (docs/sweeps.md).
 add_test(NAME fit_rates
          COMMAND ${DISLO_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/fit_rates_test.py

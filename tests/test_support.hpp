@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <numbers>
 #include <span>
 #include <utility>
@@ -15,6 +16,11 @@
 #include "dislo/spectral.hpp"
 
 namespace dislo::testing {
+
+// The reduced case of a long validation test: ctest sets DISLO_TEST_REDUCED in the
+// sanitizer build (tests/CMakeLists.txt), where the full case takes minutes; the same
+// assertions, on a smaller problem.
+inline bool reduced_case() { return std::getenv("DISLO_TEST_REDUCED") != nullptr; }
 
 // A small study with tight time-stepping tolerances (tests compare with exact solutions).
 inline Study small_study(KernelKind kernel, int M, int L, double delta, double beta) {

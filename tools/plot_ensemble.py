@@ -25,6 +25,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -55,6 +56,9 @@ def draw_couplings(ax, chaos, times, later):
         ax.plot(times[later], bound[later], "k--", label="bound (Lemma 4.2)")
     ax.set(xscale="log", yscale="log", xlabel="t", ylabel="(1/n) E sum |X_i - Xbar_i|",
            title="propagation of chaos: coupling distance and bound")
+    # Few output times span less than a decade: the minor tick labels would overlap.
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(times[later], [f"{t:g}" for t in times[later]])
     ax.legend(fontsize=7)
 
 
