@@ -31,7 +31,6 @@ import h5py
 import numpy as np
 
 MODELS = ("mf", "mfeps", "sde", "rw", "exact2")
-SIGNS = ("plus", "minus")
 
 
 class FileError(Exception):
@@ -99,11 +98,6 @@ class Output:
             if name not in f:
                 raise KeyError(f"{self.path}: no /{name}")
             return f[name][...]
-
-    def has(self, name: str) -> bool:
-        """Whether the file holds /name (a group or a dataset)."""
-        with _open(self.path) as f:
-            return name in f
 
     def replicas(self, model: str) -> int:
         """The replicas of an ensemble (sde, rw) that completed."""

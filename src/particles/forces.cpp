@@ -332,6 +332,17 @@ void PairGradient::gradients(double x0, double y0, const double* x, const double
 // ---------------------------------------------------------------------------------------
 // Direct pair sum
 
+namespace {
+// F_i = -(b_i/n) (strength) times the pair sums: the last step of both loops.
+void scale_by_sign(std::span<const int> b, double inv_n, std::span<double> fx,
+                   std::span<double> fy) {
+  for (std::size_t i = 0; i < fx.size(); ++i) {
+    fx[i] *= -b[i] * inv_n;
+    fy[i] *= -b[i] * inv_n;
+  }
+}
+}  // namespace
+
 void DirectForce::compute(std::span<const double> x, std::span<const double> y,
                           std::span<const int> b, ParticleBlock block, std::span<double> fx,
                           std::span<double> fy) {
@@ -366,10 +377,7 @@ void DirectForce::compute(std::span<const double> x, std::span<const double> y,
       fx[i] += ax;
       fy[i] += ay;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      fx[i] *= -b[i] * inv_n;
-      fy[i] *= -b[i] * inv_n;
-    }
+    scale_by_sign(b, inv_n, fx, fy);
     return;
   }
   // A block: the same two partial sums per particle, evaluated from its own row.
@@ -420,10 +428,7 @@ void DirectForce::compute_scalar(std::span<const double> x, std::span<const doub
       fx[i] += ax;
       fy[i] += ay;
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      fx[i] *= -b[i] * inv_n;
-      fy[i] *= -b[i] * inv_n;
-    }
+    scale_by_sign(b, inv_n, fx, fy);
     return;
   }
   // A block: the same two partial sums per particle, evaluated from its own row.
