@@ -301,20 +301,48 @@ void sde_coupled(benchmark::State& state) {
       benchmark::Counter(double(sde.particle_steps()), benchmark::Counter::kIsRate);
 }
 
-void rw_coupled(benchmark::State& state, dislo::CoupledWalks::Kind kind) {
+// The MFeps state rho+- = (1 +- 0.5 cos(2 pi x))/2 as force frames, constant in time: its
+// densities and g = grad V_delta * (rho+ - rho-) summed exactly on the lattice (g depends
+// on x only, so O(L^3)).
+dislo::LatticeForce cosine_lattice_force(const dislo::Study& study, int frames) {
+  const int L = study.model.lattice;
+  const dislo::LatticeGradient grad(dislo::Kernel::of(study), L);
+  const std::size_t S = std::size_t(L) * L;
+  std::vector<double> plus(S), minus(S), gx(S), gy(S), w(static_cast<std::size_t>(L));
+  for (int i = 0; i < L; ++i) w[std::size_t(i)] = 0.5 * std::cos(2 * std::numbers::pi * i / L);
+  for (int i = 0; i < L; ++i) {
+    double ax = 0, ay = 0;
+    for (int k = 0; k < L; ++k)
+      for (int j = 0; j < L; ++j) {
+        const double* v = grad.at(i - k, -j);
+        ax += v[0] * w[std::size_t(k)];
+        ay += v[1] * w[std::size_t(k)];
+      }
+    for (int j = 0; j < L; ++j) {
+      const std::size_t s = std::size_t(i) * L + j;
+      plus[s] = 1 + w[std::size_t(i)];  // densities of mass 1/2 each
+      minus[s] = 1 - w[std::size_t(i)];
+      gx[s] = ax / double(S);  // eps^2 sum_l' grad V (l - l') (rho+ - rho-)(l')
+      gy[s] = ay / double(S);
+    }
+  }
+  for (double& v : plus) v *= 0.5;
+  for (double& v : minus) v *= 0.5;
+  dislo::LatticeForce force(L, study.model.T, frames);
+  for (int f = 0; f <= frames; ++f) force.add_frame(gx, gy, plus, minus);
+  return force;
+}
+
+template <class Coupling, class... Kind>
+void rw_coupled(benchmark::State& state, Kind... kind) {
   const long n = state.range(0);
   dislo::Study study = particle_study(n);
   study.model.T = 1e6;  // the frames span every benchmark's time
-  const int L = study.model.lattice, frames = 4;
-  dislo::LatticeForce force(L, study.model.T, frames);
-  std::vector<double> gx(std::size_t(L) * L), gy(gx.size(), 0.0);
-  for (int i = 0; i < L; ++i)
-    for (int j = 0; j < L; ++j)
-      gx[std::size_t(i) * L + j] = 0.02 * std::sin(2 * std::numbers::pi * i / L);
-  for (int f = 0; f <= frames; ++f) force.add_frame(gx, gy);
+  const int L = study.model.lattice;
+  const dislo::LatticeForce force = cosine_lattice_force(study, 4);
   dislo::VetoWalk walk(study);
   walk.start(0);
-  dislo::CoupledWalks pair(study, force, kind);
+  Coupling pair(study, force, kind...);
   pair.start(0, walk.signs(), walk.x(), walk.y());
   // About 2e4 events per iteration: the total rate of X and Xbar is about 8n/(beta eps^2).
   const double dt = 2e4 * 4.0 / (double(L) * L) / (8.0 * double(n));
@@ -323,11 +351,13 @@ void rw_coupled(benchmark::State& state, dislo::CoupledWalks::Kind kind) {
   state.counters["distance"] = pair.distance();
 }
 void rw_coupled_thinning(benchmark::State& state) {
-  rw_coupled(state, dislo::CoupledWalks::Kind::thinning);
+  rw_coupled<dislo::CoupledWalks>(state, dislo::CoupledWalks::Kind::thinning);
 }
 void rw_coupled_time_change(benchmark::State& state) {
-  rw_coupled(state, dislo::CoupledWalks::Kind::time_change);
+  rw_coupled<dislo::CoupledWalks>(state, dislo::CoupledWalks::Kind::time_change);
 }
+// The veto coupling (O(1) per event): events/s of X and Xbar.
+void rw_coupled_fast(benchmark::State& state) { rw_coupled<dislo::VetoCoupledWalks>(state); }
 
 // One distance between 1000 random atoms (mass 1/2) and a smooth density on the H x H grid.
 std::pair<dislo::GridMeasure, dislo::GridMeasure> metric_case(int H) {
@@ -500,6 +530,7 @@ BENCHMARK(sde_strong_direct)
 BENCHMARK(sde_coupled)->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_coupled_thinning)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 BENCHMARK(rw_coupled_time_change)->Arg(20)->Arg(200)->Unit(benchmark::kMillisecond);
+BENCHMARK(rw_coupled_fast)->Arg(100)->Arg(10000)->Arg(100000)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_w1)->Arg(32)->Arg(64)->Arg(128)->Unit(benchmark::kMillisecond);
 BENCHMARK(metrics_bl)
     ->Args({32, 0})

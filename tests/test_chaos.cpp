@@ -3,11 +3,13 @@
 // particle model, unchanged by the coupling or against the n = 2 master equation; Xbar:
 // the mean field itself, MF or MFeps); identical dynamics give distance 0 exactly.
 // Fixed seeds; every chi-square test asserts p >= tol::p_value (false-failure probability
-// 1e-5 each, 7 in this program: below 1e-4 in all).
+// 1e-5 each, 10 in this program: at most 1e-4 in all).
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <numbers>
 #include <numeric>
 
@@ -241,7 +243,7 @@ namespace {
 // MFeps of a study at the frame times: its interaction gradient (what drives the walks'
 // Xbar), and at T the plus density at the sites, as probabilities.
 struct LatticePath {
-  std::vector<std::vector<double>> gx, gy;
+  std::vector<std::vector<double>> gx, gy, plus, minus;
   std::vector<double> sites;
 };
 
@@ -254,6 +256,8 @@ LatticePath solve_mfeps(const Study& study, int frames) {
     path.gx.emplace_back();
     path.gy.emplace_back();
     mfeps.interaction_gradient(path.gx.back(), path.gy.back());
+    path.plus.emplace_back(mfeps.rho(+1).begin(), mfeps.rho(+1).end());
+    path.minus.emplace_back(mfeps.rho(-1).begin(), mfeps.rho(-1).end());
   }
   path.sites.assign(mfeps.rho(+1).begin(), mfeps.rho(+1).end());
   const double total = std::accumulate(path.sites.begin(), path.sites.end(), 0.0);
@@ -266,9 +270,10 @@ LatticePath solve_mfeps(const Study& study, int frames) {
 TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
   // X: RW_2^eps, against the master equation (position of particle 1, relative vector).
   // Xbar: two independent walks with MFeps's rates, so Xbar_1 has the law rho_eps+(T) /
-  // mass. For both couplings; 60000 replicas each. Power as for the SDE (beta = 32): the
-  // Xbar counts reject MFeps with the interaction off, flipped and beta halved, and Xbar
-  // driven by the flipped force is rejected against the right MFeps.
+  // mass. For the three couplings; 60000 replicas each. Power as for the SDE (beta = 32):
+  // the Xbar counts reject MFeps with the interaction off, flipped and beta halved, and
+  // Xbar driven by the flipped force (the veto coupling: by flipped densities) is
+  // rejected against the right MFeps.
   Study study = two_particle_study(8, 0.5);
   study.model.beta = 32;
   const int L = study.model.lattice, S = L * L;
@@ -279,11 +284,12 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
   const LatticePath path = solve_mfeps(study, frames);
   LatticeForce force(L, T, frames), flipped(L, T, frames);
   for (std::size_t f = 0; f < path.gx.size(); ++f) {
-    force.add_frame(path.gx[f], path.gy[f]);
+    force.add_frame(path.gx[f], path.gy[f], path.plus[f], path.minus[f]);
     std::vector<double> gx = path.gx[f], gy = path.gy[f];
     for (auto* v : {&gx, &gy})
       for (double& g : *v) g = -g;
-    flipped.add_frame(gx, gy);
+    // g is linear in rho+ - rho-: the flipped force comes from the swapped densities.
+    flipped.add_frame(gx, gy, path.minus[f], path.plus[f]);
   }
 
   // Initial sites as the RW engines draw them (InitialSampler), per replica.
@@ -291,8 +297,17 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
   struct Histograms {
     std::vector<double> first, relative, bar;
   };
-  auto simulate = [&](const LatticeForce& driving, CoupledWalks::Kind kind) {
-    CoupledWalks walks(study, driving, kind);
+  enum class Coupling { thinning, time_change, veto };
+  auto make = [&](const LatticeForce& driving, Coupling kind) -> std::unique_ptr<WalkCoupling> {
+    if (kind == Coupling::veto) return std::make_unique<VetoCoupledWalks>(study, driving);
+    return std::make_unique<CoupledWalks>(study, driving,
+                                          kind == Coupling::thinning
+                                              ? CoupledWalks::Kind::thinning
+                                              : CoupledWalks::Kind::time_change);
+  };
+  auto simulate = [&](const LatticeForce& driving, Coupling kind) {
+    const auto coupled = make(driving, kind);
+    WalkCoupling& walks = *coupled;
     Histograms h{std::vector<double>(S, 0.0), std::vector<double>(S, 0.0),
                  std::vector<double>(S, 0.0)};
     std::vector<std::int32_t> x, y;
@@ -311,8 +326,10 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
     }
     return h;
   };
-  for (auto kind : {CoupledWalks::Kind::thinning, CoupledWalks::Kind::time_change}) {
-    const char* name = kind == CoupledWalks::Kind::thinning ? "thinning" : "time change";
+  for (auto kind : {Coupling::thinning, Coupling::time_change, Coupling::veto}) {
+    const char* name = kind == Coupling::thinning      ? "thinning"
+                       : kind == Coupling::time_change ? "time change"
+                                                       : "veto";
     const Histograms h = simulate(force, kind);
     const auto a = chi2_goodness(h.first, first), b = chi2_goodness(h.relative, relative),
                c = chi2_goodness(h.bar, path.sites);
@@ -336,4 +353,47 @@ TEST(ChaosCoupling, CoupledWalksHaveTheRightMarginals) {
     std::printf("[ measured ] %s: power, Xbar driven by the flipped force: p = %.1e\n", name, p);
     EXPECT_LT(p, tol::power_p_value) << name;
   }
+}
+
+TEST(ChaosCoupling, VetoCouplingTightensWithN) {
+  // Uniform initial sites and the stationary uniform MFeps (g = 0 exactly): Xbar walks
+  // freely and X interacts. The veto coupling's distance at T must fall with n (its partner
+  // coupling works: with independent partner draws it would not depend on n); measured
+  // beside thinning, which it trails (docs/chaos.md). Asserted: E d(50) > 1.5 E d(5000) at
+  // 4 standard errors (false failure below 1e-4 by the normal approximation).
+  const int L = 32, R = dislo::testing::reduced_case() ? 8 : 16;
+  const double T = 0.25;
+  LatticeForce force(L, T, 1);
+  const std::vector<double> zero(L * L, 0.0), half(L * L, 0.5);
+  for (int f = 0; f <= 1; ++f) force.add_frame(zero, zero, half, half);
+  auto measure = [&](long n, bool veto) {
+    const Study study = particle_study(KernelKind::gaussian, n, n / 2, L, 0.125, 4.0);
+    InitialSampler sampler(study.initial, study.model, L);
+    std::unique_ptr<WalkCoupling> walks;
+    if (veto)
+      walks = std::make_unique<VetoCoupledWalks>(study, force);
+    else
+      walks = std::make_unique<CoupledWalks>(study, force, CoupledWalks::Kind::thinning);
+    std::vector<double> d;
+    std::vector<std::int32_t> x(static_cast<std::size_t>(n)), y(x.size());
+    for (int r = 0; r < R; ++r) {
+      const CounterRng rng(study.run.seed, std::uint64_t(r));
+      const Signs signs = sampler.signs(rng);
+      sampler.lattice(rng, signs, x, y);
+      walks->start(std::uint64_t(r), signs, x, y);
+      walks->advance_to(T);
+      d.push_back(walks->distance());
+    }
+    const double mean = std::accumulate(d.begin(), d.end(), 0.0) / R;
+    double var = 0;
+    for (double v : d) var += (v - mean) * (v - mean);
+    return std::array<double, 2>{mean, std::sqrt(var / (R - 1) / R)};
+  };
+  const auto small = measure(50, true), large = measure(5000, true), thin = measure(50, false);
+  std::printf(
+      "[ measured ] veto coupling at T = %.2f: n = 50: %.4f +- %.4f, n = 5000: %.5f +- %.5f; "
+      "thinning at n = 50: %.4f +- %.4f\n",
+      T, small[0], small[1], large[0], large[1], thin[0], thin[1]);
+  const double margin = small[0] - 1.5 * large[0];
+  EXPECT_GT(margin, 4 * std::hypot(small[1], 1.5 * large[1]));
 }

@@ -157,7 +157,9 @@ void solve_mfeps(MPI_Comm comm, const Study& study, const Kernel& kernel, Output
       chaos ? frame_times(study.model.T, study.chaos.frames) : std::vector<double>{}, [&] {
         std::vector<double> gx, gy;
         mfeps.interaction_gradient(gx, gy);
-        fields.mfeps_force->add_frame(gather_rows(mfeps.grid(), gx), gather_rows(mfeps.grid(), gy));
+        // With the densities: the veto coupling draws Xbar's partners from them.
+        fields.mfeps_force->add_frame(gather_rows(mfeps.grid(), gx), gather_rows(mfeps.grid(), gy),
+                                      gather_field(mfeps, +1), gather_field(mfeps, -1));
       });
   summary.mfeps_steps = mfeps.stats().steps;
 }

@@ -1172,6 +1172,9 @@ constexpr KeySpec kKeys[] = {
     {"chaos", "frames", field<&Study::chaos, &ChaosParams::frames>(), between(1, 100000),
      "snapshots of the mean-field force over [0, T] driving Xbar (SDE: linear in time between "
      "them; RW: each interval's mean)"},
+    {"chaos", "thinning_max_n", field<&Study::chaos, &ChaosParams::thinning_max_n>(), at_least(0),
+     "run the RW thinning coupling (O(n) per event) only for n up to this; larger n write NaN "
+     "there (the veto coupling, O(1) per event, always runs)"},
     {"chaos", "time_change_max_n", field<&Study::chaos, &ChaosParams::time_change_max_n>(),
      at_least(0),
      "run the RW time-change coupling (O(n) per event) only for n up to this; larger n write "
@@ -1360,15 +1363,18 @@ void check_certified_pairs(const Reader& r, const Study& s) {
 void add_warnings(Study& s) {
   const ModelParams& m = s.model;
   if (s.chaos.coupling && s.run.has_model("rw")) {
-    // Each RW coupling keeps X's forces exact: O(n) work per event, 4n/(beta eps^2) events
-    // per unit time for X and as many for Xbar.
+    // The thinning and time-change couplings keep X's forces exact: O(n) work per event,
+    // 4n/(beta eps^2) events per unit time for X and as many for Xbar.
     const double n = double(m.n), events = 8 * n * m.T / (m.beta * m.eps() * m.eps());
-    const double updates = events * n * (m.n <= s.chaos.time_change_max_n ? 2 : 1);
+    const int exact = (m.n <= s.chaos.thinning_max_n) + (m.n <= s.chaos.time_change_max_n);
+    const double updates = events * n * exact;
     if (updates > kCouplingWarnUpdates)
       s.warnings.push_back(fmt::format(
-          "{}: chaos.coupling with \"rw\": the RW couplings cost O(n) per event, about {:.1e} "
-          "pair updates per replica (docs/chaos.md); a smaller n or lattice runs faster",
-          s.source, updates));
+          "{}: chaos.coupling with \"rw\": the thinning and time-change couplings cost O(n) "
+          "per event, about {:.1e} pair updates per replica (docs/chaos.md); "
+          "chaos.thinning_max_n and chaos.time_change_max_n below n = {} leave the veto "
+          "coupling alone, O(1) per event",
+          s.source, updates, m.n));
   }
   // eps is the random walk's and MFeps's lattice spacing: elsewhere Assumption 2 says
   // nothing about the study.

@@ -311,7 +311,7 @@ long max_replicas(const RunParams& run) { return rounds_of(run).max_replicas; }
 double forecast_seconds(const Study& study, ParticleModel model, int ranks) {
   // Throughputs of docs/performance.md (2026-11, one core of the development machine).
   constexpr double kSdeMesh = 6e6, kSdeDirectPairs = 3.6e7, kRwVeto = 3e7;
-  constexpr double kRwScanPerEvent = 2e8, kRwTimeChangeScan = 2.9e7;
+  constexpr double kRwScanPerEvent = 2e8, kRwTimeChangeScan = 2.9e7, kRwVetoCoupled = 1e7;
   const ModelParams& m = study.model;
   const double n = double(m.n), T = m.T;
   double work = 0, rate = 0;
@@ -325,9 +325,12 @@ double forecast_seconds(const Study& study, ParticleModel model, int ranks) {
     work = n * T * 4 / (m.beta * m.eps() * m.eps());
     rate = study.rw.algorithm == "veto" ? kRwVeto : kRwScanPerEvent / n;
     if (study.chaos.coupling) {
-      work *= 2;
-      rate = std::min(rate, kRwScanPerEvent / n);
-      if (m.n <= study.chaos.time_change_max_n) rate = 1 / (1 / rate + n / kRwTimeChangeScan);
+      // Per event of X: the veto coupling's two events, and the exact-force couplings'
+      // two O(n) events each where they run.
+      double seconds = 1 / rate + 2 / kRwVetoCoupled;
+      if (m.n <= study.chaos.thinning_max_n) seconds += 2 * n / kRwScanPerEvent;
+      if (m.n <= study.chaos.time_change_max_n) seconds += 2 * n / kRwTimeChangeScan;
+      rate = 1 / seconds;
     }
   }
   return double(rounds_of(study.run).max_replicas) * work / rate / std::max(ranks, 1);

@@ -1,5 +1,6 @@
 #include "dislo/replica_engine.hpp"
 
+#include <array>
 #include <limits>
 
 #include "dislo/chaos.hpp"
@@ -56,44 +57,53 @@ class WalkReplicas final : public ReplicaEngine {
  public:
   WalkReplicas(const Study& study, const LatticeForce* coupled) : walk_(make_lattice_walk(study)) {
     if (!coupled) return;
-    thinning_ = std::make_unique<CoupledWalks>(study, *coupled, CoupledWalks::Kind::thinning);
-    // The time-change coupling costs O(n) per event: only up to chaos.time_change_max_n.
+    // The veto coupling costs O(1) per event and always runs; the exact-force couplings
+    // cost O(n) per event: only up to chaos.thinning_max_n and chaos.time_change_max_n.
+    veto_ = std::make_unique<VetoCoupledWalks>(study, *coupled);
+    if (study.model.n <= study.chaos.thinning_max_n)
+      thinning_ = std::make_unique<CoupledWalks>(study, *coupled, CoupledWalks::Kind::thinning);
     if (study.model.n <= study.chaos.time_change_max_n)
       time_changed_ =
           std::make_unique<CoupledWalks>(study, *coupled, CoupledWalks::Kind::time_change);
   }
   void start(std::uint64_t replica) override {
     walk_->start(replica);
-    for (auto* pair : {thinning_.get(), time_changed_.get()})
+    for (auto* pair : couplings())
       if (pair) pair->start(replica, walk_->signs(), walk_->x(), walk_->y());
   }
   void advance_to(double t) override {
-    for (auto* pair : {thinning_.get(), time_changed_.get()})
+    for (auto* pair : couplings())
       if (pair) pair->advance_to(t);
     walk_->advance_to(t);
   }
   double kappa() const override { return walk_->kappa(); }
   ReplicaView view() override { return sites_view(walk_->x(), walk_->y(), x_, y_); }
-  // Xbar of the thinning coupling: a mean-field walk, whichever coupling drives it.
+  // Xbar of the veto coupling: a mean-field walk, whichever coupling drives it.
   ReplicaView coupled_view() override {
-    if (!thinning_) return {};
-    return sites_view(thinning_->xbar(), thinning_->ybar(), xbar_, ybar_);
+    if (!veto_) return {};
+    return sites_view(veto_->xbar(), veto_->ybar(), xbar_, ybar_);
   }
   std::vector<std::string> coupling_names() const override {
-    if (!thinning_) return {};
-    return {"chaos/thinning", "chaos/time_change"};
+    if (!veto_) return {};
+    return {"chaos/thinning", "chaos/time_change", "chaos/veto"};
   }
   void coupling_distances(std::span<double> out) const override {
-    if (!thinning_) return;
-    out[0] = thinning_->distance();
-    out[1] = time_changed_ ? time_changed_->distance() : std::numeric_limits<double>::quiet_NaN();
+    if (!veto_) return;
+    const auto pairs = couplings();
+    for (std::size_t k = 0; k < pairs.size(); ++k)
+      out[k] = pairs[k] ? pairs[k]->distance() : std::numeric_limits<double>::quiet_NaN();
   }
   std::uint64_t work() const override { return walk_->events(); }
 
  private:
   std::unique_ptr<LatticeWalk> walk_;
   std::unique_ptr<CoupledWalks> thinning_, time_changed_;
+  std::unique_ptr<VetoCoupledWalks> veto_;
   std::vector<double> x_, y_, xbar_, ybar_;
+  // In the order of coupling_names(); null where that coupling does not run.
+  std::array<WalkCoupling*, 3> couplings() const {
+    return {thinning_.get(), time_changed_.get(), veto_.get()};
+  }
   ReplicaView sites_view(std::span<const std::int32_t> ix, std::span<const std::int32_t> iy,
                          std::vector<double>& x, std::vector<double>& y) const;
 };

@@ -164,13 +164,33 @@ LatticeForce::LatticeForce(int L, double T, int frames) : L_(L), frames_(frames)
   if (frames < 1 || !(T > 0)) throw std::invalid_argument("LatticeForce: frames >= 1, T > 0");
 }
 
-void LatticeForce::add_frame(std::span<const double> gx, std::span<const double> gy) {
+void LatticeForce::add_frame(std::span<const double> gx, std::span<const double> gy,
+                             std::span<const double> plus, std::span<const double> minus) {
   if (gx.size() != std::size_t(L_) * L_ || gy.size() != gx.size())
     throw std::invalid_argument("LatticeForce::add_frame: fields must be L x L");
+  const bool densities = !plus.empty() || !minus.empty();
+  if (densities && (plus.size() != gx.size() || minus.size() != gx.size()))
+    throw std::invalid_argument("LatticeForce::add_frame: densities must be L x L");
+  if (!gx_.empty() && densities != has_densities())
+    throw std::invalid_argument("LatticeForce::add_frame: densities with every frame or none");
+  plus_.insert(plus_.end(), plus.begin(), plus.end());
+  minus_.insert(minus_.end(), minus.begin(), minus.end());
   gx_.insert(gx_.end(), gx.begin(), gx.end());
   gy_.insert(gy_.end(), gy.begin(), gy.end());
   for (std::size_t k = 0; k < gx.size(); ++k)
     max_abs_ = std::max({max_abs_, std::abs(gx[k]), std::abs(gy[k])});
+}
+
+void LatticeForce::interval_masses(int k, std::span<double> out) const {
+  const std::size_t S = std::size_t(L_) * L_;
+  if (!has_densities() || out.size() != 2 * S || k < 0 || std::size_t(k + 2) * S > plus_.size())
+    throw std::invalid_argument("LatticeForce::interval_masses: no densities for that interval");
+  const double site = 1.0 / (double(L_) * L_);  // eps^2
+  const std::size_t a = std::size_t(k) * S, b = a + S;
+  for (std::size_t s = 0; s < S; ++s) {
+    out[s] = 0.5 * site * (plus_[a + s] + plus_[b + s]);
+    out[S + s] = 0.5 * site * (minus_[a + s] + minus_[b + s]);
+  }
 }
 
 int LatticeForce::interval(double t) const {

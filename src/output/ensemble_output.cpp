@@ -155,9 +155,11 @@ void write_chaos_bound(MPI_Comm comm, OutputFile& out, const std::string& group,
                                 "(Lemma 4.2)"));
   if (group == "/sde")
     out.set_attribute(group + "/chaos", "force_interpolation_error", interpolation_error);
-  else
+  else {
+    out.set_attribute(group + "/chaos", "thinning_max_n", std::int64_t(study.chaos.thinning_max_n));
     out.set_attribute(group + "/chaos", "time_change_max_n",
                       std::int64_t(study.chaos.time_change_max_n));
+  }
 }
 
 }  // namespace dislo

@@ -25,19 +25,52 @@ double lattice_coupling_bound(double C_V, double delta, long n, double kappa, do
          std::exp(rate * t / (delta * delta));
 }
 
-CoupledWalks::CoupledWalks(const Study& study, const LatticeForce& force, Kind kind)
-    : kind_(kind),
-      L_(study.model.lattice),
+WalkCoupling::WalkCoupling(const Study& study, const LatticeForce& force)
+    : L_(study.model.lattice),
       beta_(study.model.beta),
       eps_(study.model.eps()),
       base_(1 / (study.model.beta * study.model.eps() * study.model.eps())),
       seed_(study.run.seed),
       force_(&force),
       grad_(std::make_shared<LatticeGradient>(Kernel::of(study), study.model.lattice)) {
-  if (force.L() != L_) throw std::invalid_argument("CoupledWalks: force on another lattice");
+  if (force.L() != L_) throw std::invalid_argument("WalkCoupling: force on another lattice");
   if (std::size_t(2) * L_ * L_ != grad_->g.size())
-    throw std::logic_error("CoupledWalks: gradient table size");
+    throw std::logic_error("WalkCoupling: gradient table size");
 }
+
+void WalkCoupling::reset(std::uint64_t replica, const Signs& signs, std::span<const std::int32_t> x,
+                         std::span<const std::int32_t> y) {
+  rng_ = std::make_unique<CounterRng>(seed_, replica);
+  b_ = signs.b;
+  x_.assign(x.begin(), x.end());
+  y_.assign(y.begin(), y.end());
+  xb_ = x_;
+  yb_ = y_;
+  t_ = 0;
+  events_ = 0;
+}
+
+void WalkCoupling::move(std::vector<std::int32_t>& x, std::vector<std::int32_t>& y, std::size_t i,
+                        int dir) const {
+  const int s = (dir & 1) ? -1 : 1;
+  auto& v = dir < 2 ? x[i] : y[i];
+  v += s;
+  v = v < 0 ? v + L_ : (v >= L_ ? v - L_ : v);
+}
+
+double WalkCoupling::distance() const {
+  double sum = 0;
+  for (std::size_t i = 0; i < x_.size(); ++i) {
+    int dx = std::abs(x_[i] - xb_[i]), dy = std::abs(y_[i] - yb_[i]);
+    dx = std::min(dx, L_ - dx);
+    dy = std::min(dy, L_ - dy);
+    sum += std::sqrt(double(dx) * dx + double(dy) * dy) * eps_;
+  }
+  return x_.empty() ? 0.0 : sum / double(x_.size());
+}
+
+CoupledWalks::CoupledWalks(const Study& study, const LatticeForce& force, Kind kind)
+    : WalkCoupling(study, force), kind_(kind) {}
 
 double CoupledWalks::rate_x(std::size_t i, int dir) const {
   // h.F_i = s eps (-b_i/n) f_d, rate = base exp(beta h.F_i / 2).
@@ -53,14 +86,6 @@ double CoupledWalks::rate_xbar(std::size_t i, int dir, int interval) const {
   return base_ * std::exp(-s * b_[i] * beta_ * eps_ * g[dir < 2 ? 0 : 1] / 2);
 }
 
-void CoupledWalks::move(std::vector<std::int32_t>& x, std::vector<std::int32_t>& y, std::size_t i,
-                        int dir) {
-  const int s = (dir & 1) ? -1 : 1;
-  auto& v = dir < 2 ? x[i] : y[i];
-  v += s;
-  v = v < 0 ? v + L_ : (v >= L_ ? v - L_ : v);
-}
-
 void CoupledWalks::move_x(std::size_t i, int dir) {
   const int ox = x_[i], oy = y_[i];
   move(x_, y_, i, dir);
@@ -69,18 +94,11 @@ void CoupledWalks::move_x(std::size_t i, int dir) {
 
 void CoupledWalks::start(std::uint64_t replica, const Signs& signs, std::span<const std::int32_t> x,
                          std::span<const std::int32_t> y) {
-  rng_ = std::make_unique<CounterRng>(seed_, replica);
-  b_ = signs.b;
-  x_.assign(x.begin(), x.end());
-  y_.assign(y.begin(), y.end());
-  xb_ = x_;
-  yb_ = y_;
+  reset(replica, signs, x, y);
   const std::size_t n = x_.size();
   fx_.resize(n);
   fy_.resize(n);
   grad_->sums(x_, y_, b_, fx_, fy_);
-  t_ = 0;
-  events_ = 0;
   draws_ = 0;
   if (kind_ == Kind::time_change) {
     interval_ = 0;
@@ -201,17 +219,6 @@ void CoupledWalks::advance_time_change(double t) {
       for (int d = 0; d < 4; ++d) ab_[4 * i + d] = rate_xbar(i, d, interval_);
     }
   }
-}
-
-double CoupledWalks::distance() const {
-  double sum = 0;
-  for (std::size_t i = 0; i < x_.size(); ++i) {
-    int dx = std::abs(x_[i] - xb_[i]), dy = std::abs(y_[i] - yb_[i]);
-    dx = std::min(dx, L_ - dx);
-    dy = std::min(dy, L_ - dy);
-    sum += std::sqrt(double(dx) * dx + double(dy) * dy) * eps_;
-  }
-  return x_.empty() ? 0.0 : sum / double(x_.size());
 }
 
 }  // namespace dislo

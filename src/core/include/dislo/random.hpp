@@ -21,12 +21,14 @@ enum class Stream : std::uint64_t {
   initial_sign = 1,
   initial_position = 2,
   sde_noise = 3,
-  rw_count = 4,          // number of proposals per output interval (uniformisation)
-  rw_proposal = 5,       // (particle, step, Poisson partner count, first partner)
-  rw_partner = 6,        // further partners of a proposal
-  rw_reference = 7,      // the reference simulator's own draws
-  chaos_thinning = 8,    // the RW thinning coupling's proposals
-  chaos_time_change = 9  // the unit Poisson processes of the RW time-change coupling
+  rw_count = 4,           // number of proposals per output interval (uniformisation)
+  rw_proposal = 5,        // (particle, step, Poisson partner count, first partner)
+  rw_partner = 6,         // further partners of a proposal
+  rw_reference = 7,       // the reference simulator's own draws
+  chaos_thinning = 8,     // the RW thinning coupling's proposals
+  chaos_time_change = 9,  // the unit Poisson processes of the RW time-change coupling
+  chaos_veto = 10,        // the RW veto coupling's proposals and partners
+  chaos_veto_count = 11   // its number of proposals per constant-rate segment
 };
 
 class CounterRng {

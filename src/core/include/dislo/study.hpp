@@ -150,7 +150,9 @@ struct ChaosParams {
   // Snapshots of the mean-field force over [0, T] that drive the coupled processes Xbar
   // (linear in time between snapshots for SDE, the interval's mean for RW).
   int frames = 128;
-  // The time-change coupling costs O(n) per event: run it only up to this n.
+  // The thinning and time-change couplings cost O(n) per event: run each only up to its
+  // n (the veto coupling, O(1) per event, always runs).
+  long thinning_max_n = 100000000;
   long time_change_max_n = 200;
   bool operator==(const ChaosParams&) const = default;
 };

@@ -44,8 +44,11 @@ class ContinuumForce {
 class LatticeForce {
  public:
   LatticeForce(int L, double T, int frames);
-  // Appends the next frame: gx, gy at the L x L sites, x-major.
-  void add_frame(std::span<const double> gx, std::span<const double> gy);
+  // Appends the next frame: gx, gy at the L x L sites, x-major; with the densities rho+,
+  // rho- (w.r.t. Lebesgue, as MFeps holds them) that g was made from when the veto
+  // coupling will draw partners from them (every frame or none).
+  void add_frame(std::span<const double> gx, std::span<const double> gy,
+                 std::span<const double> plus = {}, std::span<const double> minus = {});
   // The frame interval holding t (the last one for t = T) and its end time.
   int interval(double t) const;
   double interval_end(int k) const { return (k + 1) * dt_; }
@@ -59,11 +62,16 @@ class LatticeForce {
   }
   double max_abs() const { return max_abs_; }  // over frames, sites and components
   int L() const { return L_; }
+  bool has_densities() const { return !plus_.empty(); }
+  // Site masses eps^2 rho_b during interval k, the mean of its end frames as for g:
+  // rho+ at [0, L^2), rho- at [L^2, 2 L^2), sites x-major.
+  void interval_masses(int k, std::span<double> out) const;
 
  private:
   int L_, frames_;
   double dt_;
-  std::vector<double> gx_, gy_;  // [frame][L * L]
+  std::vector<double> gx_, gy_;       // [frame][L * L]
+  std::vector<double> plus_, minus_;  // [frame][L * L], when given
   double max_abs_ = 0;
 };
 
