@@ -133,11 +133,16 @@ std::vector<MemoryNeed> memory_needs(const Study& s, int ranks) {
   if (sde) add_particles(needs, s, "sde", kSdePerParticle);
   if (rw) add_particles(needs, s, "rw", kRwPerParticle);
   if (s.chaos.coupling && (sde || rw)) {
-    // Force frames (floats, two components) on every rank.
-    const double frames = double(s.chaos.frames + 1) * 2 * 4;
+    // Force frames on every rank: MF's table as floats, two components; MFeps's g and
+    // densities as doubles (32 bytes a site), and the veto coupling's tree over (sign,
+    // site) of the smallest 2^D x 2^D square holding the lattice (about 112 bytes a cell).
+    const double frames = double(s.chaos.frames + 1);
     const double table = std::max(s.mf.M, 128);
     const double L = s.model.lattice;
-    add(needs, "chaos", frames * ((sde ? table * table : 0) + (rw ? L * L : 0)),
+    double P = 1;
+    while (P < L) P *= 2;
+    add(needs, "chaos",
+        (sde ? frames * 8 * table * table : 0) + (rw ? frames * 32 * L * L + 112 * P * P : 0),
         fmt::format("chaos.frames = {}{}{}", s.chaos.frames,
                     sde ? fmt::format(", mf.M = {}", s.mf.M) : "",
                     rw ? fmt::format(", model.lattice = {}", s.model.lattice) : ""));
