@@ -39,6 +39,35 @@ std::vector<double> gather_field(const Solver& solver, int sign) {
   return gather_rows(solver.grid(), std::vector<double>(local.begin(), local.end()));
 }
 
+// Progress of one mean-field solve (rank 0 prints): the share of [0, T] done, model time
+// per wall second and the time left at that pace, at every output time and, while the
+// solver steps between them, at most every kStepLineSeconds.
+class SolveProgress {
+ public:
+  SolveProgress(const std::string& group, double T, bool printing)
+      : name_(group.substr(1)), T_(T), printing_(printing) {}
+  std::string status(double t) const {
+    const double elapsed = seconds_since(start_);
+    if (!(t > 0) || !(T_ > 0)) return "0%";
+    const double rate = t / std::max(elapsed, 1e-9);
+    return fmt::format("{:.0f}%, {:.3g} model time/s, ETA {:.0f} s", 100 * t / T_, rate,
+                       std::max(T_ - t, 0.0) / rate);
+  }
+  void step(double t) {
+    if (!printing_ || seconds_since(last_) < kStepLineSeconds) return;
+    progress("{:>5}: t = {:<8g} ({})\n", name_, t, status(t));
+    last_ = Clock::now();
+  }
+  void output_written() { last_ = Clock::now(); }
+
+ private:
+  static constexpr double kStepLineSeconds = 10;
+  std::string name_;
+  double T_;
+  bool printing_;
+  Clock::time_point start_ = Clock::now(), last_ = Clock::now();
+};
+
 // Solves one mean-field model through the output times, streaming each slice to the file
 // and, when keep is given, keeping the whole fields for the ensembles.
 // With frames, on_frame() is also called at each of those times (the chaos forces).
@@ -54,6 +83,8 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
   out.create_field(group + "/rho_minus", times, G);
   std::vector<double> mass_plus, mass_minus;
   double min_density = solver.min_density();
+  SolveProgress line(group, study.model.T, rank == 0);
+  solver.set_step_observer([&line](double t) { line.step(t); });
   std::size_t next_frame = 0;
   auto frames_until = [&](double t, bool inclusive) {
     while (next_frame < frames.size() &&
@@ -84,11 +115,14 @@ void solve_and_write(Solver& solver, const Study& study, OutputFile& out, const 
     seconds_io += seconds_since(t0);
     if (rank == 0) {
       const auto s = solver.stats();
-      progress("{:>5}: t = {:<8g} steps {:>6} (rejected {}), mass+ {:.15g}, mass- {:.15g}\n",
-               group.substr(1), times[t], s.steps, s.rejected, mass_plus.back(), mass_minus.back());
+      progress("{:>5}: t = {:<8g} steps {:>6} (rejected {}), mass+ {:.15g}, mass- {:.15g} ({})\n",
+               group.substr(1), times[t], s.steps, s.rejected, mass_plus.back(), mass_minus.back(),
+               line.status(times[t]));
+      line.output_written();
     }
   }
   frames_until(std::numeric_limits<double>::infinity(), true);
+  solver.set_step_observer(nullptr);
   out.write_vector(group + "/mass_plus", mass_plus);
   out.write_vector(group + "/mass_minus", mass_minus);
   const auto s = solver.stats();

@@ -283,6 +283,9 @@ void LatticeMeanField::interaction_gradient(std::vector<double>& gx, std::vector
   gy = fy_;
 }
 double LatticeMeanField::time() const { return ts_->time(); }
+void LatticeMeanField::set_step_observer(std::function<void(double t)> observer) {
+  ts_->set_step_observer(std::move(observer));
+}
 
 std::span<const double> LatticeMeanField::rho(int sign) const {
   const std::size_t n = grid_->real_size();

@@ -183,6 +183,9 @@ void MeanField::set_state(std::span<const double> plus, std::span<const double> 
 
 void MeanField::advance_to(double t) { ts_->advance_to(t); }
 double MeanField::time() const { return ts_->time(); }
+void MeanField::set_step_observer(std::function<void(double t)> observer) {
+  ts_->set_step_observer(std::move(observer));
+}
 
 std::span<const double> MeanField::rho(int sign) const {
   const std::size_t n = grid_->real_size();

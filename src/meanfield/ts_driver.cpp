@@ -31,6 +31,14 @@ struct TsCallbacks {
     return petsc_guarded("dislo", std::forward<F>(f));
   }
 
+  // After each step: the step observer, if any (alongside -ts_monitor's own).
+  static PetscErrorCode monitor(TS, PetscInt, PetscReal t, Vec, void* ctx) {
+    auto* d = static_cast<TsDriver*>(ctx);
+    return guarded([&] {
+      if (d->step_observer_) d->step_observer_(t);
+    });
+  }
+
   // du/dt = A u + G(u) as one right-hand side (explicit types).
   static PetscErrorCode full_rhs(TS, PetscReal, Vec U, Vec F, void* ctx) {
     auto* d = static_cast<TsDriver*>(ctx);
@@ -228,6 +236,7 @@ TsDriver::TsDriver(SpectralGrid& grid, Model model, const Settings& settings)
   prefer_max_norm();
   // Last, so every -ts_*, -snes_*, -ksp_*, -pc_* option wins over the defaults above.
   petsc_check(TSSetFromOptions(ts_), "TSSetFromOptions");
+  petsc_check(TSMonitorSet(ts_, TsCallbacks::monitor, this, nullptr), "TSMonitorSet");
   if (formulation_ == "exponential") start_with_whole_intervals(settings);
   etd_ = std::make_unique<DriverOperator>(*this);
   attach_etd_operator(ts_, etd_.get());

@@ -9,6 +9,7 @@
 
 #include <petscmat.h>
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -31,6 +32,9 @@ class LatticeMeanField {
   void set_state(std::span<const double> plus, std::span<const double> minus);
   void advance_to(double t);
   double time() const;
+  // Called at the start of each advance and after every accepted step with the time
+  // reached (progress lines; changes nothing).
+  void set_step_observer(std::function<void(double t)> observer);
 
   const SpectralGrid& grid() const { return *grid_; }
   std::span<const double> rho(int sign) const;  // local rows, density w.r.t. nu_eps

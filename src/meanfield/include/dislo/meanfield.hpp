@@ -5,6 +5,7 @@
 // pseudo-spectral on an M x M grid split in slabs over the ranks of a communicator.
 // beta = inf is GB^delta, stabilised by an implicit hyperviscosity (docs/numerics.md).
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,6 +39,9 @@ class MeanField {
   void set_state(std::span<const double> plus, std::span<const double> minus);
   void advance_to(double t);
   double time() const;
+  // Called at the start of each advance and after every accepted step with the time
+  // reached (progress lines; changes nothing).
+  void set_step_observer(std::function<void(double t)> observer);
 
   const SpectralGrid& grid() const { return *grid_; }
   std::span<const double> rho(int sign) const;  // local rows of rho^{sign}

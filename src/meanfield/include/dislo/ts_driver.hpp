@@ -89,6 +89,11 @@ class TsDriver {
   double time() const { return time_; }
   // Advance exactly to t >= time() (the final step is shortened to land on t).
   void advance_to(double t);
+  // Called at the start of each advance (PETSc's step 0) and after every accepted step
+  // with the time reached (progress; changes nothing).
+  void set_step_observer(std::function<void(double t)> observer) {
+    step_observer_ = std::move(observer);
+  }
   Counters counters() const;
   const std::string& formulation() const { return formulation_; }
   std::string ts_type() const;
@@ -122,6 +127,7 @@ class TsDriver {
 
   bool state_written_ = true;
   std::unique_ptr<EtdOperator> etd_;
+  std::function<void(double)> step_observer_;
 
   friend struct TsCallbacks;
 };
