@@ -18,6 +18,7 @@ Arrays are x-major (array[i, j] at x = i/G, y = j/G): transposed for imshow.
 Exits 1 with a message if the file holds no ensemble. See docs/ensembles.md.
 """
 import argparse
+import math
 import os
 import sys
 
@@ -107,28 +108,79 @@ def metrics_figure(out, models):
     return fig
 
 
+def free_pair_density(r):
+    """Density of the torus distance between two independent uniform points on the unit
+    torus: 2 pi r up to 1/2, then 2 pi r - 8 r acos(1/(2r)) up to sqrt(2)/2."""
+    r = np.asarray(r, float)
+    inner = 2 * np.pi * r
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outer = inner - 8 * r * np.arccos(np.minimum(1.0, 1 / (2 * np.maximum(r, 1e-300))))
+    return np.where(r <= 0.5, inner, np.where(r <= np.sqrt(0.5), outer, 0.0))
+
+
+def block_mean(field, cells):
+    k = field.shape[0] // cells
+    return field.reshape(cells, k, cells, k).mean(axis=(1, 3))
+
+
+def common_cells(law, ref, most=32):
+    """A law and its mean field as cell averages on one grid of at most `most` cells a side
+    that divides both (densities, so block means keep them comparable); ref None if none."""
+    sizes = [law.shape[0]] + ([ref.shape[0]] if ref is not None else [])
+    cells = math.gcd(*sizes)
+    while cells > most and cells % 2 == 0:
+        cells //= 2
+    if ref is not None and any(n % cells for n in sizes):
+        return law, None
+    return block_mean(law, cells), (block_mean(ref, cells) if ref is not None else None)
+
+
 def laws_figure(out, models):
-    """At the last time: each law beside the mean field it estimates, and the pair laws."""
+    """At the last time: each law beside the mean field it estimates and their difference;
+    the pair-distance laws of opposite and equal signs against the law without interaction,
+    and their ratio to it (above 1 at short range for opposite signs: dipoles)."""
     rows = [(m, s) for m in models for s in ("plus", "minus")]
-    fig, axes = plt.subplots(len(rows), 3, figsize=(11, 3.3 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 4, figsize=(16, 3.4 * len(rows)), squeeze=False,
+                             layout="constrained")
     for (m, s), ax in zip(rows, axes):
         law = out.density(m, s, -1)
         ref = out.density(REFERENCE[m], s, -1) if REFERENCE[m] in out.models else None
+        law, ref = common_cells(law, ref)
         lo = min(law.min(), ref.min() if ref is not None else law.min())
         hi = max(law.max(), ref.max() if ref is not None else law.max())
         ax[0].imshow(law.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
         ax[0].set_title(f"{m} law rho_{s}, t = {out.times[-1]:g}")
         if ref is not None:
             im = ax[1].imshow(ref.T, origin="lower", extent=[0, 1, 0, 1], vmin=lo, vmax=hi)
-            ax[1].set_title(f"{REFERENCE[m]} rho_{s}")
+            ax[1].set_title(f"{REFERENCE[m]} rho_{s}, {law.shape[0]}^2 cells")
             fig.colorbar(im, ax=ax[:2], shrink=0.8)
+            diff = law - ref
+            bound = max(abs(diff.min()), abs(diff.max()), 1e-300)
+            im = ax[2].imshow(diff.T, origin="lower", extent=[0, 1, 0, 1], cmap="RdBu_r",
+                              vmin=-bound, vmax=bound)
+            ax[2].set_title(f"law - {REFERENCE[m]}")
+            fig.colorbar(im, ax=ax[2], shrink=0.8)
         else:
             ax[1].axis("off")
+            ax[2].axis("off")
         pairs = out.pair_law(m)
-        cls = "pair_equal" if s == "plus" else "pair_opposite"
-        ax[2].plot(pairs["r"], pairs[cls][-1])
-        ax[2].set_title(f"{m} {cls.replace('_', ' ')} distances")
-        ax[2].set_xlabel("|x_i - x_j|")
+        r = pairs["r"]
+        free = free_pair_density(r)
+        if s == "plus":
+            for cls, style in (("pair_opposite", "-"), ("pair_equal", "--")):
+                ax[3].plot(r, pairs[cls][-1], style, label=cls.replace("pair_", "") + " signs")
+            ax[3].plot(r, free, "k:", label="no interaction")
+            ax[3].set_title(f"{m} pair-distance laws, t = {out.times[-1]:g}")
+            ax[3].legend(fontsize=7)
+        else:
+            near = r < 0.5
+            for cls, style in (("pair_opposite", "-"), ("pair_equal", "--")):
+                ax[3].plot(r[near], pairs[cls][-1][near] / free[near], style,
+                           label=cls.replace("pair_", "") + " signs")
+            ax[3].axhline(1, color="k", lw=0.8, ls=":")
+            ax[3].set_title(f"{m} pair laws / no interaction")
+            ax[3].legend(fontsize=7)
+        ax[3].set_xlabel("|x_i - x_j|")
     return fig
 
 
