@@ -76,6 +76,15 @@ void print_info() {
   }
 }
 
+// The study file's points, or without one the built-in study's (examples/default.toml).
+std::vector<dislo::Study> study_points(const std::string& file,
+                                       const std::vector<std::string>& sets) {
+  if (file.empty())
+    return dislo::parse_sweep(std::string(dislo::builtin_study_text()), dislo::kBuiltinStudyName,
+                              sets);
+  return dislo::load_sweep(file, sets);
+}
+
 // The studies to run: one point with --sweep-index, else all; -o names the single
 // output, or the table of a whole sweep (its points' outputs follow from it).
 std::vector<dislo::Study> select_points(std::vector<dislo::Study> points, long index,
@@ -164,7 +173,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string study_file, output;
   std::vector<std::string> sets;
-  auto* run_cmd = app.add_subcommand("run", "run a study (the built-in default without STUDY)");
+  auto* run_cmd = app.add_subcommand("run", "run a study (without STUDY: the built-in study, examples/default.toml)");
   run_cmd->add_option("study", study_file, "study file (TOML)");
   run_cmd->add_option("-o,--output", output, "output HDF5 file (overrides run.output)");
   run_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
@@ -251,7 +260,7 @@ int main(int argc, char** argv) {
       const auto rows = dislo::collect(PETSC_COMM_WORLD, inputs, output);
       if (rank == 0) fmt::print("{} runs, {} rows -> {}\n", inputs.size(), rows, output);
     } else {
-      auto points = select_points(dislo::load_sweep(study_file, sets), sweep_index, output);
+      auto points = select_points(study_points(study_file, sets), sweep_index, output);
       std::set<std::string> warnings;  // the points of a sweep often share them
       for (auto& p : points) {
         p.run.overwrite = p.run.overwrite || overwrite;

@@ -3,13 +3,19 @@
 // written back. This is the only module that knows TOML.
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dislo/study.hpp"
 
 namespace dislo {
 
-// Parses and validates. path empty = the built-in default study. Each override is
+// The built-in study: what `dislo run` runs without a study file (examples/default.toml,
+// compiled in; a sweep). Its source name in messages is kBuiltinStudyName.
+std::string_view builtin_study_text();
+inline constexpr const char* kBuiltinStudyName = "<built-in study, examples/default.toml>";
+
+// Parses and validates. path empty = the key defaults (docs/study-file.md). Each override is
 // "section.key=value" with the value in TOML syntax (strings may omit quotes).
 // Throws InputError naming file, key, value and the allowed range.
 Study load_study(const std::string& path, const std::vector<std::string>& overrides = {});
