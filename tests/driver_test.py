@@ -400,6 +400,33 @@ class Driver(unittest.TestCase):
         with open(png, "rb") as f:
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
 
+    def test_built_in_study_is_examples_default(self):
+        # `dislo run` without a study runs examples/default.toml, compiled in: the same
+        # resolved points, and the same bytes for one reduced point, which meets the contract.
+        default = os.path.join(ARGS.source, "examples", "default.toml")
+        built_in, from_file = (run([ARGS.dislo, "check"] + where, self.dir, 0)
+                               for where in ([], [default]))
+        for r in (built_in, from_file):
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("sweep of 3 points", built_in.stdout)
+        study = [r.stdout.split("[model]", 1)[1].split("\n# memory", 1)[0]
+                 for r in (built_in, from_file)]
+        self.assertEqual(study[0], study[1])
+        reduced = ["--sweep-index", "0", "--set", "run.replicas=2", "--set", "mf.M=32",
+                   "--set", "model.lattice=32", "--set", "run.times=[0.0, 0.05]",
+                   "--set", "model.T=0.05", "--quiet"]
+        outs = [os.path.join(self.dir, f"{name}.h5") for name in ("built-in", "file")]
+        for where, out in zip(([], [default]), outs):
+            r = run([ARGS.dislo, "run"] + where + ["-o", out] + reduced, self.dir, 2)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        self.check_contract(outs[0])
+        with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b:
+            self.assertEqual(a.attrs["n"], 8)
+            for name in ("mf/rho_plus", "mfeps/rho_minus", "sde/metrics/w1_plus/mean",
+                         "rw/metrics/bl_minus/upper", "sde/chaos/coupling/mean",
+                         "rw/chaos/veto/mean", "rw/chaos/thinning/mean", "sde/law/pair_opposite"):
+                self.assertEqual(a[name][...].tobytes(), b[name][...].tobytes(), name)
+
     def test_sweep_all_points_equal_single_points_and_collect(self):
         study = os.path.join(self.dir, "sweep.toml")
         with open(study, "w") as f:
