@@ -421,7 +421,7 @@ class Driver(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
         self.check_contract(outs[0])
         with h5py.File(outs[0]) as a, h5py.File(outs[1]) as b:
-            self.assertEqual(a.attrs["n"], 8)
+            self.assertEqual(a.attrs["n"], 4)
             for name in ("mf/rho_plus", "mfeps/rho_minus", "sde/metrics/w1_plus/mean",
                          "rw/metrics/bl_minus/upper", "sde/chaos/coupling/mean",
                          "rw/chaos/veto/mean", "rw/chaos/thinning/mean", "sde/law/pair_opposite"):

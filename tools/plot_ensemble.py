@@ -135,6 +135,41 @@ def common_cells(law, ref, most=32):
     return block_mean(law, cells), (block_mean(ref, cells) if ref is not None else None)
 
 
+def pair_gibbs_density(delta, exponent, edges, grid=512):
+    """Density in |r| on the unit torus of exp(exponent V_delta(r)) for the gaussian kernel
+    (V_delta's Fourier series, models.md), and of the uniform law, on the bins `edges`.
+    exponent = beta/n for opposite signs (the two-body Gibbs factor; exact for n = 2, the
+    Gibbs dipole), -beta/n for equal signs."""
+    k = np.fft.fftfreq(grid, 1 / grid)
+    k2 = k[:, None] ** 2 + k[None, :] ** 2
+    vhat = np.where(k2 > 0, np.exp(-2 * np.pi ** 2 * delta ** 2 * k2)
+                    / (4 * np.pi ** 2 * np.maximum(k2, 1)), 0)
+    V = np.real(np.fft.ifft2(vhat)) * grid * grid
+    x = np.arange(grid) / grid
+    x = np.where(x >= 0.5, x - 1, x)
+    rho = np.sqrt(x[:, None] ** 2 + x[None, :] ** 2)
+    mass, _ = np.histogram(rho.ravel(), bins=edges, weights=np.exp(exponent * V).ravel())
+    area, _ = np.histogram(rho.ravel(), bins=edges)
+    widths = np.diff(edges)
+    return mass / mass.sum() / widths, area / area.sum() / widths
+
+
+def pair_references(out, r):
+    """{"opposite": ..., "equal": ...}: the two-body Gibbs factor's pair laws at the bin
+    centres r, for the gaussian kernel at finite beta; {} otherwise."""
+    model, potential = out.study.get("model", {}), out.study.get("potential", {})
+    beta, n = model.get("beta"), model.get("n")
+    if potential.get("kind", "gaussian") != "gaussian" or not isinstance(beta, (int, float)) \
+            or not n or len(r) < 2:
+        return {}
+    strength = potential.get("strength", 1.0)
+    width = r[1] - r[0]
+    edges = np.concatenate([r - width / 2, [r[-1] + width / 2]])
+    exponent = strength * beta / n
+    return {"opposite": pair_gibbs_density(model["delta"], exponent, edges)[0],
+            "equal": pair_gibbs_density(model["delta"], -exponent, edges)[0]}
+
+
 def laws_figure(out, models):
     """At the last time: each law beside the mean field it estimates and their difference;
     the pair-distance laws of opposite and equal signs against the law without interaction,
@@ -166,17 +201,34 @@ def laws_figure(out, models):
         pairs = out.pair_law(m)
         r = pairs["r"]
         free = free_pair_density(r)
+        gibbs = pair_references(out, r)
+        # The ratio on bins 4 times wider (sums of density x width), so that short range,
+        # where few pairs fall, is not all noise.
+        near = r < 0.5
+        coarse = 4 * (int(near.sum()) // 4)
+
+        def ratio(density):
+            top = density[:coarse].reshape(-1, 4).sum(axis=1)
+            return top / free[:coarse].reshape(-1, 4).sum(axis=1)
+
+        rc = r[:coarse].reshape(-1, 4).mean(axis=1)
+        for cls, style, color in (("pair_opposite", "-", "C0"), ("pair_equal", "--", "C1")):
+            signs = cls.replace("pair_", "")
+            law = pairs[cls][-1]
+            if s == "plus":
+                ax[3].plot(r, law, style, color=color, label=f"{signs} signs")
+            else:
+                ax[3].plot(rc, ratio(law), style + "o", color=color, ms=3,
+                           label=f"{signs} signs")
+            if signs in gibbs:
+                ref = gibbs[signs] if s == "plus" else ratio(gibbs[signs])
+                ax[3].plot(r if s == "plus" else rc, ref, ":", color=color, lw=1.5,
+                           label=f"{signs}: two-body Gibbs factor")
         if s == "plus":
-            for cls, style in (("pair_opposite", "-"), ("pair_equal", "--")):
-                ax[3].plot(r, pairs[cls][-1], style, label=cls.replace("pair_", "") + " signs")
             ax[3].plot(r, free, "k:", label="no interaction")
             ax[3].set_title(f"{m} pair-distance laws, t = {out.times[-1]:g}")
             ax[3].legend(fontsize=7)
         else:
-            near = r < 0.5
-            for cls, style in (("pair_opposite", "-"), ("pair_equal", "--")):
-                ax[3].plot(r[near], pairs[cls][-1][near] / free[near], style,
-                           label=cls.replace("pair_", "") + " signs")
             ax[3].axhline(1, color="k", lw=0.8, ls=":")
             ax[3].set_title(f"{m} pair laws / no interaction")
             ax[3].legend(fontsize=7)

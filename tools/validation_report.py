@@ -34,6 +34,7 @@ from scipy import stats
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fit_rates import fit_power_law  # noqa: E402
+import plot_ensemble  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -173,22 +174,6 @@ def n_study(runner, reduced, figures):
             "bound": list(bound), "fit_coupling": fit_c}
 
 
-def gibbs_radial_density(delta, beta, edges, grid=512):
-    """Density in |r| of exp((beta/2) V_delta(r)) on the torus (opposite signs)."""
-    k = np.fft.fftfreq(grid, 1 / grid)
-    k2 = k[:, None] ** 2 + k[None, :] ** 2
-    vhat = np.where(k2 > 0, np.exp(-2 * np.pi ** 2 * delta ** 2 * k2) / (4 * np.pi ** 2 * np.maximum(k2, 1)), 0)
-    V = np.real(np.fft.ifft2(vhat)) * grid * grid
-    x = np.arange(grid) / grid
-    x = np.where(x >= 0.5, x - 1, x)
-    rho = np.sqrt(x[:, None] ** 2 + x[None, :] ** 2)
-    w = np.exp(0.5 * beta * V)
-    mass, _ = np.histogram(rho.ravel(), bins=edges, weights=w.ravel())
-    area, _ = np.histogram(rho.ravel(), bins=edges)
-    widths = np.diff(edges)
-    return mass / mass.sum() / widths, area / area.sum() / widths
-
-
 def gibbs_dipole(runner, reduced, figures):
     path = runner.run("gibbs_dipole", reduced)
     with h5py.File(path) as f:
@@ -201,7 +186,7 @@ def gibbs_dipole(runner, reduced, figures):
     beta = study["model"]["beta"]
     width = r[1] - r[0]
     edges = np.concatenate([r - width / 2, [r[-1] + width / 2]])
-    gibbs, free = gibbs_radial_density(delta, beta, edges)
+    gibbs, free = plot_ensemble.pair_gibbs_density(delta, 0.5 * beta, edges)
     observed = density * width * replicas
     expected = gibbs * width * replicas
     keep = expected >= 5
