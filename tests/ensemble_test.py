@@ -276,7 +276,7 @@ class Ensemble(unittest.TestCase):
         # Both methods bracket each replica's exact distance, so their brackets must meet
         # (and so must their means over replicas). metrics.grid = L: RW's sites need no
         # binning, so its grid w1 is within the graph's 1.36% distortion of the exact value,
-        # which "certified" computes on all pairs.
+        # which "certified" brackets to 2e-4 at the sites.
         outs = {}
         for method in ("grid", "certified"):
             outs[method] = os.path.join(self.dir, f"{method}.h5")
@@ -301,8 +301,9 @@ class Ensemble(unittest.TestCase):
                             continue
                         if m == "sde":  # within metrics.tolerance (default 0.02)
                             self.assertTrue(np.all(cu - cl <= 0.02 * cu), name)
-                        else:  # exact on all pairs; the grid within its distortion
-                            self.assertTrue(np.all(cu - cl <= 1e-9), name)
+                        else:  # at the sites, within a hundredth of the tolerance
+                            # (docs/certified.md); the grid within its distortion
+                            self.assertTrue(np.all(cu - cl <= 0.02 / 100 * cu), name)
                             grid = g[name + "/mean"][...]
                             self.assertTrue(np.all(np.abs(grid - cm) <= 0.0137 * cm), name)
 

@@ -277,3 +277,96 @@ TEST(Certified, FineDensityUnderCoarseFlowCells) {
   EXPECT_EQ(d.grid, G);
   expect_contains(d.w1, exact, CertifiedOptions{}.tolerance);
 }
+
+namespace {
+// MFeps's measure on an L x L lattice: mass (1 + 0.5 cos(2 pi x)) / L^2 at the sites.
+CellDensity cosine_sites(int L) {
+  CellDensity d{L, std::vector<double>(std::size_t(L) * L), 0.0};
+  for (int i = 0; i < L; ++i)
+    for (int j = 0; j < L; ++j) d.mass[std::size_t(i) * L + j] = cosine(double(i) / L) / (L * L);
+  return d;
+}
+Atoms sites_as_atoms(const CellDensity& d) {
+  Atoms a;
+  for (int i = 0; i < d.M; ++i)
+    for (int j = 0; j < d.M; ++j) {
+      a.x.push_back(double(i) / d.M);
+      a.y.push_back(double(j) / d.M);
+      a.w.push_back(d.mass[std::size_t(i) * d.M + j]);
+    }
+  return a;
+}
+// RW's atoms: n sites drawn from the lattice measure (repeats allowed).
+Atoms sampled_sites(int n, int L, unsigned seed) {
+  const Atoms continuous = sampled_atoms(n, seed);
+  Atoms a;
+  for (std::size_t i = 0; i < continuous.x.size(); ++i) {
+    a.x.push_back(std::floor(continuous.x[i] * L) / L);
+    a.y.push_back(std::floor(continuous.y[i] * L) / L);
+    a.w.push_back(continuous.w[i]);
+  }
+  return a;
+}
+}  // namespace
+
+// RW against MFeps: the sites' bracket contains the exact w1 of the two point sets (a
+// network simplex on every pair, exact to its rounding) and is within a hundredth of the
+// tolerance;
+// bl's bracket overlaps the exact w1's bl bracket. Unequal masses too.
+TEST(Certified, LatticeSitesAgainstEveryPairFlow) {
+  const int L = 32;  // a few sites per atom spacing: the extra passes run
+  const CellDensity sites = cosine_sites(L);
+  const Atoms every_site = sites_as_atoms(sites);
+  for (int n : {1, 16, 50, 64}) {
+    Atoms atoms = sampled_sites(n, L, 40 + unsigned(n));
+    if (n == 16)
+      for (double& w : atoms.w) w *= 0.9;  // unequal masses: bl sees the difference
+    const auto exact = certified_distances(atoms, every_site);
+    const auto d = certified_distances_to_sites(atoms, sites);
+    std::printf("n %d: exact [%.7g, %.7g] in sites' [%.7g, %.7g] (%.2g%%), bl [%.5g, %.5g]\n", n,
+                exact.w1.lower, exact.w1.upper, d.w1.lower, d.w1.upper, 100 * d.w1.relative_width(),
+                d.bl.lower, d.bl.upper);
+    EXPECT_LE(d.w1.lower, exact.w1.upper * (1 + tol::roundoff));
+    EXPECT_GE(d.w1.upper, exact.w1.lower * (1 - tol::roundoff));
+    EXPECT_LE(d.w1.relative_width(), CertifiedOptions{}.tolerance / 100);
+    EXPECT_LE(d.bl.lower, exact.bl.upper * (1 + tol::roundoff));
+    EXPECT_GE(d.bl.upper, exact.bl.lower * (1 - tol::roundoff));
+  }
+}
+
+// w1 and bl of atoms against MFeps's sites, both contained in their brackets, against an
+// independent reference on every pair of points (tests/reference/point_sets.py: POT's emd
+// and bl as one linear program): atoms on sites (RW), with unequal total masses, and off
+// the lattice (SDE against MFeps).
+TEST(Certified, LatticeSitesContainExactBl) {
+  const int L = 16;
+  const CellDensity sites = cosine_sites(L);
+  std::vector<Atoms> cases{sampled_sites(4, L, 61), sampled_sites(12, L, 62),
+                           sampled_atoms(10, 63)};
+  for (double& w : cases[1].w) w *= 0.8;
+  std::ifstream ref;
+  ASSERT_TRUE(dislo::testing::run_reference(
+      "point_sets.py", "point_sets",
+      [&](std::ofstream& f) {
+        for (const Atoms& a : cases) {
+          f << a.x.size() + sites.mass.size();
+          for (std::size_t i = 0; i < a.x.size(); ++i)
+            f << ' ' << a.x[i] << ' ' << a.y[i] << ' ' << a.w[i];
+          for (int i = 0; i < L; ++i)
+            for (int j = 0; j < L; ++j)
+              f << ' ' << double(i) / L << ' ' << double(j) / L << ' '
+                << -sites.mass[std::size_t(i) * L + j];
+          f << '\n';
+        }
+      },
+      ref));
+  for (const Atoms& a : cases) {
+    double w1 = 0, bl = 0;
+    ASSERT_TRUE(ref >> w1 >> bl);
+    const auto d = certified_distances_to_sites(a, sites);
+    std::printf("w1 %.7g in [%.7g, %.7g]; bl %.7g in [%.7g, %.7g] (%.1f%% wide)\n", w1, d.w1.lower,
+                d.w1.upper, bl, d.bl.lower, d.bl.upper, 100 * d.bl.relative_width());
+    expect_contains(d.w1, w1, CertifiedOptions{}.tolerance);
+    expect_contains(d.bl, bl, 1.0);
+  }
+}

@@ -28,7 +28,7 @@ ENTRIES = [
      [("-0", ["laws"]), ("-2", ["chaos"]),
       ("", ["sde_chaos_coupling_mean-n", "rw_chaos_veto_mean-n", "sde_metrics_bl_plus_mean-n"])],
      "The built-in study (examples/default.toml, what tools/quickstart.sh runs): all four "
-     "models at n = 4, 16, 64 with 64 replicas each. At n = 4 (beta/n = 8) opposite signs "
+     "models at n = 4, 16, 64 with 48 replicas each, w1 and bl with certified brackets. At n = 4 (beta/n = 8) opposite signs "
      "pair up into dipoles and equal signs keep apart: at short range their distance laws "
      "depart from the non-interacting one by about the two-body Gibbs factor (right column, "
      "the ratio to it). At n = 64 the couplings to the mean-field "

@@ -91,14 +91,22 @@ Atoms particle_atoms(const ReplicaView& p, long lo, long hi) {
   return a;
 }
 
-// A lattice field (density w.r.t. nu_eps) as atoms of mass rho/L^2 at its sites.
-Atoms lattice_atoms(const std::vector<double>& rho, int L) {
+// A lattice field (density w.r.t. nu_eps) as the masses rho/L^2 at its sites.
+CellDensity lattice_sites(const std::vector<double>& rho, int L) {
+  CellDensity d{L, std::vector<double>(rho.size()), 0.0};
+  for (std::size_t k = 0; k < rho.size(); ++k) d.mass[k] = rho[k] / (double(L) * L);
+  return d;
+}
+
+// The same masses as atoms at the sites (for lattices that are not a power of two).
+Atoms lattice_atoms(const CellDensity& sites) {
+  const int L = sites.M;
   Atoms a;
   for (int i = 0; i < L; ++i)
     for (int j = 0; j < L; ++j) {
       a.x.push_back(double(i) / L);
       a.y.push_back(double(j) / L);
-      a.w.push_back(rho[std::size_t(i) * L + j] / (double(L) * L));
+      a.w.push_back(sites.mass[std::size_t(i) * L + j]);
     }
   return a;
 }
@@ -139,12 +147,17 @@ CertifiedReference::CertifiedReference(const Trajectory& tr, const CertifiedOpti
   if (!tr.lattice) return;
   for (int s = 0; s < 2; ++s)
     for (const auto& field : s == 0 ? tr.plus : tr.minus)
-      sites_[s].push_back(lattice_atoms(field, tr.N));
+      sites_[s].push_back(lattice_sites(field, tr.N));
 }
 
-// MF's density as its Fourier series; MFeps's sites as atoms (every pair).
+// MF's density as its Fourier series; MFeps's sites as point masses (every pair of atom
+// and site on lattices that are not a power of two).
 CertifiedDistances CertifiedReference::distances(const Atoms& atoms, int s, int t) const {
-  if (tr_->lattice) return certified_distances(atoms, sites_[s][std::size_t(t)], options_);
+  if (tr_->lattice) {
+    const CellDensity& sites = sites_[s][std::size_t(t)];
+    if ((sites.M & (sites.M - 1)) == 0) return certified_distances_to_sites(atoms, sites, options_);
+    return certified_distances(atoms, lattice_atoms(sites), options_);
+  }
   const auto& field = s == 0 ? tr_->plus[std::size_t(t)] : tr_->minus[std::size_t(t)];
   return certified_distances(atoms, field, tr_->N, options_);
 }

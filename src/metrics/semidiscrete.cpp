@@ -266,6 +266,41 @@ FlowResult cell_flow(const Problem& pb) {
 
 // One pass over the quadtree for weights psi: the integral of f against the density
 // (certified from below), the partition plan's exact cost and masses, and f's range.
+// A plan for bl: transport cost and banked mass (both for the normalised measures; a
+// banked unit of the density leaves its atom short by as much, banked too).
+struct BankPlan {
+  double transport, banked;
+};
+
+// A plan's pieces by their mean transport distance (log-spaced bins): mass and cost per
+// bin, for plans that bank the farthest pieces instead (bl).
+struct PieceBins {
+  static constexpr int kBins = 64;
+  std::array<double, kBins> mass{}, cost{};
+  static int bin(double mean_distance) {
+    const double t =
+        std::log(std::max(mean_distance, 1e-5) / 1e-5) / std::log(kTorusDiameter / 1e-5);
+    return std::clamp(int(t * kBins), 0, kBins - 1);
+  }
+  void add(double piece_mass, double piece_cost) {
+    if (!(piece_mass > 0)) return;
+    const int b = bin(piece_cost / piece_mass);
+    mass[std::size_t(b)] += piece_mass;
+    cost[std::size_t(b)] += piece_cost;
+  }
+  // The plan (its pieces and `moves`, transport outside the pieces) with the pieces of
+  // bins k and beyond banked instead, k = 0 ... kBins.
+  std::vector<BankPlan> bank_plans(double moves) const {
+    std::vector<BankPlan> plans;
+    double transport = moves, banked = std::accumulate(mass.begin(), mass.end(), 0.0);
+    for (int k = 0; k <= kBins; ++k) {
+      plans.push_back({transport, banked});
+      if (k < kBins) transport += cost[std::size_t(k)], banked -= mass[std::size_t(k)];
+    }
+    return plans;
+  }
+};
+
 struct Pass {
   double f_integral = 0;
   double plan_cost = 0;
@@ -280,21 +315,7 @@ struct Pass {
     double c;
   };
   std::vector<Coupling> couplings;
-  // The plan's pieces by their mean transport distance (log-spaced bins): mass and cost
-  // per bin, for plans that bank the farthest pieces instead (bl).
-  static constexpr int kBins = 64;
-  std::array<double, kBins> bin_mass{}, bin_cost{};
-  static int bin(double mean_distance) {
-    const double t =
-        std::log(std::max(mean_distance, 1e-5) / 1e-5) / std::log(kTorusDiameter / 1e-5);
-    return std::clamp(int(t * kBins), 0, kBins - 1);
-  }
-  void add_piece(double mass, double cost) {
-    if (!(mass > 0)) return;
-    const int b = bin(cost / mass);
-    bin_mass[std::size_t(b)] += mass;
-    bin_cost[std::size_t(b)] += cost;
-  }
+  PieceBins pieces;
   // Atoms whose region holds under a tenth of their mass.
   int starved(const std::vector<double>& w) const {
     int count = 0;
@@ -384,7 +405,7 @@ class QuadtreePass {
         const double cost =
             part * rho * cone_integral(x0, y0, s, pb_.atoms.x[atom], pb_.atoms.y[atom]);
         out_.plan_cost += cost;
-        out_.add_piece(part * mass, cost);
+        out_.pieces.add(part * mass, cost);
       }
       out_.plan_mass[std::size_t(atom)] += part * mass;
     }
@@ -435,7 +456,7 @@ class QuadtreePass {
       if (integrate_) {
         const double cone = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
         out_.plan_cost += rho * cone;
-        out_.add_piece(rho * area, rho * cone);
+        out_.pieces.add(rho * area, rho * cone);
         out_.f_integral += rho * (cone - psi_[std::size_t(arg)] * area);
       }
       return;
@@ -450,57 +471,96 @@ class QuadtreePass {
   }
 };
 
-// sum_i w_i f(x_i), f(x_i) = min_j |x_i - x_j| - psi_j (exact: every j that can beat j = i).
-double f_on_atoms(const Problem& pb, const std::vector<double>& psi) {
+// f(x_i) = min_j |x_i - x_j| - psi_j at every atom (exact: every j that can beat j = i).
+std::vector<double> f_at_atoms(const Atoms& atoms, const AtomIndex& index,
+                               const std::vector<double>& psi) {
   const double psi_max = *std::max_element(psi.begin(), psi.end());
-  double sum = 0;
+  std::vector<double> f(psi.size());
   for (std::size_t i = 0; i < psi.size(); ++i) {
-    double f = -psi[i];
-    const double xi = pb.atoms.x[i], yi = pb.atoms.y[i];
-    pb.index.near(xi, yi, psi_max - psi[i], [&](int j) {
-      f = std::min(f, torus_distance(xi, yi, pb.atoms.x[j], pb.atoms.y[j]) - psi[std::size_t(j)]);
+    f[i] = -psi[i];
+    const double xi = atoms.x[i], yi = atoms.y[i];
+    index.near(xi, yi, psi_max - psi[i], [&](int j) {
+      f[i] = std::min(f[i], torus_distance(xi, yi, atoms.x[j], atoms.y[j]) - psi[std::size_t(j)]);
     });
-    sum += pb.atoms.w[i] * f;
   }
-  return sum;
+  return f;
 }
 
-// The cost of moving the masses m_i at the atoms to w_i: a min-cost flow along each
-// atom's nearest neighbours (and a star through atom 0, so it is always feasible), each
-// move straight, so its cost is exact.
+// sum_i w_i f(x_i).
+double f_on_atoms(const Problem& pb, const std::vector<double>& psi) {
+  const std::vector<double> f = f_at_atoms(pb.atoms, pb.index, psi);
+  return std::inner_product(f.begin(), f.end(), pb.atoms.w.begin(), 0.0);
+}
+
+// Arcs between atoms that let any mass imbalance among them even out: each atom to its
+// neighbours in the index, and a star through atom 0 (so a flow always exists).
+template <class Arc>
+void atom_arcs(const Atoms& atoms, const AtomIndex& index, Arc&& arc) {
+  const double radius = 1.5 / index.buckets();
+  for (std::size_t i = 0; i < atoms.x.size(); ++i) {
+    index.near(atoms.x[i], atoms.y[i], radius, [&](int j) {
+      if (std::size_t(j) != i) arc(i, std::size_t(j));
+    });
+    if (i) arc(i, std::size_t(0)), arc(std::size_t(0), i);
+  }
+}
+
+// Network simplex on supplies that sum to 0, each arc at its exact length: the cost of the
+// optimal flow plus what rounding the supplies to integers can cost.
+class ExactFlow {
+ public:
+  Graph::Node node() { return g_.addNode(); }
+  void arc(Graph::Node u, Graph::Node v, double len) { arcs_.push_back({u, v, len}); }
+  double solve(const std::vector<double>& supplies) {
+    Graph::ArcMap<long long> cost(g_);
+    Graph::ArcMap<double> length(g_);
+    for (const auto& a : arcs_) {
+      const auto e = g_.addArc(a.u, a.v);
+      cost[e] = std::llround(a.len * kCostScale);
+      length[e] = a.len;
+    }
+    double rounding = 0;
+    const std::vector<long long> si = integer_flow::supplies(supplies, rounding);
+    Graph::NodeMap<long long> supply(g_);
+    for (std::size_t k = 0; k < si.size(); ++k) supply[g_.nodeFromId(int(k))] = si[k];
+    Simplex simplex(g_);
+    if (simplex.costMap(cost).supplyMap(supply).run() != Simplex::OPTIMAL)
+      throw std::runtime_error("certified_distances: a transport flow has no optimum");
+    double total = 0;
+    for (Graph::ArcIt e(g_); e != lemon::INVALID; ++e) total += double(simplex.flow(e)) * length[e];
+    potentials_.resize(si.size());
+    for (std::size_t k = 0; k < si.size(); ++k)
+      potentials_[k] = double(simplex.potential(g_.nodeFromId(int(k)))) / kCostScale;
+    return total / kSupplyScale + rounding * kTorusDiameter;
+  }
+  // The optimal flow's node potentials (reduced costs len(uv) + pi(u) - pi(v) >= 0).
+  const std::vector<double>& potentials() const { return potentials_; }
+
+ private:
+  struct PendingArc {
+    Graph::Node u, v;
+    double len;
+  };
+  Graph g_;
+  std::vector<PendingArc> arcs_;
+  std::vector<double> potentials_;
+};
+
+// The cost of moving the masses m_i at the atoms to w_i: a min-cost flow along the atom
+// arcs, each move straight, so its cost is exact.
 double even_out(const Problem& pb, const std::vector<double>& m) {
   const std::size_t n = m.size();
   if (n < 2) return 0.0;
-  Graph g;
+  ExactFlow flow;
   std::vector<Graph::Node> nodes;
-  for (std::size_t i = 0; i < n; ++i) nodes.push_back(g.addNode());
-  Graph::ArcMap<long long> cost(g);
-  Graph::ArcMap<double> length(g);
-  auto arc = [&](std::size_t u, std::size_t v) {
-    const double len = torus_distance(pb.atoms.x[u], pb.atoms.y[u], pb.atoms.x[v], pb.atoms.y[v]);
-    const auto a = g.addArc(nodes[u], nodes[v]);
-    cost[a] = std::llround(len * kCostScale);
-    length[a] = len;
-  };
-  const double radius = 1.5 / pb.index.buckets();
-  for (std::size_t i = 0; i < n; ++i) {
-    pb.index.near(pb.atoms.x[i], pb.atoms.y[i], radius, [&](int j) {
-      if (std::size_t(j) != i) arc(i, std::size_t(j));
-    });
-    if (i) arc(i, 0), arc(0, i);
-  }
+  for (std::size_t i = 0; i < n; ++i) nodes.push_back(flow.node());
+  atom_arcs(pb.atoms, pb.index, [&](std::size_t u, std::size_t v) {
+    flow.arc(nodes[u], nodes[v],
+             torus_distance(pb.atoms.x[u], pb.atoms.y[u], pb.atoms.x[v], pb.atoms.y[v]));
+  });
   std::vector<double> s(n);
   for (std::size_t i = 0; i < n; ++i) s[i] = m[i] - pb.atoms.w[i];
-  double rounding = 0;
-  const std::vector<long long> si = integer_flow::supplies(s, rounding);
-  Graph::NodeMap<long long> supply(g);
-  for (std::size_t i = 0; i < n; ++i) supply[nodes[i]] = si[i];
-  Simplex simplex(g);
-  if (simplex.costMap(cost).supplyMap(supply).run() != Simplex::OPTIMAL)
-    throw std::runtime_error("certified_distances: the atoms' flow has no optimum");
-  double total = 0;
-  for (Graph::ArcIt a(g); a != lemon::INVALID; ++a) total += double(simplex.flow(a)) * length[a];
-  return total / kSupplyScale + rounding * kTorusDiameter;
+  return flow.solve(s);
 }
 
 // Solves L delta = b for the weighted graph Laplacian of the couplings (conjugate
@@ -592,12 +652,6 @@ Grids grids(const CellDensity& d, int G, double total) {
   g.flattening *= std::numbers::sqrt2 / G / 2;
   return g;
 }
-
-// A plan for bl: transport cost and banked mass (both for the normalised measures; a
-// banked unit of the density leaves its atom short by as much, banked too).
-struct BankPlan {
-  double transport, banked;
-};
 
 // The bl bracket from the w1 bracket of the normalised measures: below, phi = -L (f - c)
 // with L = 1/(1 + osc/2) (|phi| + Lip <= 1), or a constant; above, g(L) = sup over phi
@@ -777,6 +831,7 @@ class DualAscent {
   double lower() const { return lower_; }
   // The oscillation of the potential that gave the lower bound.
   double oscillation() const { return osc_; }
+  const std::vector<double>& weights() const { return psi_; }
   // The best partition plan, with the flow that evens out its masses.
   double upper() const { return upper_; }
   // That plan with its farthest pieces banked, for bl (normalised).
@@ -798,16 +853,9 @@ class DualAscent {
     const double moves = even_out(pb_, p.plan_mass);
     if (p.plan_cost + moves >= upper_) return;
     upper_ = p.plan_cost + moves;
-    // The same plan with the pieces of the farthest bins banked instead (k = first bin
-    // banked); the evening-out moves stay.
-    bank_plans_.clear();
-    double transport = moves, banked = 0;
-    for (int b = 0; b < Pass::kBins; ++b) banked += p.bin_mass[std::size_t(b)];
-    for (int k = 0; k <= Pass::kBins; ++k) {
-      bank_plans_.push_back({transport, banked});
-      if (k < Pass::kBins)
-        transport += p.bin_cost[std::size_t(k)], banked -= p.bin_mass[std::size_t(k)];
-    }
+    // The same plan with the pieces of the farthest bins banked instead; the evening-out
+    // moves stay.
+    bank_plans_ = p.pieces.bank_plans(moves);
   }
 };
 
@@ -832,21 +880,31 @@ int leaf_depth(std::size_t atoms, int G) {
 
 }  // namespace
 
-CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& density,
-                                       const CertifiedOptions& options) {
-  CertifiedDistances out;
-  const double ma = raw.total(), md = density.total();
-  if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
-  for (std::size_t i = 0; i < raw.x.size(); ++i)
-    if (!(raw.x[i] >= 0 && raw.x[i] < 1 && raw.y[i] >= 0 && raw.y[i] < 1 && raw.w[i] >= 0))
+namespace {
+
+void check_inputs(const Atoms& atoms, const CellDensity& density) {
+  for (std::size_t i = 0; i < atoms.x.size(); ++i)
+    if (!(atoms.x[i] >= 0 && atoms.x[i] < 1 && atoms.y[i] >= 0 && atoms.y[i] < 1 &&
+          atoms.w[i] >= 0))
       throw std::invalid_argument("certified_distances: atoms must lie in [0, 1)^2 with w >= 0");
   for (double m : density.mass)
     if (!(m >= 0))
       throw std::invalid_argument(
           "certified_distances: the density is negative (or not a number) on some cell");
-  Atoms atoms = merge_equal(raw);
-  for (double& w : atoms.w) w /= ma;
-  const AtomIndex index(atoms);
+}
+
+// The semi-discrete problem of merged, normalised atoms against the density (md its
+// mass): the w1 bracket, the final weights and what the bl bracket needs.
+struct SemiDiscrete {
+  CertifiedDistances d;
+  std::vector<double> psi;
+  double oscillation;
+  std::vector<BankPlan> bank_plans;
+};
+SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
+                                const CellDensity& density, double md,
+                                const CertifiedOptions& options, int max_depth = 10) {
+  CertifiedDistances out;
   out.grid = flow_grid(atoms.x.size(), density.M, options);
   Grids g = grids(density, out.grid, md);
   const double flattening = g.flattening;
@@ -854,6 +912,7 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   // Leaves no larger than the density's cells.
   out.depth = leaf_depth(atoms.x.size(), out.grid);
   while (std::ldexp(1.0, out.depth) * out.grid < pb.M) ++out.depth;
+  out.depth = std::min(out.depth, max_depth);
   const FlowResult flow = cell_flow(pb);
   DualAscent ascent(pb, flow.psi, out.depth);
   while (out.rounds < options.max_rounds && ascent.round(options.tolerance)) ++out.rounds;
@@ -861,9 +920,224 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
   const double pc_error = density.error / md;  // normalised
   out.w1 = {std::max(0.0, ascent.lower() - pc_error),
             std::min(flow.cost + flattening, ascent.upper()) + pc_error};
-  if (options.want_bl)
-    out.bl = bl_bracket(out.w1, ascent.oscillation(), ma, md, ascent.bank_plans(), pc_error);
   out.density_error = pc_error;
+  return {out, ascent.weights(), ascent.oscillation(), ascent.bank_plans()};
+}
+
+}  // namespace
+
+CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& density,
+                                       const CertifiedOptions& options) {
+  const double ma = raw.total(), md = density.total();
+  if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
+  check_inputs(raw, density);
+  Atoms atoms = merge_equal(raw);
+  for (double& w : atoms.w) w /= ma;
+  const AtomIndex index(atoms);
+  SemiDiscrete sd = solve_semidiscrete(atoms, index, density, md, options);
+  if (options.want_bl)
+    sd.d.bl = bl_bracket(sd.d.w1, sd.oscillation, ma, md, sd.bank_plans, sd.d.density_error);
+  return sd.d;
+}
+
+namespace {
+
+// The bracket of w1 between the atoms (merged, normalised) and point masses at the centres
+// of the sites' cells, from weights psi: below, the 1-Lipschitz f = min_i |x - x_i| - psi_i
+// on both supports; above, the plan that sends each site to its minimiser, except sites
+// whose two best atoms lie within one site spacing: those and the atoms' surplus go
+// through an exact min-cost flow (sites to their near-best atoms, atoms to their
+// neighbours).
+struct SiteBracket {
+  Bracket w1;
+  double oscillation;
+  std::vector<BankPlan> bank_plans;  // the upper bound's plan with far pieces banked
+  std::vector<double> flow_psi;      // weights from the flow's potentials of the atoms
+  // f at the supports with their normalised masses (+ atoms, - sites), for bl.
+  std::vector<std::pair<double, double>> signed_f;
+};
+SiteBracket site_bracket(const Atoms& atoms, const AtomIndex& index, const CellDensity& sites,
+                         double md, const std::vector<double>& psi, double gap_sites) {
+  const int L = sites.M;
+  const double h = 1.0 / L, gap = gap_sites * h,
+               psi_max = *std::max_element(psi.begin(), psi.end());
+  const std::size_t n = psi.size();
+  constexpr int kShare = 4;  // candidates of a shared site
+  struct Shared {
+    double x, y, mass;
+    std::array<int, kShare> atom;
+    int count;
+  };
+  std::vector<Shared> shared;
+  std::vector<double> fixed(n, 0.0);
+  PieceBins pieces;  // the fixed sites' moves
+  std::vector<std::pair<double, double>> signed_f;
+  double fixed_cost = 0, f_sites = 0, f_min = kTorusDiameter, f_max = -kTorusDiameter;
+  // Blocks of sites about a quarter of an atom spacing wide share their candidates: an
+  // atom whose cone at the block's centre c exceeds the lowest by more than 2 r + gap
+  // (r the half-diagonal) is more than gap above the lowest at every site of the block.
+  int block = 1;
+  while (block < L && 8.0 * block * std::sqrt(double(n)) <= L) block *= 2;
+  const double reach = std::numbers::sqrt2 * (block - 1) * h + gap;
+  std::vector<int> candidates;
+  for (int bi = 0; bi < L; bi += block)
+    for (int bj = 0; bj < L; bj += block) {
+      const double cx = (bi + 0.5 * block) * h, cy = (bj + 0.5 * block) * h;
+      auto cone = [&](double x, double y, int a) {
+        return torus_distance(x, y, atoms.x[a], atoms.y[a]) - psi[std::size_t(a)];
+      };
+      double low = std::numeric_limits<double>::infinity();
+      index.near(cx, cy, 1.0 / index.buckets(),
+                 [&](int a) { low = std::min(low, cone(cx, cy, a)); });
+      index.near(cx, cy, low + psi_max, [&](int a) { low = std::min(low, cone(cx, cy, a)); });
+      candidates.clear();
+      index.near(cx, cy, low + reach + psi_max, [&](int a) {
+        if (cone(cx, cy, a) <= low + reach) candidates.push_back(a);
+      });
+      for (int i = bi; i < bi + block; ++i)
+        for (int j = bj; j < bj + block; ++j) {
+          const double b = sites.mass[std::size_t(i) * L + j] / md;
+          if (!(b > 0)) continue;
+          const double x = (i + 0.5) * h, y = (j + 0.5) * h;
+          // The best kShare candidates in order; those beyond the best + gap dropped.
+          Shared c{x, y, b, {}, 0};
+          std::array<double, kShare> v{};
+          for (int a : candidates) {
+            const double va = cone(x, y, a);
+            int k = std::min(c.count, kShare - 1);
+            if (c.count == kShare && va >= v[std::size_t(k)]) continue;
+            for (; k > 0 && v[std::size_t(k - 1)] > va; --k)
+              v[std::size_t(k)] = v[std::size_t(k - 1)],
+              c.atom[std::size_t(k)] = c.atom[std::size_t(k - 1)];
+            v[std::size_t(k)] = va, c.atom[std::size_t(k)] = a;
+            c.count = std::min(c.count + 1, kShare);
+          }
+          while (c.count > 1 && v[std::size_t(c.count - 1)] > v[0] + gap) --c.count;
+          f_sites += b * v[0];
+          f_min = std::min(f_min, v[0]), f_max = std::max(f_max, v[0]);
+          const auto best = std::size_t(c.atom[0]);
+          if (c.count > 1) {
+            shared.push_back(c);
+            signed_f.push_back({-b, v[0]});
+            continue;
+          }
+          const double cost = b * torus_distance(x, y, atoms.x[best], atoms.y[best]);
+          fixed[best] += b;
+          fixed_cost += cost;
+          pieces.add(b, cost);
+          signed_f.push_back({-b, v[0]});
+        }
+    }
+  const std::vector<double> fa = f_at_atoms(atoms, index, psi);
+  for (std::size_t i = 0; i < n; ++i) {
+    f_min = std::min(f_min, fa[i]), f_max = std::max(f_max, fa[i]);
+    signed_f.push_back({atoms.w[i], fa[i]});
+  }
+  const double lower = f_sites - std::inner_product(fa.begin(), fa.end(), atoms.w.begin(), 0.0);
+  // The flow: atoms first (their surplus over the fixed sites), then the shared sites.
+  ExactFlow flow;
+  std::vector<Graph::Node> nodes;
+  for (std::size_t k = 0; k < n + shared.size(); ++k) nodes.push_back(flow.node());
+  atom_arcs(atoms, index, [&](std::size_t u, std::size_t v) {
+    flow.arc(nodes[u], nodes[v], torus_distance(atoms.x[u], atoms.y[u], atoms.x[v], atoms.y[v]));
+  });
+  std::vector<double> supply(n + shared.size());
+  for (std::size_t a = 0; a < n; ++a) supply[a] = atoms.w[a] - fixed[a];
+  for (std::size_t k = 0; k < shared.size(); ++k) {
+    const Shared& c = shared[k];
+    supply[n + k] = -c.mass;
+    for (int q = 0; q < c.count; ++q) {
+      const auto a = std::size_t(c.atom[std::size_t(q)]);
+      flow.arc(nodes[a], nodes[n + k], torus_distance(c.x, c.y, atoms.x[a], atoms.y[a]));
+    }
+  }
+  const double moves = flow.solve(supply);
+  std::vector<double> flow_psi(n);
+  for (std::size_t a = 0; a < n; ++a) flow_psi[a] = -flow.potentials()[a];
+  return {{std::max(0.0, lower), fixed_cost + moves},
+          f_max - f_min,
+          pieces.bank_plans(moves),
+          std::move(flow_psi),
+          std::move(signed_f)};
+}
+
+// bl from below with f truncated: phi = clamp(f - c, -a, a) / (1 + a) has
+// |phi| + Lip(phi) <= 1 for every a, c; the best of a few, integrated exactly against
+// both supports (masses ma and md).
+double truncated_bl_lower(const std::vector<std::pair<double, double>>& signed_f, double ma,
+                          double md, double oscillation) {
+  double f_min = std::numeric_limits<double>::infinity(), f_max = -f_min;
+  for (const auto& [m, f] : signed_f) f_min = std::min(f_min, f), f_max = std::max(f_max, f);
+  double best = 0;
+  constexpr int kLevels = 8, kCentres = 3;
+  for (int k = 1; k <= kLevels; ++k) {
+    const double a = oscillation / 2 * k / kLevels;
+    for (int q = 0; q < kCentres; ++q) {
+      const double lo = f_min + a, hi = f_max - a;
+      const double c = hi > lo ? lo + (hi - lo) * (q + 0.5) / kCentres : 0.5 * (f_min + f_max);
+      double sum = 0;
+      for (const auto& [m, f] : signed_f) sum += (m > 0 ? ma : md) * m * std::clamp(f - c, -a, a);
+      best = std::max(best, std::abs(sum) / (1 + a));
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+CertifiedDistances certified_distances_to_sites(const Atoms& raw, const CellDensity& sites,
+                                                const CertifiedOptions& options) {
+  const double ma = raw.total(), md = sites.total();
+  if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
+  check_inputs(raw, sites);
+  const int L = sites.M;
+  // Sites at the centres of the cells [i/L, (i + 1)/L): move everything by half a site.
+  Atoms shifted = raw;
+  for (auto* c : {&shifted.x, &shifted.y})
+    for (double& u : *c) u = u + 0.5 / L >= 1 ? u + 0.5 / L - 1 : u + 0.5 / L;
+  Atoms atoms = merge_equal(shifted);
+  for (double& w : atoms.w) w /= ma;
+  const AtomIndex index(atoms);
+  // The weights come from the sites spread over coarser cells (block sums, about four per
+  // atom spacing, at least 64) and a shallow quadtree: they only decide how narrow the
+  // sites' bracket is, never whether it holds (measured: within 1e-5 of the exact w1).
+  CellDensity coarse = sites;
+  int want = 64;
+  while (want < 4 * std::sqrt(double(atoms.x.size()))) want *= 2;
+  while (coarse.M > want) {
+    const int M = coarse.M / 2;
+    CellDensity c{M, std::vector<double>(std::size_t(M) * M, 0.0), 0.0};
+    for (int i = 0; i < coarse.M; ++i)
+      for (int j = 0; j < coarse.M; ++j)
+        c.mass[std::size_t(i / 2) * M + j / 2] += coarse.mass[std::size_t(i) * coarse.M + j];
+    coarse = std::move(c);
+  }
+  const SemiDiscrete sd = solve_semidiscrete(atoms, index, coarse, md, options, 2);
+  // Sites within a quarter site of a tie go through the flow. Where that leaves the
+  // bracket open by more than a hundredth of the tolerance (coarse lattices), again with
+  // a whole site, and then with the weights of that flow's potentials (optimal for the
+  // sites near a tie and the atoms' moves): measured to close it to the flow's rounding.
+  // Each bound keeps the best of the passes.
+  SiteBracket exact = site_bracket(atoms, index, sites, md, sd.psi, 0.25);
+  if (exact.w1.relative_width() > options.tolerance / 100) {
+    SiteBracket wide = site_bracket(atoms, index, sites, md, sd.psi, 1.0);
+    SiteBracket second = site_bracket(atoms, index, sites, md, wide.flow_psi, 1.0);
+    for (SiteBracket* b : {&wide, &second}) {
+      exact.w1.upper = std::min(exact.w1.upper, b->w1.upper);
+      exact.bank_plans.insert(exact.bank_plans.end(), b->bank_plans.begin(), b->bank_plans.end());
+      if (b->w1.lower > exact.w1.lower)
+        exact.w1.lower = b->w1.lower, exact.oscillation = b->oscillation,
+        exact.signed_f = std::move(b->signed_f);
+    }
+  }
+  CertifiedDistances out = sd.d;  // (its grid, depth and rounds)
+  out.w1 = exact.w1;
+  out.density_error = 0;
+  if (options.want_bl) {
+    out.bl = bl_bracket(out.w1, exact.oscillation, ma, md, exact.bank_plans);
+    out.bl.lower =
+        std::max(out.bl.lower, truncated_bl_lower(exact.signed_f, ma, md, exact.oscillation));
+  }
   return out;
 }
 

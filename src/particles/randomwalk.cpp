@@ -104,20 +104,23 @@ void LatticeWalk::jump(std::size_t i, int dir) {
 // ---------------------------------------------------------------------------------------
 // VetoWalk
 
+PoissonTable::PoissonTable(double mu) {
+  double p = std::exp(-mu), acc = p;
+  cdf_.push_back(acc);
+  for (int k = 1; 1 - acc > 1e-17 && k < 100000; ++k) {
+    p *= mu / k;
+    acc += p;
+    cdf_.push_back(acc);
+  }
+}
+
 VetoWalk::VetoWalk(const Study& study) : LatticeWalk(study, "rw.algorithm = \"veto\"") {
   const double n = double(study.model.n);
   // A = eps G / n bounds |a_ij|; mu = beta A (n-1) partners per proposal on average.
   const double A = eps_ * grad_->G / n;
   mu_ = beta_ * A * (n - 1);
   rbar_ = std::exp(mu_ / 2) / (beta_ * eps_ * eps_);
-  // P(K <= k) until the remainder is below the 2^-53 resolution of the uniform draw.
-  double p = std::exp(-mu_), acc = p;
-  poisson_cdf_.push_back(acc);
-  for (int k = 1; 1 - acc > 1e-17 && k < 100000; ++k) {
-    p *= mu_ / k;
-    acc += p;
-    poisson_cdf_.push_back(acc);
-  }
+  partners_ = PoissonTable(mu_);
 }
 
 void VetoWalk::start(std::uint64_t replica) {
@@ -149,10 +152,7 @@ bool VetoWalk::propose(std::uint64_t index) {
       rng_->below_exact(w[0], 4 * std::uint64_t(n), index, Stream::rw_proposal, 0);
   const std::size_t i = move >> 2;
   const int dir = int(move & 3);
-  // K ~ Poisson(mu) by inversion (usually K = 0: one comparison).
-  const double u = CounterRng::unit(w[1]);
-  std::size_t K = 0;
-  while (K < poisson_cdf_.size() && u > poisson_cdf_[K]) ++K;
+  const std::size_t K = partners_.draw(CounterRng::unit(w[1]));
   if (K > 0) {
     const int d = dir >> 1;
     const int bi = signs_.b[i];

@@ -70,13 +70,7 @@ VetoCoupledWalks::VetoCoupledWalks(const Study& study, const LatticeForce& force
   slope_[0] = slope_[1] = 0;
   mu_ = beta_ * eps_ * G;
   rbar_ = base_ * std::exp(mu_ / 2);
-  double p = std::exp(-mu_), acc = p;
-  poisson_cdf_.push_back(acc);
-  for (int k = 1; 1 - acc > 1e-17 && k < 100000; ++k) {
-    p *= mu_ / k;
-    acc += p;
-    poisson_cdf_.push_back(acc);
-  }
+  partners_ = PoissonTable(mu_);
   count_.assign(2 * std::size_t(leaves_), 0);
   left_.assign(leaves_, 0.0);
   masses_.resize(2 * std::size_t(L_) * L_);
@@ -140,9 +134,7 @@ void VetoCoupledWalks::propose(std::uint64_t index) {
   const std::size_t i = m >> 2;
   const int dir = int(m & 3), d = dir >> 1;
   const double hs = (dir & 1) ? -b_[i] : b_[i];  // s b_i
-  const double u = CounterRng::unit(words.next());
-  std::size_t K = 0;
-  while (K < poisson_cdf_.size() && u > poisson_cdf_[K]) ++K;
+  const std::size_t K = partners_.draw(CounterRng::unit(words.next()));
   bool x_moves = true, xbar_moves = true;
   const std::uint32_t top = std::uint32_t(1) << (2 * bits_);
   for (std::size_t k = 0; k < K && (x_moves || xbar_moves); ++k) {

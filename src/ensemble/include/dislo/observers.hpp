@@ -52,7 +52,7 @@ class CertifiedReference {
  private:
   const Trajectory* tr_;
   CertifiedOptions options_;
-  std::vector<Atoms> sites_[2];  // [s][t], lattice trajectories only
+  std::vector<CellDensity> sites_[2];  // [s][t], lattice trajectories only
 };
 
 // The distances (w1, bl, hs) between each sign's empirical measure and each comparison's

@@ -76,6 +76,14 @@ struct CertifiedOptions {
 // (by its own cells, exactly) when the flow needs more cells than it has.
 CertifiedDistances certified_distances(const Atoms& atoms, const CellDensity& density,
                                        const CertifiedOptions& options = {});
+// Against point masses at the sites (i/L, j/L) of an L x L lattice (MFeps's measure):
+// sites.mass[i * L + j] is the mass at site (i, j), L = sites.M a power of two. The
+// weights of the semi-discrete problem with each site's mass spread over its cell give
+// the bracket for the sites themselves: f on both supports below, and above the plan
+// that sends each site to f's minimiser, with a min-cost flow for the sites near a tie
+// and the atoms' surplus.
+CertifiedDistances certified_distances_to_sites(const Atoms& atoms, const CellDensity& sites,
+                                                const CertifiedOptions& options = {});
 // Between two point sets (w1 of the normalised sets, bl of a - b): exact w1 by a min-cost
 // flow on all pairs (at most 4e7), bl bracketed as above. Throws std::invalid_argument
 // beyond that size.

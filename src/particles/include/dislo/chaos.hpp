@@ -134,7 +134,7 @@ class VetoCoupledWalks final : public WalkCoupling {
   std::uint32_t leaves_ = 0;   // 2 * 4^D
   std::vector<double> slope_;  // grad V / G at lattice vectors, as LatticeGradient::g; 0 at 0
   double mu_ = 0, rbar_ = 0;
-  std::vector<double> poisson_cdf_;  // P(K <= k), K ~ Poisson(mu)
+  PoissonTable partners_;            // K ~ Poisson(mu)
   std::vector<std::int32_t> count_;  // X's particles under each node
   std::vector<double> left_;         // Xbar: probability of each node's left child
   std::vector<double> masses_;       // scratch: one interval's site masses

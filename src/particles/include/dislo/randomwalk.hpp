@@ -47,6 +47,22 @@ struct LatticeGradient {
              std::span<double> fy) const;
 };
 
+// K ~ Poisson(mu) by inversion of a table of P(K <= k), kept until the remainder is
+// below the 2^-53 resolution of the uniform draw (usually K = 0: one comparison).
+class PoissonTable {
+ public:
+  PoissonTable() = default;
+  explicit PoissonTable(double mu);
+  std::size_t draw(double u) const {
+    std::size_t k = 0;
+    while (k < cdf_.size() && u > cdf_[k]) ++k;
+    return k;
+  }
+
+ private:
+  std::vector<double> cdf_;
+};
+
 class LatticeWalk {
  public:
   virtual ~LatticeWalk() = default;
@@ -101,7 +117,7 @@ class VetoWalk final : public LatticeWalk {
 
  private:
   double rbar_ = 0, mu_ = 0;
-  std::vector<double> poisson_cdf_;  // P(K <= k), K ~ Poisson(mu)
+  PoissonTable partners_;  // K ~ Poisson(mu)
   std::uint64_t proposals_ = 0, intervals_ = 0;
   bool propose(std::uint64_t index);
 };
