@@ -893,6 +893,19 @@ void check_inputs(const Atoms& atoms, const CellDensity& density) {
           "certified_distances: the density is negative (or not a number) on some cell");
 }
 
+// The atoms checked against the density, moved by `shift` in both coordinates (on the
+// torus), equal positions merged, masses normalised.
+Atoms normalised_atoms(const Atoms& raw, const CellDensity& density, double shift) {
+  check_inputs(raw, density);
+  Atoms moved = raw;
+  for (auto* c : {&moved.x, &moved.y})
+    for (double& u : *c) u = u + shift >= 1 ? u + shift - 1 : u + shift;
+  Atoms atoms = merge_equal(moved);
+  const double ma = raw.total();
+  for (double& w : atoms.w) w /= ma;
+  return atoms;
+}
+
 // The semi-discrete problem of merged, normalised atoms against the density (md its
 // mass): the w1 bracket, the final weights and what the bl bracket needs.
 struct SemiDiscrete {
@@ -930,9 +943,7 @@ CertifiedDistances certified_distances(const Atoms& raw, const CellDensity& dens
                                        const CertifiedOptions& options) {
   const double ma = raw.total(), md = density.total();
   if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
-  check_inputs(raw, density);
-  Atoms atoms = merge_equal(raw);
-  for (double& w : atoms.w) w /= ma;
+  const Atoms atoms = normalised_atoms(raw, density, 0.0);
   const AtomIndex index(atoms);
   SemiDiscrete sd = solve_semidiscrete(atoms, index, density, md, options);
   if (options.want_bl)
@@ -1089,14 +1100,9 @@ CertifiedDistances certified_distances_to_sites(const Atoms& raw, const CellDens
                                                 const CertifiedOptions& options) {
   const double ma = raw.total(), md = sites.total();
   if (!(ma > 0) || !(md > 0)) return against_nothing(ma, md);
-  check_inputs(raw, sites);
   const int L = sites.M;
   // Sites at the centres of the cells [i/L, (i + 1)/L): move everything by half a site.
-  Atoms shifted = raw;
-  for (auto* c : {&shifted.x, &shifted.y})
-    for (double& u : *c) u = u + 0.5 / L >= 1 ? u + 0.5 / L - 1 : u + 0.5 / L;
-  Atoms atoms = merge_equal(shifted);
-  for (double& w : atoms.w) w /= ma;
+  const Atoms atoms = normalised_atoms(raw, sites, 0.5 / L);
   const AtomIndex index(atoms);
   // The weights come from the sites spread over coarser cells (block sums, about four per
   // atom spacing, at least 64) and a shallow quadtree: they only decide how narrow the
