@@ -94,4 +94,20 @@ CertifiedDistances certified_distances(const Atoms& a, const Atoms& b,
 CertifiedDistances certified_distances(const Atoms& atoms, std::span<const double> samples, int N,
                                        const CertifiedOptions& options = {});
 
+// The closed forms behind the quadtree's shared leaves, exposed for their tests.
+namespace semidiscrete_detail {
+// The cone |x - (x, y)| - psi (torus distance).
+struct Cone {
+  double x, y, psi;
+};
+// A lower bound of the integral of min over the cones over the square [x0, x0 + s)^2:
+// exact where one cone is lowest everywhere, within second order of the leaf's size
+// otherwise (tangent planes with a curvature margin).
+double shared_leaf_lower(double x0, double y0, double s, std::span<const Cone> cones);
+// The integral of |x - p| over the part of the square [x0, x0 + s)^2 where
+// n . (x - centre) < t (the square must lie on one side of p's cut locus).
+double clipped_square_distance(double x0, double y0, double s, double px, double py, double nx,
+                               double ny, double t);
+}  // namespace semidiscrete_detail
+
 }  // namespace dislo
