@@ -494,12 +494,16 @@ class QuadtreePass {
   Pass run() {
     const int G = pb_.G;
     const double h = 1.0 / G;
+    // Candidates are gathered for blocks of cells (the bucket scan is the costly part),
+    // then each cell keeps those that can win in it.
+    const int block = G % kBlock == 0 ? kBlock : 1;
     std::vector<Candidate> cand;
-    for (int i = 0; i < G; ++i)
-      for (int j = 0; j < G; ++j) {
+    for (int bi = 0; bi < G; bi += block)
+      for (int bj = 0; bj < G; bj += block) {
         cand.clear();
-        gather(i * h + h / 2, j * h + h / 2, h, cand);
-        square(i * h, j * h, h, cand, 0);
+        gather((bi + 0.5 * block) * h, (bj + 0.5 * block) * h, block * h, cand);
+        for (int i = bi; i < bi + block; ++i)
+          for (int j = bj; j < bj + block; ++j) square(i * h, j * h, h, cand, 0);
       }
     return std::move(out_);
   }
@@ -516,6 +520,7 @@ class QuadtreePass {
   bool integrate_;
   double refine_gap_;
   static constexpr int kExtraLevels = 6;
+  static constexpr int kBlock = 4;  // cells per side of a block that shares one gather
   double psi_max_;
   std::vector<double> bucket_max_;  // the largest weight in each bucket of the index
   Pass out_;
@@ -611,7 +616,7 @@ class QuadtreePass {
     double best = std::numeric_limits<double>::infinity();
     int arg = -1;
     for (const auto& c : parent) {
-      const double v = level == 0 ? c.value : torus_distance(cx, cy, c.x, c.y) - c.psi;
+      const double v = torus_distance(cx, cy, c.x, c.y) - c.psi;
       cand.push_back({c.atom, v, c.x, c.y, c.psi});
       if (v < best) best = v, arg = c.atom;
     }
