@@ -4,14 +4,16 @@
 // distance between the exact objects:
 //   lower: Kantorovich-Rubinstein with the c-transform f(x) = min_i (|x - x_i| - psi_i),
 //          1-Lipschitz on the torus for any weights psi, integrated exactly over the cells
-//          of an adaptive quadtree on which its minimiser is certified (elsewhere bounded
-//          below by f(centre) minus the mean distance to the centre);
+//          of an adaptive quadtree on which its minimiser is certified; on leaves that
+//          several cones share, bounded below by the lowest cone plus the lower envelope
+//          of the others' tangent planes less a curvature margin (second order);
 //   upper: the cost of a feasible plan, evaluated exactly: the partition of the density
-//          by that minimiser (closed-form integrals of |x - x_i| over rectangles) plus a
-//          min-cost flow among the atoms that evens out the partition's mass errors, or
-//          the first network flow's own cost, whichever is lower.
+//          by that minimiser (closed-form integrals of |x - x_i| over rectangles and
+//          clipped squares) plus a min-cost flow that evens out the partition's mass
+//          errors (moves between atoms and transfers of shared leaves' parts), or the
+//          first network flow's own cost, whichever is lower.
 // The weights psi come from a min-cost flow between the density's cells and the atoms
-// (LEMON's network simplex), then a few partition-mass corrections.
+// (LEMON's network simplex), then damped Newton rounds on the partition's masses.
 // A density given by its Fourier series enters as its exact cell means on a fine grid;
 // what the piecewise-constant replacement moves (bounded through each cell's exact first
 // moments and the series' Hessian) is added to both sides.
