@@ -440,7 +440,25 @@ struct PieceBins {
 struct Transfer {
   int from, to;
   double mass, change;
+  double savings;  // the sum of the negative changes among the parts (<= 0)
 };
+// Sums the transfers of each ordered pair into one (in place; keeps memory to about the
+// number of pairs).
+void merge_pairs(std::vector<Transfer>& transfers) {
+  std::sort(transfers.begin(), transfers.end(), [](const Transfer& a, const Transfer& b) {
+    return a.from < b.from || (a.from == b.from && a.to < b.to);
+  });
+  std::size_t out = 0;
+  for (std::size_t k = 0; k < transfers.size(); ++out) {
+    Transfer sum = transfers[k];
+    for (++k; k < transfers.size() && transfers[k].from == sum.from && transfers[k].to == sum.to;
+         ++k)
+      sum.mass += transfers[k].mass, sum.change += transfers[k].change,
+          sum.savings += transfers[k].savings;
+    transfers[out] = sum;
+  }
+  transfers.resize(out);
+}
 
 struct Pass {
   double f_integral = 0;
@@ -523,6 +541,7 @@ class QuadtreePass {
   double refine_gap_;
   static constexpr int kExtraLevels = 6;
   static constexpr int kBlock = 4;  // cells per side of a block that shares one gather
+  std::size_t merge_at_ = std::size_t(1) << 20;  // transfers kept before merging pairs
   double psi_max_;
   std::vector<double> bucket_max_;  // the largest weight in each bucket of the index
   Pass out_;
@@ -575,11 +594,16 @@ class QuadtreePass {
                                    (1 - share) * psi_[std::size_t(second)]);
       if (!final && upper - lower > refine_gap_ * mass) return false;
       out_.f_integral += lower;
-      if (share > 0)
-        out_.transfers.push_back({arg, second, share * mass, rho * (arg_part_at_second - cost_arg)});
+      auto transfer = [&](int from, int to, double part_mass, double change) {
+        out_.transfers.push_back({from, to, part_mass, change, std::min(change, 0.0)});
+        if (out_.transfers.size() >= merge_at_) {
+          merge_pairs(out_.transfers);
+          merge_at_ = std::max(merge_at_, 2 * out_.transfers.size());
+        }
+      };
+      if (share > 0) transfer(arg, second, share * mass, rho * (arg_part_at_second - cost_arg));
       if (share < 1)
-        out_.transfers.push_back(
-            {second, arg, (1 - share) * mass, rho * (second_part_at_arg - cost_second)});
+        transfer(second, arg, (1 - share) * mass, rho * (second_part_at_arg - cost_second));
       for (auto [part, cost] : {std::pair{share, cost_arg}, std::pair{1 - share, cost_second}}) {
         if (part <= 0) continue;
         out_.plan_cost += rho * cost;
@@ -689,9 +713,11 @@ void atom_arcs(const Atoms& atoms, const AtomIndex& index, Arc&& arc) {
 class ExactFlow {
  public:
   Graph::Node node() { return g_.addNode(); }
+  using ArcId = std::size_t;
   // capacity < 0: unbounded. Lengths may be negative on bounded arcs.
-  void arc(Graph::Node u, Graph::Node v, double len, double capacity = -1) {
+  ArcId arc(Graph::Node u, Graph::Node v, double len, double capacity = -1) {
     arcs_.push_back({u, v, len, capacity});
+    return arcs_.size() - 1;
   }
   double solve(const std::vector<double>& supplies) {
     Graph::ArcMap<long long> cost(g_), upper(g_);
@@ -700,9 +726,11 @@ class ExactFlow {
       const auto e = g_.addArc(a.u, a.v);
       cost[e] = std::llround(a.len * kCostScale);
       length[e] = a.len;
-      // Rounded down: the flow never moves more than the arc's mass.
-      upper[e] = a.capacity < 0 ? std::numeric_limits<long long>::max()
-                                : static_cast<long long>(std::floor(a.capacity * kSupplyScale));
+      // Rounded down, less one unit for the product's own rounding: the flow never moves
+      // more than the arc's mass.
+      upper[e] = a.capacity < 0
+                     ? std::numeric_limits<long long>::max()
+                     : std::max(0LL, static_cast<long long>(std::floor(a.capacity * kSupplyScale)) - 1);
     }
     double rounding = 0;
     const std::vector<long long> si = integer_flow::supplies(supplies, rounding);
@@ -712,22 +740,20 @@ class ExactFlow {
     if (simplex.costMap(cost).upperMap(upper).supplyMap(supply).run() != Simplex::OPTIMAL)
       throw std::runtime_error("certified_distances: a transport flow has no optimum");
     double total = 0;
-    negative_ = 0;
+    flows_.assign(arcs_.size(), 0.0);
     for (Graph::ArcIt e(g_); e != lemon::INVALID; ++e) {
-      const double part = double(simplex.flow(e)) * length[e];
-      total += part;
-      if (part < 0) negative_ += part;
+      flows_[std::size_t(g_.id(e))] = double(simplex.flow(e)) / kSupplyScale;
+      total += double(simplex.flow(e)) * length[e];
     }
     potentials_.resize(si.size());
     for (std::size_t k = 0; k < si.size(); ++k)
       potentials_[k] = double(simplex.potential(g_.nodeFromId(int(k)))) / kCostScale;
-    negative_ /= kSupplyScale;
     return total / kSupplyScale + rounding * kTorusDiameter;
   }
   // The optimal flow's node potentials (reduced costs len(uv) + pi(u) - pi(v) >= 0).
   const std::vector<double>& potentials() const { return potentials_; }
-  // The part of the last solve's cost on arcs of negative length (<= 0).
-  double negative_part() const { return negative_; }
+  // The last solve's flow on an arc (mass).
+  double flow(ArcId a) const { return flows_[a]; }
 
  private:
   struct PendingArc {
@@ -736,18 +762,18 @@ class ExactFlow {
   };
   Graph g_;
   std::vector<PendingArc> arcs_;
-  std::vector<double> potentials_;
-  double negative_ = 0;
+  std::vector<double> potentials_, flows_;
 };
 
 // The cost of moving the masses m_i at the atoms to w_i: a min-cost flow along the atom
 // arcs, each move straight, so its cost is exact, and along the transfers (a uniform
-// fraction of a plan's pieces handed to another atom, at its exact cost change). Also
-// what the transfers saved (<= 0): a plan that banks some pieces cannot count on it.
+// fraction of all the parts one atom holds in leaves shared with another, handed to it,
+// at the exact mean cost change). Also a bound on what the transfers saved on any subset
+// of their parts (<= 0): a plan that banks some parts cannot count on those savings.
 struct Evening {
   double cost, savings;
 };
-Evening even_out(const Problem& pb, const std::vector<double>& m, std::vector<Transfer> transfers) {
+Evening even_out(const Problem& pb, const std::vector<double>& m, std::vector<Transfer>& transfers) {
   const std::size_t n = m.size();
   if (n < 2) return {0.0, 0.0};
   ExactFlow flow;
@@ -757,22 +783,21 @@ Evening even_out(const Problem& pb, const std::vector<double>& m, std::vector<Tr
     flow.arc(nodes[u], nodes[v],
              torus_distance(pb.atoms.x[u], pb.atoms.y[u], pb.atoms.x[v], pb.atoms.y[v]));
   });
-  // One arc per ordered pair: the same fraction of all its pieces, at their mean change.
-  std::sort(transfers.begin(), transfers.end(), [](const Transfer& a, const Transfer& b) {
-    return a.from < b.from || (a.from == b.from && a.to < b.to);
-  });
-  for (std::size_t k = 0; k < transfers.size();) {
-    Transfer sum = transfers[k];
-    for (++k; k < transfers.size() && transfers[k].from == sum.from && transfers[k].to == sum.to; ++k)
-      sum.mass += transfers[k].mass, sum.change += transfers[k].change;
-    if (sum.mass > 0)
-      flow.arc(nodes[std::size_t(sum.from)], nodes[std::size_t(sum.to)], sum.change / sum.mass,
-               sum.mass);
-  }
+  merge_pairs(transfers);
+  std::vector<std::pair<ExactFlow::ArcId, double>> savings_rate;
+  for (const Transfer& t : transfers)
+    if (t.mass > 0)
+      savings_rate.push_back({flow.arc(nodes[std::size_t(t.from)], nodes[std::size_t(t.to)],
+                                       t.change / t.mass, t.mass),
+                              t.savings / t.mass});
   std::vector<double> s(n);
   for (std::size_t i = 0; i < n; ++i) s[i] = m[i] - pb.atoms.w[i];
   const double cost = flow.solve(s);
-  return {cost, flow.negative_part()};
+  // A fraction lambda of every part of a pair moved: on any subset, it saved at least
+  // lambda times the subset's negative changes, at least lambda times all of them.
+  double savings = 0;
+  for (const auto& [arc, rate] : savings_rate) savings += flow.flow(arc) * rate;
+  return {cost, savings};
 }
 
 // Solves L delta = b for the weighted graph Laplacian of the couplings (conjugate
@@ -1101,10 +1126,11 @@ class DualAscent {
 
   std::vector<BankPlan> bank_plans_;
 
-  void bound(const Pass& p) {
+  void bound(Pass& p) {
     const double value = p.f_integral - f_on_atoms(pb_, psi_);
     if (value > lower_) lower_ = value, osc_ = p.f_max - p.f_min;
     const Evening moves = even_out(pb_, p.plan_mass, p.transfers);
+    p.transfers = {};  // (only the bounds need them)
     if (p.plan_cost + moves.cost >= upper_) return;
     upper_ = p.plan_cost + moves.cost;
     // The same plan with the pieces of the farthest bins banked instead; the evening-out
@@ -1195,10 +1221,14 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   // (measured at 1e3 and 1e4 atoms: the bracket is then about 0.4 tolerances wide); while
   // the certified bracket is still wider than the tolerance, 4 times less.
   for (double slack = 8; out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
+    const int before = out.rounds;
     while (out.rounds < options.max_rounds && ascent.round(slack * options.tolerance))
       ++out.rounds;
     ascent.finish();
-    if (bracket().relative_width() <= options.tolerance) break;
+    // (No round at all: the masses are as even as the rounds make them; the width is
+    // then the density's or the leaves'.)
+    if (bracket().relative_width() <= options.tolerance || (out.rounds == before && slack < 1))
+      break;
   }
   out.w1 = bracket();
   out.density_error = pc_error;
