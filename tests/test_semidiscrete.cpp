@@ -220,9 +220,9 @@ TEST(Certified, FourierDensityBoundAndRefinement) {
   EXPECT_LE(b.w1.lower, a.w1.upper);
   std::printf("coarse [%.6g, %.6g] rounds %d depth %d; fine [%.6g, %.6g] rounds %d depth %d\n",
               a.w1.lower, a.w1.upper, a.rounds, a.depth, b.w1.lower, b.w1.upper, b.rounds, b.depth);
-  // Measured: 0.8% (fine) and 3.8% (coarse, where the density's own bound is 2.4e-3 of
-  // the 0.067). Uniform atoms against this density need transport across the torus,
-  // where the W1 dual is degenerate (|grad psi| = 1 along the rays): 16 Newton rounds.
+  // Measured: 0.8% (fine, 9 Newton rounds) and 3.7% (coarse, where the density's own
+  // bound is 2.4e-3 of the 0.067). Uniform atoms against this density need transport
+  // across the torus, where the W1 dual is degenerate (|grad psi| = 1 along the rays).
   EXPECT_LE(b.w1.relative_width(), CertifiedOptions{}.tolerance);
   EXPECT_LE(a.w1.relative_width(), 0.05);
 }
