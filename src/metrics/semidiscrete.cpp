@@ -1148,6 +1148,8 @@ CertifiedDistances against_nothing(double ma, double mb) {
   return out;
 }
 
+constexpr int kMaxDepth = 10;
+
 // Quadtree depth below cells of side h for the rounds (and the start of an integrating
 // pass, which splits further where a leaf's bounds are far apart): leaves of a quarter of
 // an atom spacing, where the tangent planes' split of a shared leaf is accurate to second
@@ -1155,7 +1157,7 @@ CertifiedDistances against_nothing(double ma, double mb) {
 int leaf_depth(std::size_t atoms, int G) {
   const double leaf = 0.25 / std::sqrt(double(atoms));
   int depth = 0;
-  while (depth < 10 && std::ldexp(1.0 / G, -depth) > leaf) ++depth;
+  while (depth < kMaxDepth && std::ldexp(1.0 / G, -depth) > leaf) ++depth;
   return depth;
 }
 
@@ -1197,7 +1199,7 @@ struct SemiDiscrete {
 };
 SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
                                 const CellDensity& density, double md,
-                                const CertifiedOptions& options, int max_depth = 10) {
+                                const CertifiedOptions& options, int max_depth = kMaxDepth) {
   CertifiedDistances out;
   out.grid = flow_grid(atoms.x.size(), density.M, options);
   Grids g = grids(density, out.grid, md);
@@ -1206,11 +1208,16 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   // Leaves no larger than the density's cells.
   out.depth = leaf_depth(atoms.x.size(), out.grid);
   while (std::ldexp(1.0, out.depth) * out.grid < pb.M) ++out.depth;
-  out.depth = std::min(out.depth, max_depth);
+  // (A caller that caps the depth wants the weights only, from leaves that deep.)
+  out.depth = max_depth < kMaxDepth ? max_depth : std::min(out.depth, max_depth);
   const FlowResult flow = cell_flow(pb);
   // The leaves' bounds may differ by a quarter of the tolerance of a regular grid's w1.
+  // (Callers that cap the depth want the weights only: no refinement.)
+  const bool weights_only = max_depth < kMaxDepth;
   const double refine_gap =
-      options.tolerance / 4 * kMeanDistanceToCentre / std::sqrt(double(atoms.x.size()));
+      weights_only
+          ? std::numeric_limits<double>::infinity()
+          : options.tolerance / 4 * kMeanDistanceToCentre / std::sqrt(double(atoms.x.size()));
   DualAscent ascent(pb, flow.psi, out.depth, refine_gap);
   const double pc_error = density.error / md;  // normalised
   auto bracket = [&] {
@@ -1220,14 +1227,18 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   // Rounds until the imbalance (times a spacing) is within 4 tolerances of the lower bound
   // (measured at 1e3 and 1e4 atoms: the bracket is then about 0.4 tolerances wide); while
   // the certified bracket is still wider than the tolerance, 4 times less.
-  for (double slack = 8; out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
+  // Callers that want the weights only (a capped depth: the sites' bracket, which aims at
+  // a hundredth of the tolerance) take rounds to an eighth of it, without bounds between.
+  for (double slack = weights_only ? 0.125 : 8;
+       out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
     const int before = out.rounds;
     while (out.rounds < options.max_rounds && ascent.round(slack * options.tolerance))
       ++out.rounds;
     ascent.finish();
     // (No round at all: the masses are as even as the rounds make them; the width is
     // then the density's or the leaves'.)
-    if (bracket().relative_width() <= options.tolerance || (out.rounds == before && slack < 1))
+    if (weights_only || bracket().relative_width() <= options.tolerance ||
+        (out.rounds == before && slack < 1))
       break;
   }
   out.w1 = bracket();
