@@ -544,6 +544,7 @@ BENCHMARK(metrics_certified)
     ->Arg(100)
     ->Arg(1000)
     ->Arg(10000)
+    ->Arg(30000)
     ->Arg(100000)
     ->Iterations(1)
     ->Unit(benchmark::kSecond);

@@ -83,34 +83,99 @@ double triangle_distance_integral(double x1, double y1, double x2, double y2) {
   return h > 0 ? v : -v;
 }
 
-// int of |x - p| over the part of the square [x0, x0 + s)^2 where n . (x - c) < t (c its
-// centre), the square unwrapped about p (it must not straddle p's cut locus): the square
-// clipped by the half-plane, then a fan of triangles from p.
-double clipped_square_cone(double x0, double y0, double s, double px, double py, double nx,
-                           double ny, double t) {
-  const double ux = wrap(x0 - px), uy = wrap(y0 - py), cx = ux + s / 2, cy = uy + s / 2;
-  const std::array<std::array<double, 2>, 4> square{
-      {{ux, uy}, {ux + s, uy}, {ux + s, uy + s}, {ux, uy + s}}};
-  std::array<std::array<double, 2>, 5> poly{};
-  int count = 0;
-  auto side = [&](const std::array<double, 2>& v) { return nx * (v[0] - cx) + ny * (v[1] - cy) - t; };
-  for (int k = 0; k < 4; ++k) {
-    const auto& a = square[std::size_t(k)];
-    const auto& b = square[std::size_t((k + 1) % 4)];
-    const double sa = side(a), sb = side(b);
-    if (sa < 0) poly[std::size_t(count++)] = a;
-    if ((sa < 0) != (sb < 0)) {
+using Point = std::array<double, 2>;
+// Sutherland-Hodgman against one half-plane: out is the part of the convex polygon `in`
+// where value < 0 (<= 0 unless strict). Returns the length of the cut along value = 0.
+template <class Polygon, class Value>
+double clip(const Polygon& in, Value value, bool strict, Polygon& out) {
+  out.clear();
+  std::array<Point, 2> cut{};
+  int cuts = 0;
+  for (std::size_t q = 0; q < in.size(); ++q) {
+    const Point& a = in[q];
+    const Point& b = in[(q + 1) % in.size()];
+    const double sa = value(a), sb = value(b);
+    const bool ina = strict ? sa < 0 : sa <= 0, inb = strict ? sb < 0 : sb <= 0;
+    if (ina) out.push_back(a);
+    if (ina != inb) {
       const double f = sa / (sa - sb);
-      poly[std::size_t(count++)] = {a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])};
+      const Point p{a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])};
+      out.push_back(p);
+      if (cuts < 2) cut[std::size_t(cuts++)] = p;
     }
   }
+  return cuts == 2 ? std::hypot(cut[1][0] - cut[0][0], cut[1][1] - cut[0][1]) : 0.0;
+}
+// A polygon's area and centroid (counter-clockwise).
+struct Moments {
+  double area, cx, cy;
+};
+template <class Polygon>
+Moments moments(const Polygon& poly) {
+  double twice = 0, mx = 0, my = 0;
+  for (std::size_t q = 0; q < poly.size(); ++q) {
+    const Point& a = poly[q];
+    const Point& b = poly[(q + 1) % poly.size()];
+    const double cross = a[0] * b[1] - b[0] * a[1];
+    twice += cross, mx += (a[0] + b[0]) * cross, my += (a[1] + b[1]) * cross;
+  }
+  if (!(twice > 0)) return {0.0, 0.0, 0.0};
+  return {twice / 2, mx / (3 * twice), my / (3 * twice)};
+}
+// A square clipped once: at most 8 vertices (each edge adds at most two).
+class SquarePart {
+ public:
+  void clear() { size_ = 0; }
+  void push_back(const Point& p) { v_[size_++] = p; }
+  std::size_t size() const { return size_; }
+  const Point& operator[](std::size_t q) const { return v_[q]; }
+
+ private:
+  std::array<Point, 8> v_{};
+  std::size_t size_ = 0;
+};
+// The part of the square [-s/2, s/2]^2 (offsets from its centre) where n . u < t: its
+// polygon, its share of the square and the rate d share / dt (the cut's length per |n|).
+struct HalfSquare {
+  SquarePart part;
+  double share, rate;
+};
+HalfSquare half_square(double s, double nx, double ny, double t) {
+  SquarePart square;
+  for (Point p : {Point{-s / 2, -s / 2}, Point{s / 2, -s / 2}, Point{s / 2, s / 2},
+                  Point{-s / 2, s / 2}})
+    square.push_back(p);
+  HalfSquare h{};
+  const double cut =
+      clip(square, [&](const Point& u) { return nx * u[0] + ny * u[1] - t; }, true, h.part);
+  const double norm = std::hypot(nx, ny);
+  h.share = moments(h.part).area / (s * s);
+  h.rate = norm > 0 ? cut / (norm * s * s) : 0.0;
+  return h;
+}
+
+// int of |x - p| over a part of the square [x0, x0 + s)^2 (offsets from its centre), the
+// square unwrapped about p (it must not straddle p's cut locus): a fan of triangles from p.
+double part_distance_integral(double x0, double y0, double s, double px, double py,
+                              const SquarePart& part) {
+  const double cx = wrap(x0 - px) + s / 2, cy = wrap(y0 - py) + s / 2;
   double sum = 0;
-  for (int k = 0; k < count; ++k) {
-    const auto& a = poly[std::size_t(k)];
-    const auto& b = poly[std::size_t((k + 1) % count)];
-    sum += triangle_distance_integral(a[0], a[1], b[0], b[1]);
+  for (std::size_t k = 0; k < part.size(); ++k) {
+    const Point& a = part[k];
+    const Point& b = part[(k + 1) % part.size()];
+    sum += triangle_distance_integral(cx + a[0], cy + a[1], cx + b[0], cy + b[1]);
   }
   return sum;
+}
+
+// The distance from p to c on the torus and the unit vector from p towards c: the
+// gradient at c of the cone |x - p| (0 at its apex).
+struct ConeSlope {
+  double d, gx, gy;
+};
+ConeSlope cone_slope(double cx, double cy, double px, double py) {
+  const double dx = wrap(cx - px), dy = wrap(cy - py), d = std::hypot(dx, dy);
+  return d > 0 ? ConeSlope{d, dx / d, dy / d} : ConeSlope{0.0, 0.0, 0.0};
 }
 
 // Whether the square [x0, x0 + s)^2 lies on one side of p's cut locus in both coordinates
@@ -128,7 +193,6 @@ struct Plane {
 // region is the square clipped by the half-planes where it is below every other (convex),
 // and a linear function integrates to its value at the region's centroid times its area.
 double lower_envelope_integral(double s, const std::vector<Plane>& planes) {
-  using Point = std::array<double, 2>;
   std::vector<Point> poly, next;
   double sum = 0;
   for (std::size_t j = 0; j < planes.size(); ++j) {
@@ -136,31 +200,14 @@ double lower_envelope_integral(double s, const std::vector<Plane>& planes) {
     for (std::size_t k = 0; k < planes.size() && !poly.empty(); ++k) {
       if (k == j) continue;
       // Keep P_j - P_k < 0 (<= for k after j, so ties go to the first).
-      auto side = [&](const Point& q) {
+      auto below = [&](const Point& q) {
         return planes[j].at(q[0], q[1]) - planes[k].at(q[0], q[1]);
       };
-      next.clear();
-      for (std::size_t q = 0; q < poly.size(); ++q) {
-        const Point& a = poly[q];
-        const Point& b = poly[(q + 1) % poly.size()];
-        const double sa = side(a), sb = side(b);
-        const bool ina = k < j ? sa < 0 : sa <= 0, inb = k < j ? sb < 0 : sb <= 0;
-        if (ina) next.push_back(a);
-        if (ina != inb) {
-          const double f = sa / (sa - sb);
-          next.push_back({a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])});
-        }
-      }
+      clip(poly, below, k < j, next);
       poly.swap(next);
     }
-    double area = 0, mx = 0, my = 0;
-    for (std::size_t q = 0; q < poly.size(); ++q) {
-      const Point& a = poly[q];
-      const Point& b = poly[(q + 1) % poly.size()];
-      const double cross = a[0] * b[1] - b[0] * a[1];
-      area += cross, mx += (a[0] + b[0]) * cross, my += (a[1] + b[1]) * cross;
-    }
-    if (area > 0) sum += area / 2 * planes[j].at(mx / (3 * area), my / (3 * area));
+    const Moments m = moments(poly);
+    sum += m.area * planes[j].at(m.cx, m.cy);
   }
   return sum;
 }
@@ -173,51 +220,25 @@ double lower_envelope_integral(double s, const std::vector<Plane>& planes) {
 // centre, r the half-diagonal; 2r always), so A_i - A_ref >= (the planes' difference) - e:
 // the integral of A_ref is exact and that of the planes' lower envelope with 0 too. The
 // first-order bound f >= f(centre) - |x - centre| is used where it is higher.
+// cones[ref] is the lowest at the centre and ref_cone its integral over the square.
 template <class Cones>
-double shared_leaf_lower(double x0, double y0, double s, const Cones& cones) {
+double shared_leaf_lower(double x0, double y0, double s, const Cones& cones, std::size_t ref,
+                         double ref_cone) {
   const double cx = x0 + s / 2, cy = y0 + s / 2, area = s * s, r = s * std::numbers::sqrt2 / 2;
-  auto ref = std::min_element(cones.begin(), cones.end(),
-                              [](const auto& a, const auto& b) { return a.value < b.value; });
-  const double best = ref->value, first_order = area * (best - kMeanDistanceToCentre * s);
-  auto slope = [&](const auto& c, double& gx, double& gy) {
-    const double dx = wrap(cx - c.x), dy = wrap(cy - c.y), d = std::hypot(dx, dy);
-    gx = d > 0 ? dx / d : 0, gy = d > 0 ? dy / d : 0;
-    return d;
-  };
-  double rx, ry;
-  const double d_ref = slope(*ref, rx, ry);
-  const double e = d_ref > r ? std::min(2 * r, r * r / (2 * (d_ref - r))) : 2 * r;
+  const auto& low = cones[ref];
+  const double best = low.value, first_order = area * (best - kMeanDistanceToCentre * s);
+  const ConeSlope at_ref = cone_slope(cx, cy, low.x, low.y);
+  const double e = at_ref.d > r ? std::min(2 * r, r * r / (2 * (at_ref.d - r))) : 2 * r;
   std::vector<Plane> planes{{0.0, 0.0, 0.0}};
-  for (auto c = cones.begin(); c != cones.end(); ++c) {
-    if (c == ref) continue;
-    if (!unwrapped(x0, y0, s, c->x, c->y)) return first_order;
-    double gx, gy;
-    slope(*c, gx, gy);
-    planes.push_back({c->value - best - e, gx - rx, gy - ry});
+  for (std::size_t k = 0; k < cones.size(); ++k) {
+    if (k == ref) continue;
+    const auto& c = cones[k];
+    if (!unwrapped(x0, y0, s, c.x, c.y)) return first_order;
+    const ConeSlope g = cone_slope(cx, cy, c.x, c.y);
+    planes.push_back({c.value - best - e, g.gx - at_ref.gx, g.gy - at_ref.gy});
   }
-  const double sum = cone_integral(x0, y0, s, ref->x, ref->y) - ref->psi * area +
-                     lower_envelope_integral(s, planes);
+  const double sum = ref_cone - low.psi * area + lower_envelope_integral(s, planes);
   return std::max(first_order, sum);
-}
-
-// For U1 + U2 with U1 uniform on [-a, a], U2 uniform on [-b, b]: P(U1 + U2 <= t) and its
-// density (a trapezoid); the share of a square on one side of a line.
-double linear_cdf(double t, double a, double b) {
-  if (a < b) std::swap(a, b);
-  if (t <= -a - b) return 0.0;
-  if (t >= a + b) return 1.0;
-  if (b == 0) return (t + a) / (2 * a);
-  if (t <= -a + b) return (t + a + b) * (t + a + b) / (8 * a * b);
-  if (t <= a - b) return (t + a) / (2 * a);
-  return 1 - (a + b - t) * (a + b - t) / (8 * a * b);
-}
-double linear_pdf(double t, double a, double b) {
-  if (a < b) std::swap(a, b);
-  if (t <= -a - b || t >= a + b || a == 0) return 0.0;
-  if (b == 0) return 1 / (2 * a);
-  if (t <= -a + b) return (t + a + b) / (4 * a * b);
-  if (t <= a - b) return 1 / (2 * a);
-  return (a + b - t) / (4 * a * b);
 }
 
 // Atoms by bucket, for the neighbours of a point within a radius on the torus.
@@ -425,11 +446,15 @@ struct PieceBins {
   // The plan (its pieces and `moves`, transport outside the pieces) with the pieces of
   // bins k and beyond banked instead, k = 0 ... kBins.
   std::vector<BankPlan> bank_plans(double moves) const {
-    std::vector<BankPlan> plans;
-    double transport = moves, banked = std::accumulate(mass.begin(), mass.end(), 0.0);
-    for (int k = 0; k <= kBins; ++k) {
-      plans.push_back({transport, banked});
-      if (k < kBins) transport += cost[std::size_t(k)], banked -= mass[std::size_t(k)];
+    std::vector<BankPlan> plans(kBins + 1);
+    double transport = moves, banked = 0;  // banked summed from the far end: never below 0
+    for (std::size_t k = 0; k <= kBins; ++k) {
+      plans[k].transport = transport;
+      if (k < kBins) transport += cost[k];
+    }
+    for (std::size_t k = kBins + 1; k-- > 0;) {
+      plans[k].banked = banked;
+      if (k > 0) banked += mass[k - 1];
     }
     return plans;
   }
@@ -554,37 +579,31 @@ class QuadtreePass {
   bool straddling_leaf(double x0, double y0, double s, double rho,
                        const std::vector<Candidate>& cand, int arg, double best, bool final) {
     const double area = s * s, cx = x0 + s / 2, cy = y0 + s / 2;
+    std::size_t ref = 0;
     int second = -1;
     double second_value = std::numeric_limits<double>::infinity();
-    for (const auto& c : cand)
-      if (c.atom != arg && c.value < second_value) second_value = c.value, second = c.atom;
-    auto unit = [&](int a, double& ux, double& uy) {
-      const double dx = wrap(cx - pb_.atoms.x[a]), dy = wrap(cy - pb_.atoms.y[a]);
-      const double d = std::sqrt(dx * dx + dy * dy);
-      ux = d > 0 ? dx / d : 0, uy = d > 0 ? dy / d : 0;
-      return d;
-    };
-    auto flat = [&](int a) { return unwrapped(x0, y0, s, pb_.atoms.x[a], pb_.atoms.y[a]); };
-    double ax, ay, bx, by;
-    unit(arg, ax, ay);
-    unit(second, bx, by);
-    const double t = second_value - best;  // >= 0
-    const double nx = ax - bx, ny = ay - by;
-    const double a = std::abs(nx) * s / 2, b = std::abs(ny) * s / 2;
-    const double share = linear_cdf(t, a, b), density = linear_pdf(t, a, b);
+    for (std::size_t k = 0; k < cand.size(); ++k) {
+      if (cand[k].atom == arg) ref = k;
+      else if (cand[k].value < second_value) second_value = cand[k].value, second = cand[k].atom;
+    }
+    const double ax = pb_.atoms.x[arg], ay = pb_.atoms.y[arg];
+    const double bx = pb_.atoms.x[second], by = pb_.atoms.y[second];
+    const ConeSlope ga = cone_slope(cx, cy, ax, ay), gb = cone_slope(cx, cy, bx, by);
+    // The plan's split: where arg's tangent plane is below second's.
+    const HalfSquare split =
+        half_square(s, ga.gx - gb.gx, ga.gy - gb.gy, second_value - best);
+    const double share = split.share;
     const double mass = rho * area;
     if (integrate_) {
-      const double cone_arg = cone_integral(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg]);
-      const double lower = rho * shared_leaf_lower(x0, y0, s, cand);
-      const double cone_second =
-          cone_integral(x0, y0, s, pb_.atoms.x[second], pb_.atoms.y[second]);
+      const double cone_arg = cone_integral(x0, y0, s, ax, ay);
+      const double lower = rho * shared_leaf_lower(x0, y0, s, cand, ref, cone_arg);
+      const double cone_second = cone_integral(x0, y0, s, bx, by);
       // Each part's cost at its own atom and at the other one.
       double cost_arg = share * cone_arg, cost_second = (1 - share) * cone_second;
       double arg_part_at_second = share * cone_second, second_part_at_arg = (1 - share) * cone_arg;
-      if (flat(arg) && flat(second)) {  // the parts' exact polygons
-        cost_arg = clipped_square_cone(x0, y0, s, pb_.atoms.x[arg], pb_.atoms.y[arg], nx, ny, t);
-        arg_part_at_second = clipped_square_cone(x0, y0, s, pb_.atoms.x[second],
-                                                 pb_.atoms.y[second], nx, ny, t);
+      if (unwrapped(x0, y0, s, ax, ay) && unwrapped(x0, y0, s, bx, by)) {  // exact polygons
+        cost_arg = part_distance_integral(x0, y0, s, ax, ay, split.part);
+        arg_part_at_second = part_distance_integral(x0, y0, s, bx, by, split.part);
         cost_second = cone_second - arg_part_at_second;
         second_part_at_arg = cone_arg - cost_arg;
       }
@@ -612,7 +631,7 @@ class QuadtreePass {
     }
     if (share > 0) out_.plan_mass[std::size_t(arg)] += share * mass;
     if (share < 1) out_.plan_mass[std::size_t(second)] += (1 - share) * mass;
-    if (density > 0) out_.couplings.push_back({arg, second, mass * density});
+    if (split.rate > 0) out_.couplings.push_back({arg, second, mass * split.rate});
     return true;
   }
 
@@ -997,13 +1016,19 @@ double shared_leaf_lower(double x0, double y0, double s, std::span<const Cone> c
   std::vector<At> at;
   for (const Cone& c : cones)
     at.push_back({c.x, c.y, c.psi, torus_distance(x0 + s / 2, y0 + s / 2, c.x, c.y) - c.psi});
-  return dislo::shared_leaf_lower(x0, y0, s, at);
+  const auto ref = std::size_t(std::min_element(at.begin(), at.end(),
+                                                [](const At& a, const At& b) {
+                                                  return a.value < b.value;
+                                                }) -
+                               at.begin());
+  return dislo::shared_leaf_lower(x0, y0, s, at, ref,
+                                  cone_integral(x0, y0, s, at[ref].x, at[ref].y));
 }
 double clipped_square_distance(double x0, double y0, double s, double px, double py, double nx,
                                double ny, double t) {
   if (!unwrapped(x0, y0, s, px, py))
     throw std::invalid_argument("clipped_square_distance: the square straddles the cut locus");
-  return clipped_square_cone(x0, y0, s, px, py, nx, ny, t);
+  return part_distance_integral(x0, y0, s, px, py, half_square(s, nx, ny, t).part);
 }
 }  // namespace semidiscrete_detail
 
@@ -1046,13 +1071,18 @@ namespace {
 class DualAscent {
  public:
   // refine_gap: per unit mass, how far apart an integrating pass's leaf bounds may be.
-  DualAscent(const Problem& pb, std::vector<double> psi, int depth, double refine_gap)
+  // Without `certify` no pass integrates (no bounds: the weights only), and the rounds
+  // measure the imbalance against `scale` instead of the lower bound.
+  DualAscent(const Problem& pb, std::vector<double> psi, int depth, double refine_gap,
+             bool certify = true, double scale = 0)
       : pb_(pb),
         psi_(std::move(psi)),
         depth_(depth),
         refine_gap_(refine_gap),
-        pass_(QuadtreePass(pb, psi_, depth, true, refine_gap).run()) {
-    bound(pass_);
+        certify_(certify),
+        scale_(scale),
+        pass_(QuadtreePass(pb, psi_, depth, certify, refine_gap).run()) {
+    if (certify_) bound(pass_);
   }
   // One round; false once the masses are even enough for `tolerance` or no step helps.
   // Rounds only move masses (no integrals); finish() integrates.
@@ -1062,7 +1092,7 @@ class DualAscent {
     // The imbalance, moved about one atom spacing, against the lower bound (the final
     // flow prices it exactly, mostly by transfers, at a fraction of that).
     const double imbalance = pass_.imbalance(pb_.atoms.w);
-    if (imbalance * spacing <= tolerance * lower_) return false;
+    if (imbalance * spacing <= tolerance * (certify_ ? lower_ : scale_)) return false;
     std::vector<double> b(psi_.size());
     for (std::size_t i = 0; i < b.size(); ++i) b[i] = pb_.atoms.w[i] - pass_.plan_mass[i];
     std::vector<double> delta = laplacian_solve(pass_.couplings, b);
@@ -1099,7 +1129,7 @@ class DualAscent {
   }
   // Integrates at the final weights (if they moved).
   void finish() {
-    if (!moved_) return;
+    if (!moved_ || !certify_) return;
     pass_ = QuadtreePass(pb_, psi_, depth_, true, refine_gap_).run();
     bound(pass_);
     moved_ = false;
@@ -1120,6 +1150,8 @@ class DualAscent {
   std::vector<double> psi_;
   int depth_;
   double refine_gap_;
+  bool certify_;
+  double scale_;
   Pass pass_;
   bool moved_ = false, stalled_ = false;
   double lower_ = 0, osc_ = kTorusDiameter, upper_ = std::numeric_limits<double>::infinity();
@@ -1197,9 +1229,17 @@ struct SemiDiscrete {
   double oscillation;
   std::vector<BankPlan> bank_plans;
 };
+// What a solve is for: the certified bracket (leaves refined where their bounds are far
+// apart, rounds until the bracket is within the tolerance), or only the weights, from
+// leaves at a fixed depth with rounds to an eighth of the tolerance and no bounds between
+// (the sites' bracket, which aims at a hundredth of the tolerance, takes its own bounds).
+struct SolveFor {
+  bool weights_only = false;
+  int depth = 0;  // the quadtree's depth below the flow's cells, when weights_only
+};
 SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
                                 const CellDensity& density, double md,
-                                const CertifiedOptions& options, int max_depth = kMaxDepth) {
+                                const CertifiedOptions& options, SolveFor goal = {}) {
   CertifiedDistances out;
   out.grid = flow_grid(atoms.x.size(), density.M, options);
   Grids g = grids(density, out.grid, md);
@@ -1208,17 +1248,16 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   // Leaves no larger than the density's cells.
   out.depth = leaf_depth(atoms.x.size(), out.grid);
   while (std::ldexp(1.0, out.depth) * out.grid < pb.M) ++out.depth;
-  // (A caller that caps the depth wants the weights only, from leaves that deep.)
-  out.depth = max_depth < kMaxDepth ? max_depth : std::min(out.depth, max_depth);
+  const bool weights_only = goal.weights_only;
+  out.depth = weights_only ? goal.depth : std::min(out.depth, kMaxDepth);
   const FlowResult flow = cell_flow(pb);
-  // The leaves' bounds may differ by a quarter of the tolerance of a regular grid's w1.
-  // (Callers that cap the depth want the weights only: no refinement.)
-  const bool weights_only = max_depth < kMaxDepth;
+  // The leaves' bounds may differ by a quarter of the tolerance of a regular grid's w1
+  // (no refinement for the weights only).
   const double refine_gap =
       weights_only
           ? std::numeric_limits<double>::infinity()
           : options.tolerance / 4 * kMeanDistanceToCentre / std::sqrt(double(atoms.x.size()));
-  DualAscent ascent(pb, flow.psi, out.depth, refine_gap);
+  DualAscent ascent(pb, flow.psi, out.depth, refine_gap, !weights_only, flow.cost);
   const double pc_error = density.error / md;  // normalised
   auto bracket = [&] {
     return Bracket{std::max(0.0, ascent.lower() - pc_error),
@@ -1227,8 +1266,6 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   // Rounds until the imbalance (times a spacing) is within 4 tolerances of the lower bound
   // (measured at 1e3 and 1e4 atoms: the bracket is then about 0.4 tolerances wide); while
   // the certified bracket is still wider than the tolerance, 4 times less.
-  // Callers that want the weights only (a capped depth: the sites' bracket, which aims at
-  // a hundredth of the tolerance) take rounds to an eighth of it, without bounds between.
   for (double slack = weights_only ? 0.125 : 8;
        out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
     const int before = out.rounds;
@@ -1427,7 +1464,7 @@ CertifiedDistances certified_distances_to_sites(const Atoms& raw, const CellDens
         c.mass[std::size_t(i / 2) * M + j / 2] += coarse.mass[std::size_t(i) * coarse.M + j];
     coarse = std::move(c);
   }
-  const SemiDiscrete sd = solve_semidiscrete(atoms, index, coarse, md, options, 2);
+  const SemiDiscrete sd = solve_semidiscrete(atoms, index, coarse, md, options, {true, 2});
   // Sites within a quarter site of a tie go through the flow. Where that leaves the
   // bracket open by more than a hundredth of the tolerance (coarse lattices), again with
   // a whole site, and then with the weights of that flow's potentials (optimal for the
