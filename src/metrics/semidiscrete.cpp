@@ -142,12 +142,12 @@ struct HalfSquare {
 };
 HalfSquare half_square(double s, double nx, double ny, double t) {
   SquarePart square;
-  for (Point p : {Point{-s / 2, -s / 2}, Point{s / 2, -s / 2}, Point{s / 2, s / 2},
-                  Point{-s / 2, s / 2}})
+  for (Point p :
+       {Point{-s / 2, -s / 2}, Point{s / 2, -s / 2}, Point{s / 2, s / 2}, Point{-s / 2, s / 2}})
     square.push_back(p);
   HalfSquare h{};
-  const double cut =
-      clip(square, [&](const Point& u) { return nx * u[0] + ny * u[1] - t; }, true, h.part);
+  const double cut = clip(
+      square, [&](const Point& u) { return nx * u[0] + ny * u[1] - t; }, true, h.part);
   const double norm = std::hypot(nx, ny);
   h.share = moments(h.part).area / (s * s);
   h.rate = norm > 0 ? cut / (norm * s * s) : 0.0;
@@ -565,17 +565,17 @@ class QuadtreePass {
   bool integrate_;
   double refine_gap_;
   static constexpr int kExtraLevels = 6;
-  static constexpr int kBlock = 4;  // cells per side of a block that shares one gather
+  static constexpr int kBlock = 4;               // cells per side of a block that shares one gather
   std::size_t merge_at_ = std::size_t(1) << 20;  // transfers kept before merging pairs
   double psi_max_;
   std::vector<double> bucket_max_;  // the largest weight in each bucket of the index
   Pass out_;
   std::vector<std::vector<Candidate>> levels_;  // one candidate list per level, reused
 
-  // A leaf that two or more cones share. Below: shared_leaf_lower. Above: the plan splits the leaf between the best two along the line where their
-  // tangent planes meet, each part's cost the exact integral over its polygon.
-  // Returns false (and adds nothing) when the leaf's bounds are further apart than the
-  // refinement gap allows and it may still be split.
+  // A leaf that two or more cones share. Below: shared_leaf_lower. Above: the plan splits the leaf
+  // between the best two along the line where their tangent planes meet, each part's cost the exact
+  // integral over its polygon. Returns false (and adds nothing) when the leaf's bounds are further
+  // apart than the refinement gap allows and it may still be split.
   bool straddling_leaf(double x0, double y0, double s, double rho,
                        const std::vector<Candidate>& cand, int arg, double best, bool final) {
     const double area = s * s, cx = x0 + s / 2, cy = y0 + s / 2;
@@ -583,15 +583,16 @@ class QuadtreePass {
     int second = -1;
     double second_value = std::numeric_limits<double>::infinity();
     for (std::size_t k = 0; k < cand.size(); ++k) {
-      if (cand[k].atom == arg) ref = k;
-      else if (cand[k].value < second_value) second_value = cand[k].value, second = cand[k].atom;
+      if (cand[k].atom == arg)
+        ref = k;
+      else if (cand[k].value < second_value)
+        second_value = cand[k].value, second = cand[k].atom;
     }
     const double ax = pb_.atoms.x[arg], ay = pb_.atoms.y[arg];
     const double bx = pb_.atoms.x[second], by = pb_.atoms.y[second];
     const ConeSlope ga = cone_slope(cx, cy, ax, ay), gb = cone_slope(cx, cy, bx, by);
     // The plan's split: where arg's tangent plane is below second's.
-    const HalfSquare split =
-        half_square(s, ga.gx - gb.gx, ga.gy - gb.gy, second_value - best);
+    const HalfSquare split = half_square(s, ga.gx - gb.gx, ga.gy - gb.gy, second_value - best);
     const double share = split.share;
     const double mass = rho * area;
     if (integrate_) {
@@ -608,9 +609,9 @@ class QuadtreePass {
         second_part_at_arg = cone_arg - cost_arg;
       }
       // The plan's parts bound int f over the leaf from above.
-      const double upper = rho * (cost_arg + cost_second) -
-                           mass * (share * psi_[std::size_t(arg)] +
-                                   (1 - share) * psi_[std::size_t(second)]);
+      const double upper =
+          rho * (cost_arg + cost_second) -
+          mass * (share * psi_[std::size_t(arg)] + (1 - share) * psi_[std::size_t(second)]);
       if (!final && upper - lower > refine_gap_ * mass) return false;
       out_.f_integral += lower;
       auto transfer = [&](int from, int to, double part_mass, double change) {
@@ -747,9 +748,10 @@ class ExactFlow {
       length[e] = a.len;
       // Rounded down, less one unit for the product's own rounding: the flow never moves
       // more than the arc's mass.
-      upper[e] = a.capacity < 0
-                     ? std::numeric_limits<long long>::max()
-                     : std::max(0LL, static_cast<long long>(std::floor(a.capacity * kSupplyScale)) - 1);
+      upper[e] =
+          a.capacity < 0
+              ? std::numeric_limits<long long>::max()
+              : std::max(0LL, static_cast<long long>(std::floor(a.capacity * kSupplyScale)) - 1);
     }
     double rounding = 0;
     const std::vector<long long> si = integer_flow::supplies(supplies, rounding);
@@ -792,7 +794,8 @@ class ExactFlow {
 struct Evening {
   double cost, savings;
 };
-Evening even_out(const Problem& pb, const std::vector<double>& m, std::vector<Transfer>& transfers) {
+Evening even_out(const Problem& pb, const std::vector<double>& m,
+                 std::vector<Transfer>& transfers) {
   const std::size_t n = m.size();
   if (n < 2) return {0.0, 0.0};
   ExactFlow flow;
@@ -1016,11 +1019,10 @@ double shared_leaf_lower(double x0, double y0, double s, std::span<const Cone> c
   std::vector<At> at;
   for (const Cone& c : cones)
     at.push_back({c.x, c.y, c.psi, torus_distance(x0 + s / 2, y0 + s / 2, c.x, c.y) - c.psi});
-  const auto ref = std::size_t(std::min_element(at.begin(), at.end(),
-                                                [](const At& a, const At& b) {
-                                                  return a.value < b.value;
-                                                }) -
-                               at.begin());
+  const auto ref =
+      std::size_t(std::min_element(at.begin(), at.end(),
+                                   [](const At& a, const At& b) { return a.value < b.value; }) -
+                  at.begin());
   return dislo::shared_leaf_lower(x0, y0, s, at, ref,
                                   cone_integral(x0, y0, s, at[ref].x, at[ref].y));
 }
@@ -1071,10 +1073,12 @@ namespace {
 class DualAscent {
  public:
   // refine_gap: per unit mass, how far apart an integrating pass's leaf bounds may be.
-  // Without `certify` no pass integrates (no bounds: the weights only), and the rounds
-  // measure the imbalance against `scale` instead of the lower bound.
-  DualAscent(const Problem& pb, std::vector<double> psi, int depth, double refine_gap,
-             bool certify = true, double scale = 0)
+  // The start weights get the lower bound only, which scales the rounds' stopping rule
+  // (their plan was never the best kept, and its evening-out flow took a third of the
+  // time at 3e4 atoms). Without `certify` nothing is integrated (the weights only) and
+  // the rounds measure the imbalance against `scale` instead (any estimate of w1).
+  DualAscent(const Problem& pb, std::vector<double> psi, int depth, double refine_gap, bool certify,
+             double scale)
       : pb_(pb),
         psi_(std::move(psi)),
         depth_(depth),
@@ -1082,7 +1086,7 @@ class DualAscent {
         certify_(certify),
         scale_(scale),
         pass_(QuadtreePass(pb, psi_, depth, certify, refine_gap).run()) {
-    if (certify_) bound(pass_);
+    if (certify_) lower_bound(pass_), pass_.transfers = {};
   }
   // One round; false once the masses are even enough for `tolerance` or no step helps.
   // Rounds only move masses (no integrals); finish() integrates.
@@ -1127,12 +1131,13 @@ class DualAscent {
     moved_ = true;
     return true;
   }
-  // Integrates at the final weights (if they moved).
+  // Integrates at the final weights (if they moved since the last time).
   void finish() {
-    if (!moved_ || !certify_) return;
+    if (!certify_ || (bounded_ && !moved_)) return;
     pass_ = QuadtreePass(pb_, psi_, depth_, true, refine_gap_).run();
     bound(pass_);
     moved_ = false;
+    bounded_ = true;
   }
   // Whether more rounds could still move the weights.
   bool stalled() const { return stalled_; }
@@ -1153,14 +1158,17 @@ class DualAscent {
   bool certify_;
   double scale_;
   Pass pass_;
-  bool moved_ = false, stalled_ = false;
+  bool moved_ = false, stalled_ = false, bounded_ = false;
   double lower_ = 0, osc_ = kTorusDiameter, upper_ = std::numeric_limits<double>::infinity();
 
   std::vector<BankPlan> bank_plans_;
 
-  void bound(Pass& p) {
+  void lower_bound(const Pass& p) {
     const double value = p.f_integral - f_on_atoms(pb_, psi_);
     if (value > lower_) lower_ = value, osc_ = p.f_max - p.f_min;
+  }
+  void bound(Pass& p) {
+    lower_bound(p);
     const Evening moves = even_out(pb_, p.plan_mass, p.transfers);
     p.transfers = {};  // (only the bounds need them)
     if (p.plan_cost + moves.cost >= upper_) return;
@@ -1253,10 +1261,9 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   const FlowResult flow = cell_flow(pb);
   // The leaves' bounds may differ by a quarter of the tolerance of a regular grid's w1
   // (no refinement for the weights only).
-  const double refine_gap =
-      weights_only
-          ? std::numeric_limits<double>::infinity()
-          : options.tolerance / 4 * kMeanDistanceToCentre / std::sqrt(double(atoms.x.size()));
+  const double refine_gap = weights_only ? std::numeric_limits<double>::infinity()
+                                         : options.tolerance / 4 * kMeanDistanceToCentre /
+                                               std::sqrt(double(atoms.x.size()));
   DualAscent ascent(pb, flow.psi, out.depth, refine_gap, !weights_only, flow.cost);
   const double pc_error = density.error / md;  // normalised
   auto bracket = [&] {
@@ -1269,8 +1276,7 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
   for (double slack = weights_only ? 0.125 : 8;
        out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
     const int before = out.rounds;
-    while (out.rounds < options.max_rounds && ascent.round(slack * options.tolerance))
-      ++out.rounds;
+    while (out.rounds < options.max_rounds && ascent.round(slack * options.tolerance)) ++out.rounds;
     ascent.finish();
     // (No round at all: the masses are as even as the rounds make them; the width is
     // then the density's or the leaves'.)
@@ -1278,6 +1284,7 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
         (out.rounds == before && slack < 1))
       break;
   }
+  ascent.finish();  // (bounds even when no round ran)
   out.w1 = bracket();
   out.density_error = pc_error;
   return {out, ascent.weights(), ascent.oscillation(), ascent.bank_plans()};
