@@ -129,8 +129,8 @@ TEST(SharedLeaf, LowerBoundBelowIntegralAndSecondOrder) {
         const double angle = 2 * std::numbers::pi * u(rng);
         const double dist = s * (nearest + (farthest - nearest) * u(rng));
         // Values at the centre within 0.4 s of each other: the boundaries cross the square.
-        cones.push_back({cx + dist * std::cos(angle), cy + dist * std::sin(angle),
-                         dist - 0.4 * s * u(rng)});
+        cones.push_back(
+            {cx + dist * std::cos(angle), cy + dist * std::sin(angle), dist - 0.4 * s * u(rng)});
       }
       const double lower = semidiscrete_detail::shared_leaf_lower(x0, y0, s, cones);
       const int K = 300;
@@ -147,8 +147,10 @@ TEST(SharedLeaf, LowerBoundBelowIntegralAndSecondOrder) {
       shortfall += (sum - lower) / cases;
     }
     ratio.push_back(shortfall / first_order);
-    std::printf("apexes %.1f to %.1f sides away: mean shortfall %.3g of the first-order "
-                "bound's\n", nearest, farthest, ratio.back());
+    std::printf(
+        "apexes %.1f to %.1f sides away: mean shortfall %.3g of the first-order "
+        "bound's\n",
+        nearest, farthest, ratio.back());
   }
   EXPECT_LE(ratio[2], 0.5 * ratio[1]);
 }
@@ -400,18 +402,19 @@ Atoms sampled_sites(int n, int L, unsigned seed) {
 // tolerance;
 // bl's bracket overlaps the exact w1's bl bracket. Unequal masses too.
 TEST(Certified, LatticeSitesAgainstEveryPairFlow) {
-  const int L = 32;  // a few sites per atom spacing: the extra passes run
-  const CellDensity sites = cosine_sites(L);
-  const Atoms every_site = sites_as_atoms(sites);
-  for (int n : {1, 16, 50, 64}) {
+  // A few sites per atom spacing (the extra passes run), on lattices that are and are not
+  // a power of two (the weights then come from the sites spread over a 32 or 64 grid).
+  for (const auto& [L, n] : {std::pair{32, 1}, {32, 16}, {32, 50}, {32, 64}, {24, 16}, {48, 50}}) {
+    const CellDensity sites = cosine_sites(L);
+    const Atoms every_site = sites_as_atoms(sites);
     Atoms atoms = sampled_sites(n, L, 40 + unsigned(n));
     if (n == 16)
       for (double& w : atoms.w) w *= 0.9;  // unequal masses: bl sees the difference
     const auto exact = certified_distances(atoms, every_site);
     const auto d = certified_distances_to_sites(atoms, sites);
-    std::printf("n %d: exact [%.7g, %.7g] in sites' [%.7g, %.7g] (%.2g%%), bl [%.5g, %.5g]\n", n,
-                exact.w1.lower, exact.w1.upper, d.w1.lower, d.w1.upper, 100 * d.w1.relative_width(),
-                d.bl.lower, d.bl.upper);
+    std::printf("L %d, n %d: exact [%.7g, %.7g] in sites' [%.7g, %.7g] (%.2g%%), bl [%.5g, %.5g]\n",
+                L, n, exact.w1.lower, exact.w1.upper, d.w1.lower, d.w1.upper,
+                100 * d.w1.relative_width(), d.bl.lower, d.bl.upper);
     EXPECT_LE(d.w1.lower, exact.w1.upper * (1 + tol::roundoff));
     EXPECT_GE(d.w1.upper, exact.w1.lower * (1 - tol::roundoff));
     EXPECT_LE(d.w1.relative_width(), CertifiedOptions{}.tolerance / 100);

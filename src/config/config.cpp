@@ -1350,20 +1350,6 @@ void resolve_law_bins(const Reader& r, Study& s) {
                  fmt::format("must be <= mf.M = {} when run.models has \"sde\"", s.mf.M));
 }
 
-// Certified RW distances on a lattice that is not a power of two pair every site of a
-// replica with every MFeps site (on a power of two they go through the semi-discrete
-// weights, docs/certified.md).
-void check_certified_pairs(const Reader& r, const Study& s) {
-  const int L = s.model.lattice;
-  const double pairs = double(s.model.n) * L * L;
-  if (s.metrics.method == "certified" && s.run.has_model("rw") && (L & (L - 1)) != 0 && pairs > 4e7)
-    r.fail("metrics", "method", nullptr,
-           fmt::format("\"certified\" on a lattice that is not a power of two compares RW's "
-                       "n = {} sites with all L^2 = {} MFeps sites: {:.3g} pairs, more than 4e7; "
-                       "use \"grid\", a power of two or a smaller model.lattice",
-                       s.model.n, L * L, pairs));
-}
-
 void add_warnings(Study& s) {
   const ModelParams& m = s.model;
   if (s.chaos.coupling && s.run.has_model("rw")) {
@@ -1486,7 +1472,6 @@ Study resolve(const Reader& r) {
   check_exact2(r, s);
   check_particle_signs(r, s);
   resolve_law_bins(r, s);
-  check_certified_pairs(r, s);
   add_warnings(s);
   add_unused_warnings(r, s);
   return s;

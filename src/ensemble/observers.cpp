@@ -98,19 +98,6 @@ CellDensity lattice_sites(const std::vector<double>& rho, int L) {
   return d;
 }
 
-// The same masses as atoms at the sites (for lattices that are not a power of two).
-Atoms lattice_atoms(const CellDensity& sites) {
-  const int L = sites.M;
-  Atoms a;
-  for (int i = 0; i < L; ++i)
-    for (int j = 0; j < L; ++j) {
-      a.x.push_back(double(i) / L);
-      a.y.push_back(double(j) / L);
-      a.w.push_back(sites.mass[std::size_t(i) * L + j]);
-    }
-  return a;
-}
-
 CertifiedOptions certified_options(const MetricsParams& params, bool want_bl) {
   CertifiedOptions o;
   o.tolerance = params.tolerance;
@@ -150,14 +137,9 @@ CertifiedReference::CertifiedReference(const Trajectory& tr, const CertifiedOpti
       sites_[s].push_back(lattice_sites(field, tr.N));
 }
 
-// MF's density as its Fourier series; MFeps's sites as point masses (every pair of atom
-// and site on lattices that are not a power of two).
+// MF's density as its Fourier series; MFeps's sites as point masses.
 CertifiedDistances CertifiedReference::distances(const Atoms& atoms, int s, int t) const {
-  if (tr_->lattice) {
-    const CellDensity& sites = sites_[s][std::size_t(t)];
-    if ((sites.M & (sites.M - 1)) == 0) return certified_distances_to_sites(atoms, sites, options_);
-    return certified_distances(atoms, lattice_atoms(sites), options_);
-  }
+  if (tr_->lattice) return certified_distances_to_sites(atoms, sites_[s][std::size_t(t)], options_);
   const auto& field = s == 0 ? tr_->plus[std::size_t(t)] : tr_->minus[std::size_t(t)];
   return certified_distances(atoms, field, tr_->N, options_);
 }

@@ -79,7 +79,7 @@ struct CertifiedOptions {
 CertifiedDistances certified_distances(const Atoms& atoms, const CellDensity& density,
                                        const CertifiedOptions& options = {});
 // Against point masses at the sites (i/L, j/L) of an L x L lattice (MFeps's measure):
-// sites.mass[i * L + j] is the mass at site (i, j), L = sites.M a power of two. The
+// sites.mass[i * L + j] is the mass at site (i, j), L = sites.M (any size). The
 // weights of the semi-discrete problem with each site's mass spread over its cell give
 // the bracket for the sites themselves: f on both supports below, and above the plan
 // that sends each site to f's minimiser, with a min-cost flow for the sites near a tie
