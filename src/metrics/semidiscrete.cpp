@@ -1086,7 +1086,7 @@ class DualAscent {
         certify_(certify),
         scale_(scale),
         pass_(QuadtreePass(pb, psi_, depth, certify, refine_gap).run()) {
-    if (certify_) lower_bound(pass_), pass_.transfers = {};
+    if (certify_) lower_bound(pass_);
   }
   // One round; false once the masses are even enough for `tolerance` or no step helps.
   // Rounds only move masses (no integrals); finish() integrates.
@@ -1134,7 +1134,8 @@ class DualAscent {
   // Integrates at the final weights (if they moved since the last time).
   void finish() {
     if (!certify_ || (bounded_ && !moved_)) return;
-    pass_ = QuadtreePass(pb_, psi_, depth_, true, refine_gap_).run();
+    // (Unmoved, pass_ is still the start's integrating pass.)
+    if (moved_) pass_ = QuadtreePass(pb_, psi_, depth_, true, refine_gap_).run();
     bound(pass_);
     moved_ = false;
     bounded_ = true;
