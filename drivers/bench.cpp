@@ -150,7 +150,8 @@ void mfeps_study(benchmark::State& state) {
   mean_field_study<dislo::LatticeMeanField>(state, true);
 }
 
-// The README's main job: the built-in default study, output to a scratch file.
+// The README's main job at the keys' defaults (an empty study file: contract.md's values,
+// not the first-run study of examples/default.toml), output to a scratch file.
 void default_study(benchmark::State& state) {
   dislo::Study study = dislo::load_study("");
   study.run.output = scratch("default");
@@ -461,7 +462,7 @@ void ensemble_study(benchmark::State& state) {
   state.counters["ranks"] = size;
 }
 
-// The default ensemble study: the built-in default (contract.md's values: n = 1000,
+// The default ensemble study: the keys' defaults (an empty study file: n = 1000,
 // L = 128, delta = 1/16, beta = 4, T = 1, five output times, all three metrics) with all
 // four models, 8 replicas per rank of SDE and RW. Reports the split of the run time by
 // phase; the ensemble issue's budget is metrics_share <= 0.25 (docs/ensembles.md).

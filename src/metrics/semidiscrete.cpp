@@ -1460,8 +1460,9 @@ double truncated_bl_lower(const std::vector<std::pair<double, double>>& signed_f
   constexpr int kLevels = 8, kCentres = 3;
   for (int k = 1; k <= kLevels; ++k) {
     const double a = oscillation / 2 * k / kLevels;
-    for (int q = 0; q < kCentres; ++q) {
-      const double lo = f_min + a, hi = f_max - a;
+    const double lo = f_min + a, hi = f_max - a;
+    // (Where the band covers f's whole range, one centre: the middle.)
+    for (int q = 0; q < (hi > lo ? kCentres : 1); ++q) {
       const double c = hi > lo ? lo + (hi - lo) * (q + 0.5) / kCentres : 0.5 * (f_min + f_max);
       double sum = 0;
       for (const auto& [m, f] : signed_f) sum += (m > 0 ? ma : md) * m * std::clamp(f - c, -a, a);
