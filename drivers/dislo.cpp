@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string study_file, output;
   std::vector<std::string> sets;
-  auto* run_cmd = app.add_subcommand("run", "run a study (without STUDY: the built-in study, examples/default.toml)");
+  auto* run_cmd = app.add_subcommand(
+      "run", "run a study (without STUDY: the built-in study, examples/default.toml)");
   run_cmd->add_option("study", study_file, "study file (TOML)");
   run_cmd->add_option("-o,--output", output, "output HDF5 file (overrides run.output)");
   run_cmd->add_option("--set", sets, "override a study key: section.key=value")->take_all();
@@ -275,10 +276,16 @@ int main(int argc, char** argv) {
                         warnings.size(), warnings.size() == 1 ? "" : "s"));
       if (app.got_subcommand("check")) {
         if (rank == 0) print_check(points, sweep_index);
-        // Collective: every rank takes its share of the node's memory.
-        const auto report = dislo::memory_report(dislo::memory_needs(points[0], size),
+        // Collective: every rank takes its share of the node's memory. A sweep's memory is
+        // that of its largest point; its forecast, every point's.
+        const std::size_t largest = dislo::largest_point(points, size);
+        const auto report = dislo::memory_report(dislo::memory_needs(points[largest], size),
                                                  dislo::memory_per_rank(PETSC_COMM_WORLD));
-        if (rank == 0) fmt::print("{}{}", report, dislo::forecast_report(points[0], size));
+        if (rank == 0) {
+          if (points.size() > 1)
+            fmt::print("# memory of sweep point {} (the largest):\n", points[largest].sweep.index);
+          fmt::print("{}{}", report, dislo::forecast_report(points, size));
+        }
         for (const auto& p : points) dislo::check_memory(p, PETSC_COMM_WORLD);
       } else if (points.size() > 1 || (points[0].sweep.index >= 0 && sweep_index < 0)) {
         dislo::install_interrupt_handlers();

@@ -2,6 +2,7 @@
 """End-to-end tests of the dislo executable (run by ctest with Debian's python3)."""
 import argparse
 import json
+import re
 import os
 import resource
 import socket
@@ -269,6 +270,22 @@ class Driver(unittest.TestCase):
         self.assertEqual(p.returncode, 0, errors)
         return usage.ru_maxrss / 1024.0
 
+    def check_sweep_forecast(self):
+        """A sweep's check: the memory of its largest point, every point's forecast, the sum."""
+        r = subprocess.run([ARGS.dislo, "check", self.study, "--set", 'run.models=["sde"]',
+                            "--set", "sweep.n=[100, 20000, 400]"],
+                           cwd=self.dir, capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("# memory of sweep point 1 (the largest):", r.stdout)
+        seconds = {int(m[0]): float(m[1]) for m in
+                   re.findall(r"^#   point (\d+): sde ~(\d+) s$", r.stdout, re.MULTILINE)}
+        self.assertEqual(sorted(seconds), [0, 1, 2], r.stdout)
+        self.assertGreater(seconds[1], seconds[2])  # 20000 particles against 400
+        self.assertGreaterEqual(seconds[2], seconds[0])
+        total = re.search(r"^# forecast for the 3 points: ~(\d+) s", r.stdout, re.MULTILINE)
+        self.assertIsNotNone(total, r.stdout)
+        self.assertAlmostEqual(float(total.group(1)), sum(seconds.values()), delta=1)
+
     def test_memory_is_predicted_and_a_study_that_cannot_fit_is_refused(self):
         # The prediction against the measured peak of the process, for each part alone at a
         # size where it dominates: within [0.8, 2] (docs/hpc.md, "Memory"). The constants
@@ -289,6 +306,7 @@ class Driver(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             if name == "sde":  # and the ensemble's forecast at the benchmark throughputs
                 self.assertIn("# forecast on 1 rank: sde ~", r.stdout)
+                self.check_sweep_forecast()
             if not release:
                 continue
             measured = self.peak_rss_mb(sets)

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <utility>
 
 #include "dislo/ensemble.hpp"
 #include "dislo/system_memory.hpp"
@@ -190,19 +191,55 @@ std::string memory_report(const std::vector<MemoryNeed>& needs, std::uint64_t pe
   return text;
 }
 
-std::string forecast_report(const Study& study, int ranks) {
-  std::vector<std::string> parts;
-  for (auto model : {ParticleModel::sde, ParticleModel::rw})
-    if (study.run.has_model(to_string(model)))
-      parts.push_back(fmt::format("{} ~{:.0f} s", to_string(model),
-                                  std::ceil(forecast_seconds(study, model, ranks))));
-  if (parts.empty()) return "";
+namespace {
+// "sde ~12 s, rw ~40 s" and their sum (seconds); empty without ensembles.
+std::pair<std::string, double> forecast_parts(const Study& study, int ranks) {
   std::string joined;
-  for (const auto& p : parts) joined += (joined.empty() ? "" : ", ") + p;
-  return fmt::format(
-      "# forecast on {} rank{}: {} of simulation (benchmark throughputs; metrics not "
-      "counted)\n",
-      ranks, ranks == 1 ? "" : "s", joined);
+  double total = 0;
+  for (auto model : {ParticleModel::sde, ParticleModel::rw})
+    if (study.run.has_model(to_string(model))) {
+      const double seconds = std::ceil(forecast_seconds(study, model, ranks));
+      joined +=
+          fmt::format("{}{} ~{:.0f} s", joined.empty() ? "" : ", ", to_string(model), seconds);
+      total += seconds;
+    }
+  return {joined, total};
+}
+constexpr const char* kForecastBasis = "benchmark throughputs; metrics not counted";
+}  // namespace
+
+std::string forecast_report(const Study& study, int ranks) {
+  const auto [joined, total] = forecast_parts(study, ranks);
+  if (joined.empty()) return "";
+  return fmt::format("# forecast on {} rank{}: {} of simulation ({})\n", ranks,
+                     ranks == 1 ? "" : "s", joined, kForecastBasis);
+}
+
+std::string forecast_report(const std::vector<Study>& points, int ranks) {
+  if (points.size() == 1) return forecast_report(points[0], ranks);
+  std::string lines;
+  double total = 0;
+  for (const Study& p : points) {
+    const auto [joined, seconds] = forecast_parts(p, ranks);
+    if (joined.empty()) continue;
+    lines += fmt::format("#   point {}: {}\n", p.sweep.index, joined);
+    total += seconds;
+  }
+  if (lines.empty()) return "";
+  return fmt::format("# forecast on {} rank{} per sweep point ({}):\n{}", ranks,
+                     ranks == 1 ? "" : "s", kForecastBasis, lines) +
+         fmt::format("# forecast for the {} points: ~{:.0f} s of simulation\n", points.size(),
+                     total);
+}
+
+std::size_t largest_point(const std::vector<Study>& points, int ranks) {
+  std::size_t largest = 0;
+  std::uint64_t most = 0;
+  for (std::size_t k = 0; k < points.size(); ++k) {
+    const std::uint64_t bytes = total_bytes(memory_needs(points[k], ranks));
+    if (bytes > most) most = bytes, largest = k;
+  }
+  return largest;
 }
 
 void check_memory(const Study& study, MPI_Comm comm) {

@@ -39,6 +39,10 @@ std::string memory_report(const std::vector<MemoryNeed>& needs, std::uint64_t pe
 // ranks at the benchmark throughputs (forecast_seconds; metrics not counted); empty
 // without ensembles.
 std::string forecast_report(const Study& study, int ranks);
+// For a sweep: the line above per point and their total (the single line for one point).
+std::string forecast_report(const std::vector<Study>& points, int ranks);
+// The sweep point that needs the most memory per rank on `ranks` ranks (0 for one point).
+std::size_t largest_point(const std::vector<Study>& points, int ranks);
 
 // InputError when the total need exceeds the share per rank: names the largest parts and
 // their keys. Collective.
