@@ -68,6 +68,47 @@ TEST(DistanceIntegral, ClosedFormsAgainstQuadrature) {
   }
 }
 
+// The plan's split of a shared leaf (polygon clipping) against the closed form: for u
+// uniform on the square, n . u is the sum of two uniforms on [-a, a] and [-b, b]
+// (a = |n_x| s/2, b = |n_y| s/2), whose distribution is a trapezoid; its density is the
+// Newton couplings' rate. Random lines and the edge cases (n = 0, t = 0, the line through
+// a corner, along an edge, missing the square).
+TEST(SharedLeaf, HalfSquareShareAgainstTrapezoid) {
+  auto trapezoid = [](double t, double a, double b) {
+    if (a < b) std::swap(a, b);
+    if (t <= -a - b) return std::pair{0.0, 0.0};
+    if (t >= a + b) return std::pair{1.0, 0.0};
+    if (b == 0) return std::pair{(t + a) / (2 * a), 1 / (2 * a)};
+    if (t <= -a + b)
+      return std::pair{(t + a + b) * (t + a + b) / (8 * a * b), (t + a + b) / (4 * a * b)};
+    if (t <= a - b) return std::pair{(t + a) / (2 * a), 1 / (2 * a)};
+    return std::pair{1 - (a + b - t) * (a + b - t) / (8 * a * b), (a + b - t) / (4 * a * b)};
+  };
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  struct Case {
+    double s, nx, ny, t;
+  };
+  std::vector<Case> cases{{0.1, 0.0, 0.0, 0.01}, {0.1, 0.0, 0.0, -0.01}, {0.1, 0.3, 0.4, 0.0},
+                          {0.1, 1.0, 1.0, 0.1},  {0.1, 1.0, 1.0, -0.1},  {0.1, 1.0, 1.0, 0.0},
+                          {0.1, 1.0, 0.0, 0.02}, {0.1, 0.0, -2.0, 0.05}, {0.1, 0.5, 0.2, 1.0}};
+  for (int k = 0; k < 200; ++k) cases.push_back({0.05, u(rng), u(rng), 0.05 * u(rng)});
+  for (const Case& c : cases) {
+    const auto got = semidiscrete_detail::half_square_share(c.s, c.nx, c.ny, c.t);
+    const auto [share, rate] = trapezoid(c.t, std::abs(c.nx) * c.s / 2, std::abs(c.ny) * c.s / 2);
+    const double norm = std::hypot(c.nx, c.ny);
+    EXPECT_NEAR(got.share, share, tol::roundoff) << c.nx << ' ' << c.ny << ' ' << c.t;
+    // The rate per unit of t: the trapezoid's density (0 where n = 0).
+    const bool on_a_corner =
+        std::abs(std::abs(c.t) - (std::abs(c.nx) + std::abs(c.ny)) * c.s / 2) <= 1e-12;
+    if (norm == 0) {
+      EXPECT_EQ(got.rate, 0.0);
+    } else if (!on_a_corner) {  // (the density jumps there)
+      EXPECT_NEAR(got.rate, rate, 1e-9 * rate + tol::roundoff) << c.nx << ' ' << c.ny << ' ' << c.t;
+    }
+  }
+}
+
 // The shared leaves' upper bound splits a square along a line and integrates |x - p| over
 // each part: the two parts of a square add up to the closed form over the whole square,
 // and each agrees with a midpoint rule (its error: the 2K cells the line cuts, each off by
@@ -404,7 +445,9 @@ Atoms sampled_sites(int n, int L, unsigned seed) {
 TEST(Certified, LatticeSitesAgainstEveryPairFlow) {
   // A few sites per atom spacing (the extra passes run), on lattices that are and are not
   // a power of two (the weights then come from the sites spread over a 32 or 64 grid).
-  for (const auto& [L, n] : {std::pair{32, 1}, {32, 16}, {32, 50}, {32, 64}, {24, 16}, {48, 50}}) {
+  // (L = 30: blocks of 4 sites that do not divide it; L = 100: spread over M = 64.)
+  for (const auto& [L, n] :
+       {std::pair{32, 1}, {32, 16}, {32, 50}, {32, 64}, {24, 16}, {48, 50}, {30, 1}, {100, 16}}) {
     const CellDensity sites = cosine_sites(L);
     const Atoms every_site = sites_as_atoms(sites);
     Atoms atoms = sampled_sites(n, L, 40 + unsigned(n));

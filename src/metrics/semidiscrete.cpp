@@ -149,7 +149,7 @@ HalfSquare half_square(double s, double nx, double ny, double t) {
   const double cut = clip(
       square, [&](const Point& u) { return nx * u[0] + ny * u[1] - t; }, true, h.part);
   const double norm = std::hypot(nx, ny);
-  h.share = moments(h.part).area / (s * s);
+  h.share = std::clamp(moments(h.part).area / (s * s), 0.0, 1.0);
   h.rate = norm > 0 ? cut / (norm * s * s) : 0.0;
   return h;
 }
@@ -1032,6 +1032,10 @@ double clipped_square_distance(double x0, double y0, double s, double px, double
     throw std::invalid_argument("clipped_square_distance: the square straddles the cut locus");
   return part_distance_integral(x0, y0, s, px, py, half_square(s, nx, ny, t).part);
 }
+Share half_square_share(double s, double nx, double ny, double t) {
+  const HalfSquare h = half_square(s, nx, ny, t);
+  return {h.share, h.rate};
+}
 }  // namespace semidiscrete_detail
 
 CellDensity cell_density_from_fourier(std::span<const double> samples, int N, int M) {
@@ -1068,8 +1072,8 @@ namespace {
 
 // Damped Newton on the dual sum w_i psi_i + int f d rho (concave; its gradient is
 // w - plan_mass, its Hessian the couplings' Laplacian), from the first weights to weights
-// whose partition delivers the atoms' masses; the bounds at both ends are certified and
-// the better of each is kept.
+// whose partition delivers the atoms' masses. The lower bound is taken at the start and
+// at the end, the plan's upper bound at the end (each certified; the better kept).
 class DualAscent {
  public:
   // refine_gap: per unit mass, how far apart an integrating pass's leaf bounds may be.
@@ -1093,8 +1097,9 @@ class DualAscent {
   bool round(double tolerance) {
     if (stalled_) return false;
     const double spacing = 1 / std::sqrt(double(psi_.size()));
-    // The imbalance, moved about one atom spacing, against the lower bound (the final
-    // flow prices it exactly, mostly by transfers, at a fraction of that).
+    // The imbalance, moved about one atom spacing, against the lower bound (or the scale,
+    // for the weights only; the final flow prices it exactly, mostly by transfers, at a
+    // fraction of that).
     const double imbalance = pass_.imbalance(pb_.atoms.w);
     if (imbalance * spacing <= tolerance * (certify_ ? lower_ : scale_)) return false;
     std::vector<double> b(psi_.size());
@@ -1131,7 +1136,8 @@ class DualAscent {
     moved_ = true;
     return true;
   }
-  // Integrates at the final weights (if they moved since the last time).
+  // Bounds at the final weights: integrates there if they moved since the last time (an
+  // unmoved start is bounded from its own integrating pass).
   void finish() {
     if (!certify_ || (bounded_ && !moved_)) return;
     // (Unmoved, pass_ is still the start's integrating pass.)
@@ -1271,9 +1277,9 @@ SemiDiscrete solve_semidiscrete(const Atoms& atoms, const AtomIndex& index,
     return Bracket{std::max(0.0, ascent.lower() - pc_error),
                    std::min(flow.cost + flattening, ascent.upper()) + pc_error};
   };
-  // Rounds until the imbalance (times a spacing) is within 4 tolerances of the lower bound
-  // (measured at 1e3 and 1e4 atoms: the bracket is then about 0.4 tolerances wide); while
-  // the certified bracket is still wider than the tolerance, 4 times less.
+  // Rounds until the imbalance (times a spacing) is within 8 tolerances of the lower bound
+  // (the transfers price it at about a tenth of that); while the certified bracket is
+  // still wider than the tolerance, 4 times less.
   for (double slack = weights_only ? 0.125 : 8;
        out.rounds < options.max_rounds && !ascent.stalled(); slack /= 4) {
     const int before = out.rounds;

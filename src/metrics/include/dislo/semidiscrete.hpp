@@ -110,6 +110,12 @@ double shared_leaf_lower(double x0, double y0, double s, std::span<const Cone> c
 // n . (x - centre) < t (the square must lie on one side of p's cut locus).
 double clipped_square_distance(double x0, double y0, double s, double px, double py, double nx,
                                double ny, double t);
+// The share of the square [-s/2, s/2]^2 where n . u < t (the plan's split of a shared
+// leaf), and its rate d share / dt (the Newton couplings).
+struct Share {
+  double share, rate;
+};
+Share half_square_share(double s, double nx, double ny, double t);
 }  // namespace semidiscrete_detail
 
 }  // namespace dislo
